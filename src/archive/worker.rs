@@ -1,0 +1,166 @@
+//! Decoder worker processes.
+//!
+//! Every decoder reads untrusted bytes. Running them in a child process (`dermdesk
+//! __decode-worker`, the same executable) means a file that hangs a decoder is cut off by a
+//! per-file time limit, and one that crashes it (abort, stack overflow, out of memory) costs
+//! a refusal and a fresh worker, never the import. Requests and answers are JSON lines.
+
+use super::format::{Refusal, RefusalCode};
+use super::probe::{self, Probe, Request};
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::Duration;
+
+/// The hidden subcommand that turns the executable into a worker.
+pub const WORKER_ARG: &str = "__decode-worker";
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Answer {
+    Ok(Probe),
+    Err(Refusal),
+}
+
+/// The worker's main loop: one request per line on stdin, one answer per line on stdout.
+/// Returns when stdin closes (the parent finished or died).
+pub fn serve() -> i32 {
+    // Panics are answered as refusals; keep them off the terminal.
+    std::panic::set_hook(Box::new(|_| {}));
+    // Deeply nested or recursive formats get a big stack rather than an overflow.
+    let handle = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
+        let stdin = std::io::stdin();
+        let mut stdout = std::io::stdout().lock();
+        for line in stdin.lock().lines() {
+            let Ok(line) = line else { return 1 };
+            let answer = match serde_json::from_str::<Request>(&line) {
+                Err(e) => Answer::Err(Refusal::new(RefusalCode::Corrupt, format!("bad worker request: {e}"))),
+                Ok(req) => match std::panic::catch_unwind(|| probe::probe(&req)) {
+                    Ok(Ok(p)) => Answer::Ok(p),
+                    Ok(Err(r)) => Answer::Err(r),
+                    Err(panic) => {
+                        let msg = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown".into());
+                        Answer::Err(Refusal::new(RefusalCode::Corrupt, format!("the decoder failed on this file ({msg})")))
+                    }
+                },
+            };
+            let Ok(json) = serde_json::to_string(&answer) else { return 1 };
+            if writeln!(stdout, "{json}").and_then(|_| stdout.flush()).is_err() {
+                return 1;
+            }
+        }
+        0
+    });
+    match handle.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => 1,
+    }
+}
+
+struct Proc {
+    child: Child,
+    stdin: ChildStdin,
+    answers: Receiver<String>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One worker process, started on first use and restarted after a timeout or crash.
+pub struct Worker {
+    exe: PathBuf,
+    timeout: Duration,
+    proc: Option<Proc>,
+}
+
+impl Worker {
+    pub fn new(exe: &Path, timeout: Duration) -> Worker {
+        Worker { exe: exe.to_path_buf(), timeout, proc: None }
+    }
+
+    fn start(&self) -> Result<Proc> {
+        let mut child = Command::new(&self.exe)
+            .arg(WORKER_ARG)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::io("cannot start a decoder worker", e, &self.exe))?;
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, answers) = channel();
+        std::thread::Builder::new()
+            .name("decode-worker-reader".into())
+            .spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| Error::io("cannot start a thread", e, &self.exe))?;
+        Ok(Proc { child, stdin, answers })
+    }
+
+    /// Sends one request. The outer error means no worker could run at all (the import
+    /// cannot go on); the inner one is this file's refusal.
+    pub fn call(&mut self, req: &Request) -> Result<Result<Probe, Refusal>> {
+        if self.proc.is_none() {
+            self.proc = Some(self.start()?);
+        }
+        let proc = self.proc.as_mut().expect("started above");
+        let line = serde_json::to_string(req).map_err(|e| Error::Invalid(format!("cannot encode a request: {e}")))?;
+        if writeln!(proc.stdin, "{line}").and_then(|_| proc.stdin.flush()).is_err() {
+            return Ok(Err(self.crashed()));
+        }
+        match proc.answers.recv_timeout(self.timeout) {
+            Ok(answer) => match serde_json::from_str::<Answer>(&answer) {
+                Ok(Answer::Ok(p)) => Ok(Ok(p)),
+                Ok(Answer::Err(r)) => Ok(Err(r)),
+                Err(e) => {
+                    self.proc = None;
+                    Ok(Err(Refusal::new(RefusalCode::Crashed, format!("the decoder answered nonsense ({e})"))))
+                }
+            },
+            Err(RecvTimeoutError::Timeout) => {
+                self.proc = None; // dropping kills it
+                Ok(Err(Refusal::new(
+                    RefusalCode::Timeout,
+                    format!("decoding took longer than the limit of {:.1} s", self.timeout.as_secs_f64()),
+                )))
+            }
+            Err(RecvTimeoutError::Disconnected) => Ok(Err(self.crashed())),
+        }
+    }
+
+    fn crashed(&mut self) -> Refusal {
+        let status = self.proc.take().and_then(|mut p| {
+            let s = p.child.wait().ok();
+            drop(p);
+            s
+        });
+        let how = status.map(|s| s.to_string()).unwrap_or_else(|| "unknown status".into());
+        Refusal::new(RefusalCode::Crashed, format!("the decoder process died on this file ({how})"))
+    }
+}
+
+/// The executable to run workers from: this one, unless told otherwise (tests point at the
+/// built `dermdesk` binary, since a test harness is not one).
+pub fn default_exe() -> PathBuf {
+    std::env::var_os("DERMDESK_WORKER_EXE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_exe().ok())
+        .unwrap_or_else(|| PathBuf::from("dermdesk"))
+}

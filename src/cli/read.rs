@@ -1,0 +1,287 @@
+//! The read commands (`list`, `stats`, `show`, `runs`, `refusals`, `rules`) and
+//! `set-modality`.
+
+use super::print_json;
+use crate::modality::{Modality, Rule};
+use crate::store::{PhotoFilter, SortKey, StatusFilter, Store};
+use anyhow::{Context, anyhow, bail};
+use std::path::Path;
+
+#[derive(clap::Args, Debug, Default)]
+pub struct JsonArg {
+    /// One JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// One JSON object per line per photo.
+    #[arg(long)]
+    pub json: bool,
+    /// Only these modalities (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',')]
+    pub modality: Vec<String>,
+    /// Captured on or after this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Captured on or before this date (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// all, present or missing.
+    #[arg(long, default_value = "all")]
+    pub status: String,
+    /// Text one of the photo's paths contains (case-insensitive).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// captured, imported, name, pixels or modality.
+    #[arg(long, default_value = "imported")]
+    pub sort: String,
+    #[arg(long)]
+    pub desc: bool,
+    #[arg(long)]
+    pub limit: Option<u64>,
+}
+
+fn open(db: &Path) -> anyhow::Result<Store> {
+    if !db.exists() {
+        bail!("no database here (import something first, or give --db): {}", db.display());
+    }
+    Ok(Store::open(db)?)
+}
+
+fn parse_modality(s: &str) -> anyhow::Result<Modality> {
+    Modality::parse(s).ok_or_else(|| {
+        anyhow!("unknown modality {s:?} (use clinical, dermoscopy, visia, histopathology or other)")
+    })
+}
+
+fn filter_from(a: &ListArgs) -> anyhow::Result<PhotoFilter> {
+    let status = match a.status.as_str() {
+        "all" => StatusFilter::All,
+        "present" => StatusFilter::Present,
+        "missing" => StatusFilter::Missing,
+        s => bail!("unknown status {s:?} (use all, present or missing)"),
+    };
+    let sort = match a.sort.as_str() {
+        "captured" => SortKey::Captured,
+        "imported" => SortKey::Imported,
+        "name" => SortKey::Name,
+        "pixels" => SortKey::Pixels,
+        "modality" => SortKey::Modality,
+        s => bail!("unknown sort {s:?} (use captured, imported, name, pixels or modality)"),
+    };
+    Ok(PhotoFilter {
+        modalities: a.modality.iter().map(|m| parse_modality(m)).collect::<anyhow::Result<_>>()?,
+        from: a.from.clone(),
+        to: a.to.clone(),
+        status,
+        path_contains: a.path.clone().unwrap_or_default(),
+        sort,
+        descending: a.desc,
+    })
+}
+
+pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
+    let store = open(db)?;
+    let filter = filter_from(&a)?;
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut broken_pipe = false;
+    store.for_each_photo(&filter, a.limit, |row| {
+        if broken_pipe {
+            return Ok(());
+        }
+        let res = if a.json {
+            serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+        } else {
+            writeln!(
+                out,
+                "{}\t{}\t{}x{}\t{}\t{}\t{}",
+                row.id,
+                row.modality.as_str(),
+                row.width,
+                row.height,
+                row.captured_at.as_deref().unwrap_or("-"),
+                &row.hash[..12],
+                row.paths.first().or(row.missing_paths.first()).map(String::as_str).unwrap_or("-")
+            )
+        };
+        // `dermdesk list | head` closes the pipe early: that is not an error.
+        if let Err(e) = res {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                broken_pipe = true;
+            } else {
+                return Err(crate::Error::io("cannot write the list", e, Path::new("stdout")));
+            }
+        }
+        Ok(())
+    })?;
+    let _ = out.flush();
+    Ok(())
+}
+
+pub fn stats(db: &Path, a: JsonArg) -> anyhow::Result<()> {
+    let store = open(db)?;
+    let s = store.stats()?;
+    if a.json {
+        return print_json(&s);
+    }
+    println!("photos      {}", s.photos);
+    println!("locations   {} ({} missing; {} photos with no file left)", s.locations, s.missing, s.photos_missing);
+    println!("refused     {}", s.errors);
+    for (reason, n) in &s.errors_by_reason {
+        println!("  {reason:<12}{n}");
+    }
+    println!("modality");
+    for (m, n) in &s.by_modality {
+        println!("  {m:<15}{n}");
+    }
+    println!("format");
+    for (f, n) in &s.by_format {
+        println!("  {f:<15}{n}");
+    }
+    println!("roots       {}", s.roots.join(", "));
+    println!("import runs {} ({} interrupted)", s.import_runs, s.interrupted_runs);
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    pub id: i64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
+    let store = open(db)?;
+    let detail = store.photo(a.id)?.ok_or_else(|| anyhow!("no photo with id {}", a.id))?;
+    let audit = store.audit_for_photo(a.id)?;
+    if a.json {
+        let mut v = serde_json::to_value(&detail)?;
+        v["audit"] = serde_json::to_value(&audit)?;
+        return print_json(&v);
+    }
+    let r = &detail.row;
+    println!("photo {} ({}), {}x{} {}, {} bytes", r.id, r.hash, r.width, r.height, r.format, r.byte_size);
+    println!(
+        "modality {} ({}{})",
+        r.modality.as_str(),
+        r.modality_source.as_str(),
+        detail.modality_detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+    );
+    println!(
+        "captured {} ({})",
+        r.captured_at.as_deref().unwrap_or("-"),
+        r.captured_source.as_deref().unwrap_or("-")
+    );
+    for l in &detail.locations {
+        match &l.missing_since {
+            Some(since) => println!("missing since {since}: {}", l.path),
+            None => println!("file: {}", l.path),
+        }
+    }
+    for (ifd, tag, value) in &detail.exif {
+        println!("exif {ifd} {tag}: {value}");
+    }
+    for a in &audit {
+        println!("audit {} {} {}: {}", a.at, a.actor, a.action, a.detail);
+    }
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunsArgs {
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+}
+
+pub fn runs(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    store.mark_dead_runs_interrupted()?;
+    let runs = store.import_runs(a.limit)?;
+    for r in &runs {
+        if a.json {
+            print_json(r)?;
+        } else {
+            println!(
+                "run {} {} {} -> {}: {} seen, {} new, {} new locations, {} unchanged, {} refused, {} missing{}",
+                r.id,
+                r.status,
+                r.started_at,
+                r.finished_at.as_deref().unwrap_or("-"),
+                r.scanned,
+                r.new_photos,
+                r.new_locations,
+                r.unchanged,
+                r.refused,
+                r.missing,
+                r.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn refusals(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
+    let store = open(db)?;
+    for r in store.refusals(a.limit)? {
+        if a.json {
+            print_json(&r)?;
+        } else {
+            println!("{}\t{}\t{}", r.reason_code, r.reason, r.path);
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SetModalityArgs {
+    /// clinical, dermoscopy, visia, histopathology or other.
+    pub modality: String,
+    /// Photo ids.
+    #[arg(required = true)]
+    pub ids: Vec<i64>,
+}
+
+pub fn set_modality(db: &Path, a: SetModalityArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    let m = parse_modality(&a.modality)?;
+    let n = store.set_modality(&a.ids, m)?;
+    println!("{n} photo(s) set to {}", m.as_str());
+    Ok(())
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RulesArgs {
+    #[arg(long)]
+    pub json: bool,
+    /// Replace the rules with these, in order: PATTERN=MODALITY (e.g. '*dermo*=dermoscopy').
+    #[arg(long, value_name = "PATTERN=MODALITY")]
+    pub set: Vec<String>,
+}
+
+pub fn rules(db: &Path, a: RulesArgs) -> anyhow::Result<()> {
+    let mut store = Store::open(db)?;
+    if !a.set.is_empty() {
+        let rules = a
+            .set
+            .iter()
+            .map(|s| {
+                let (p, m) = s.rsplit_once('=').with_context(|| format!("expected PATTERN=MODALITY, got {s:?}"))?;
+                Ok(Rule { id: 0, pattern: p.to_owned(), modality: parse_modality(m)?, enabled: true })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        store.set_rules(&rules)?;
+    }
+    let rules = store.rules()?;
+    if a.json {
+        return print_json(&rules);
+    }
+    for r in rules {
+        println!("{}\t{}\t{}", if r.enabled { "on" } else { "off" }, r.pattern, r.modality.as_str());
+    }
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! dermdesk: a workstation tool for a dermatology photo archive.
+//!
+//! The core (everything except `ui` and `cli`) knows nothing of egui or clap: it is the
+//! store, import, thumbnails and background jobs that the GUI and the CLI both drive.
+//! Dependencies point one way: `ui` and `cli` use the core; the core never uses them
+//! (`tests/architecture.rs` checks this).
+
+pub mod archive;
+pub mod demo;
+pub mod error;
+pub mod jobs;
+pub mod modality;
+pub mod store;
+pub mod thumbs;
+pub mod util;
+
+pub mod cli;
+pub mod ui;
+
+pub use error::{Error, Result};
+pub use store::Store;

@@ -1,0 +1,258 @@
+//! The one local SQLite file: schema, migrations, and the queries the rest of the app uses.
+//!
+//! Every connection runs in WAL mode with foreign keys on; every write happens inside a
+//! transaction. Open several `Store`s on one file (the UI reads while an import writes).
+
+mod photos;
+mod runs;
+mod schema;
+
+pub use photos::{file_name, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, GridItem, SortKey, Stats, StatusFilter};
+pub use runs::{ImportRunRow, RefusalRow};
+
+use crate::error::{Error, Result};
+use crate::util;
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
+
+impl Store {
+    /// Opens (creating if needed) the database, checks it, and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create the database folder", e, dir))?;
+        }
+        let corrupt = |detail: String| Error::Corrupt { detail, path: path.to_path_buf() };
+        let conn = Connection::open(path).map_err(|e| corrupt(e.to_string()))?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        let mode: String =
+            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(corrupt(format!("it could not switch to WAL mode (got {mode})")));
+        }
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        let check: String =
+            conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+        if check != "ok" {
+            return Err(corrupt(check));
+        }
+        let mut store = Store { conn, path: path.to_path_buf() };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Another connection to a database this process has already opened with `open`: no
+    /// integrity check and no migration (both are slow on a big file and were done once).
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path).map_err(|e| Error::Corrupt { detail: e.to_string(), path: path.to_path_buf() })?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        Ok(Store { conn, path: path.to_path_buf() })
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::TooNew { found: version, known: SCHEMA_VERSION, path: self.path.clone() });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Where thumbnails of this database are cached: a folder beside the database file.
+    pub fn thumb_dir(&self) -> PathBuf {
+        thumb_dir_for(&self.path)
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends one line to the audit log, in its own transaction.
+    pub fn audit(&mut self, action: &str, photo_id: Option<i64>, detail: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        audit(&tx, action, photo_id, detail)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn audit_for_photo(&self, photo_id: i64) -> Result<Vec<AuditRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, actor, action, photo_id, detail FROM audit WHERE photo_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([photo_id], AuditRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn audit_recent(&self, limit: usize) -> Result<Vec<AuditRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at, actor, action, photo_id, detail FROM audit ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], AuditRow::from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Runs the full `PRAGMA integrity_check` (slow on big files; the open uses quick_check).
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// Appends to the audit log inside the caller's transaction.
+pub fn audit(tx: &rusqlite::Transaction<'_>, action: &str, photo_id: Option<i64>, detail: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO audit (at, actor, action, photo_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![util::now_iso(), util::current_user(), action, photo_id, detail],
+    )?;
+    Ok(())
+}
+
+pub fn thumb_dir_for(db_path: &Path) -> PathBuf {
+    let stem = db_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dermdesk".into());
+    db_path.with_file_name(format!("{stem}-thumbs"))
+}
+
+/// The default database: in the user's data folder (`directories`), e.g.
+/// `~/.local/share/dermdesk/dermdesk.sqlite` or `%APPDATA%\dermdesk\data\dermdesk.sqlite`.
+pub fn default_db_path() -> PathBuf {
+    directories::ProjectDirs::from("jp.ac.hospital", "dermatology", "dermdesk")
+        .map(|d| d.data_dir().join("dermdesk.sqlite"))
+        .unwrap_or_else(|| PathBuf::from("dermdesk.sqlite"))
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub photo_id: Option<i64>,
+    pub detail: String,
+}
+
+impl AuditRow {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(AuditRow {
+            id: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            photo_id: r.get(4)?,
+            detail: r.get(5)?,
+        })
+    }
+}
+
+/// The upper bound for a range scan over every path below `dir`: paths `>= dir/` and
+/// `< dir` + (separator + 1) are exactly those inside it, and the UNIQUE index on path serves it.
+pub(crate) fn path_prefix_range(dir: &str) -> (String, String) {
+    let sep = std::path::MAIN_SEPARATOR;
+    let base = dir.trim_end_matches(sep);
+    let lo = format!("{base}{sep}");
+    let hi = format!("{base}{}", char::from_u32(sep as u32 + 1).unwrap_or('0'));
+    (lo, hi)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrates_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let db = dir.join("t.sqlite");
+        let s = Store::open(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        drop(s);
+        let s = Store::open(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
+        assert!(rules > 0);
+    }
+
+    #[test]
+    fn audit_rows_cannot_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let mut s = Store::open(&dir.join("t.sqlite")).unwrap();
+        s.audit("test", None, "first").unwrap();
+        let upd = s.conn().execute("UPDATE audit SET detail = 'changed'", []);
+        assert!(upd.unwrap_err().to_string().contains("append-only"));
+        let del = s.conn().execute("DELETE FROM audit", []);
+        assert!(del.unwrap_err().to_string().contains("append-only"));
+        assert_eq!(s.audit_recent(10).unwrap()[0].detail, "first");
+    }
+
+    #[test]
+    fn refuses_newer_schema_and_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        let dir = dir.path();
+        let db = dir.join("t.sqlite");
+        let s = Store::open(&db).unwrap();
+        s.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+        drop(s);
+        assert!(matches!(Store::open(&db), Err(Error::TooNew { .. })));
+
+        let junk = dir.join("junk.sqlite");
+        std::fs::write(&junk, vec![0x42u8; 8192]).unwrap();
+        let err = Store::open(&junk).err().expect("garbage must not open");
+        assert!(err.to_string().contains("junk.sqlite"), "{err}");
+    }
+
+    #[test]
+    fn prefix_range_is_exact() {
+        let (lo, hi) = path_prefix_range("/a/b");
+        let sep = std::path::MAIN_SEPARATOR;
+        let inside = format!("/a/b{sep}c.jpg");
+        let sibling = "/a/bc/x.jpg".replace('/', &sep.to_string());
+        assert!(inside.as_str() >= lo.as_str() && inside.as_str() < hi.as_str());
+        if sep == '/' {
+            assert!(!(sibling.as_str() >= lo.as_str() && sibling.as_str() < hi.as_str()));
+        }
+    }
+
+}

@@ -1,0 +1,118 @@
+//! The thumbnail job: makes the cached thumbnail of every photo that lacks one (after the
+//! cache was cleared, or for photos imported without thumbnails), in parallel worker
+//! processes, by the fastest route each file allows.
+
+use super::{Limits, Route, THUMB_SIZE, cache_path};
+use crate::archive::probe::{self, Mode};
+use crate::archive::worker::Worker;
+use crate::error::Result;
+use crate::jobs::Progress;
+use crate::store::Store;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ThumbReport {
+    pub made: u64,
+    pub already_cached: u64,
+    pub failed: u64,
+    pub by_route: BTreeMap<String, u64>,
+    pub failures: Vec<(String, String)>,
+    pub seconds: f64,
+}
+
+pub struct ThumbOptions {
+    pub threads: usize,
+    pub worker_exe: PathBuf,
+    pub file_timeout: Duration,
+    pub limits: Limits,
+    pub size: u32,
+}
+
+impl Default for ThumbOptions {
+    fn default() -> Self {
+        ThumbOptions {
+            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            worker_exe: crate::archive::worker::default_exe(),
+            file_timeout: Duration::from_secs(60),
+            limits: Limits::default(),
+            size: THUMB_SIZE,
+        }
+    }
+}
+
+/// Makes missing thumbnails for every photo in the database.
+pub fn run(db: &Path, opts: &ThumbOptions, progress: &Progress) -> Result<ThumbReport> {
+    let store = Store::open(db)?;
+    let dir = store.thumb_dir();
+    let all = store.photos_for_thumbnails()?;
+    drop(store);
+    let todo: Vec<(PathBuf, PathBuf)> =
+        all.iter().map(|(_, hash, path)| (PathBuf::from(path), cache_path(&dir, hash))).collect();
+    let mut report = make_all(todo, opts, progress)?;
+    report.already_cached += (all.len() as u64).saturating_sub(report.made + report.failed + report.already_cached);
+    Ok(report)
+}
+
+/// Makes thumbnails for (source, destination) pairs whose destination does not exist yet.
+/// Also what `dermdesk bench thumbs` times.
+pub fn make_all(items: Vec<(PathBuf, PathBuf)>, opts: &ThumbOptions, progress: &Progress) -> Result<ThumbReport> {
+    let started = Instant::now();
+    let (todo, cached): (Vec<_>, Vec<_>) = items.into_iter().partition(|(_, out)| !out.exists());
+    progress.set_total(todo.len() as u64, true);
+    let queue = Mutex::new(todo.into_iter());
+    let report = Mutex::new(ThumbReport { already_cached: cached.len() as u64, ..Default::default() });
+    let fatal: Mutex<Option<crate::Error>> = Mutex::new(None);
+    std::thread::scope(|s| {
+        for _ in 0..opts.threads.max(1) {
+            s.spawn(|| {
+                let mut worker = Worker::new(&opts.worker_exe, opts.file_timeout);
+                loop {
+                    if progress.is_cancelled() {
+                        return;
+                    }
+                    let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                    let Some((src, out)) = next else { return };
+                    let req = probe::Request {
+                        mode: Mode::Thumbnail,
+                        path: src.clone(),
+                        thumb: Some(out),
+                        thumb_size: opts.size,
+                        limits: opts.limits,
+                    };
+                    let answer = match worker.call(&req) {
+                        Ok(a) => a,
+                        Err(e) => {
+                            *fatal.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                            progress.cancel();
+                            return;
+                        }
+                    };
+                    let mut r = report.lock().unwrap_or_else(|e| e.into_inner());
+                    match answer {
+                        Ok(p) => {
+                            r.made += 1;
+                            let route = p.thumb_route.unwrap_or(Route::Full);
+                            *r.by_route.entry(format!("{route:?}")).or_default() += 1;
+                        }
+                        Err(refusal) => {
+                            r.failed += 1;
+                            r.failures.push((src.display().to_string(), refusal.to_string()));
+                        }
+                    }
+                    drop(r);
+                    progress.add_done(1);
+                }
+            });
+        }
+    });
+    if let Some(e) = fatal.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    let mut report = report.into_inner().unwrap_or_else(|e| e.into_inner());
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

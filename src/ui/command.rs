@@ -1,0 +1,152 @@
+//! Everything a person can do goes through one `Command`: buttons, menus, shortcuts and
+//! the command palette push commands onto a queue, and `App::logic` drains it.
+
+use super::i18n::{Lang, T};
+use crate::modality::Modality;
+use egui::{Key, KeyboardShortcut, Modifiers};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    AddFolder,
+    Import(Vec<PathBuf>),
+    ResumeImports,
+    MakeThumbnails,
+    CancelJob(u64),
+    Refresh,
+    Quit,
+    ToggleCommandPalette,
+    ToggleImportLog,
+    ToggleRules,
+    ToggleDetails,
+    ToggleFilters,
+    ToggleLanguage,
+    SetLanguage(Lang),
+    Open(i64),
+    OpenFocused,
+    CloseViewer,
+    Next,
+    Prev,
+    SelectAll,
+    ClearSelection,
+    SetModality(Modality),
+    ZoomIn,
+    ZoomOut,
+    ZoomFit,
+    ZoomActual,
+    ClearFilters,
+    FocusSearch,
+    LargerThumbs,
+    SmallerThumbs,
+}
+
+impl Command {
+    /// Commands that stand alone (no argument), in the order the palette lists them.
+    pub fn palette() -> Vec<Command> {
+        let mut all = vec![
+            Command::AddFolder,
+            Command::ResumeImports,
+            Command::MakeThumbnails,
+            Command::Refresh,
+            Command::OpenFocused,
+            Command::CloseViewer,
+            Command::Next,
+            Command::Prev,
+            Command::SelectAll,
+            Command::ClearSelection,
+        ];
+        all.extend(Modality::ALL.iter().map(|&m| Command::SetModality(m)));
+        all.extend([
+            Command::ZoomIn,
+            Command::ZoomOut,
+            Command::ZoomFit,
+            Command::ZoomActual,
+            Command::LargerThumbs,
+            Command::SmallerThumbs,
+            Command::ClearFilters,
+            Command::FocusSearch,
+            Command::ToggleFilters,
+            Command::ToggleDetails,
+            Command::ToggleImportLog,
+            Command::ToggleRules,
+            Command::ToggleLanguage,
+            Command::ToggleCommandPalette,
+            Command::Quit,
+        ]);
+        all
+    }
+
+    pub fn label(&self, lang: Lang) -> String {
+        let key = match self {
+            Command::AddFolder => T::AddFolder,
+            Command::Import(_) => T::JobImport,
+            Command::ResumeImports => T::ResumeImports,
+            Command::MakeThumbnails => T::MakeThumbnails,
+            Command::CancelJob(_) => T::Cancel,
+            Command::Refresh => T::Refresh,
+            Command::Quit => T::Quit,
+            Command::ToggleCommandPalette => T::CommandPalette,
+            Command::ToggleImportLog => T::ImportLog,
+            Command::ToggleRules => T::ModalityRules,
+            Command::ToggleDetails => T::Details,
+            Command::ToggleFilters => T::Filters,
+            Command::ToggleLanguage | Command::SetLanguage(_) => T::ToggleLanguage,
+            Command::Open(_) | Command::OpenFocused => T::OpenPhoto,
+            Command::CloseViewer => T::CloseViewer,
+            Command::Next => T::NextPhoto,
+            Command::Prev => T::PrevPhoto,
+            Command::SelectAll => T::SelectAll,
+            Command::ClearSelection => T::ClearSelection,
+            Command::SetModality(m) => {
+                return lang.f(T::SetModalityTo, &[("m", &lang.t(modality_key(*m)))]);
+            }
+            Command::ZoomIn => T::ZoomIn,
+            Command::ZoomOut => T::ZoomOut,
+            Command::ZoomFit => T::ZoomFit,
+            Command::ZoomActual => T::ZoomActual,
+            Command::ClearFilters => T::ClearFilters,
+            Command::FocusSearch => T::FocusSearch,
+            Command::LargerThumbs => T::LargerThumbs,
+            Command::SmallerThumbs => T::SmallerThumbs,
+        };
+        lang.t(key).to_owned()
+    }
+
+    /// Global shortcuts (grid and viewer keys that depend on focus are handled by the panels).
+    pub fn shortcut(&self) -> Option<KeyboardShortcut> {
+        let cmd = Modifiers::COMMAND;
+        let cmd_shift = Modifiers::COMMAND | Modifiers::SHIFT;
+        Some(match self {
+            Command::AddFolder => KeyboardShortcut::new(cmd, Key::O),
+            Command::ToggleCommandPalette => KeyboardShortcut::new(cmd_shift, Key::P),
+            Command::Refresh => KeyboardShortcut::new(Modifiers::NONE, Key::F5),
+            Command::SelectAll => KeyboardShortcut::new(cmd, Key::A),
+            Command::FocusSearch => KeyboardShortcut::new(cmd, Key::F),
+            Command::ToggleLanguage => KeyboardShortcut::new(cmd_shift, Key::L),
+            Command::ToggleImportLog => KeyboardShortcut::new(cmd_shift, Key::I),
+            Command::ToggleDetails => KeyboardShortcut::new(cmd_shift, Key::D),
+            Command::Quit => KeyboardShortcut::new(cmd, Key::Q),
+            Command::SetModality(m) => {
+                let key = match m {
+                    Modality::Clinical => Key::Num1,
+                    Modality::Dermoscopy => Key::Num2,
+                    Modality::Visia => Key::Num3,
+                    Modality::Histopathology => Key::Num4,
+                    Modality::Other => Key::Num5,
+                };
+                KeyboardShortcut::new(Modifiers::ALT, key)
+            }
+            _ => return None,
+        })
+    }
+}
+
+pub fn modality_key(m: Modality) -> T {
+    match m {
+        Modality::Clinical => T::Clinical,
+        Modality::Dermoscopy => T::Dermoscopy,
+        Modality::Visia => T::Visia,
+        Modality::Histopathology => T::Histopathology,
+        Modality::Other => T::Other,
+    }
+}

@@ -1,0 +1,59 @@
+//! The egui app. `App` holds a small serialisable state plus handles to background work;
+//! `logic` (commands, jobs, queries) is apart from `ui` (panels, one file each).
+
+mod app;
+mod browser;
+pub mod command;
+mod details;
+mod filters;
+pub mod fonts;
+pub mod i18n;
+mod import_log;
+mod menu;
+mod palette;
+mod query;
+mod rules;
+mod status;
+mod thumb_cache;
+pub mod viewer;
+
+pub use app::{App, AppConfig, UiState};
+
+use crate::cli::GuiArgs;
+use crate::store::Store;
+use std::path::PathBuf;
+
+/// Opens the app window on the database; on first run (no database yet) imports the demo.
+pub fn run(db: PathBuf, args: GuiArgs) -> anyhow::Result<()> {
+    let first_run = !db.exists();
+    let mut cfg = AppConfig::new(db.clone());
+    if first_run && !args.no_demo {
+        match crate::demo::shared_dir(args.demo.as_deref()) {
+            Some(shared) => cfg.import_on_start = crate::demo::sources(&shared),
+            None => eprintln!(
+                "dermdesk: no demo images found (set DERMDESK_SHARED or --demo DIR); starting with an empty archive"
+            ),
+        }
+    }
+    let opened = Store::open(&db);
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("dermdesk")
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([640.0, 400.0]),
+        ..Default::default()
+    };
+    let result = match opened {
+        Ok(store) => eframe::run_native(
+            "dermdesk",
+            options,
+            Box::new(move |cc| Ok(Box::new(App::new(&cc.egui_ctx, store, cfg)))),
+        ),
+        Err(e) => {
+            let message = e.to_string();
+            eprintln!("dermdesk: {message}");
+            eframe::run_native("dermdesk", options, Box::new(move |cc| Ok(Box::new(app::ErrorApp::new(&cc.egui_ctx, message)))))
+        }
+    };
+    result.map_err(|e| anyhow::anyhow!("the window could not open: {e}"))
+}

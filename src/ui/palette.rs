@@ -1,0 +1,56 @@
+//! The command palette: every command, searchable in either language, with its shortcut.
+
+use super::app::App;
+use super::command::Command;
+use super::i18n::{Lang, T};
+
+pub fn ui(app: &mut App, ctx: &egui::Context) {
+    if !app.show_palette {
+        return;
+    }
+    let lang = app.lang();
+    let q = app.palette_query.to_lowercase();
+    let matches: Vec<Command> = Command::palette()
+        .into_iter()
+        .filter(|c| {
+            q.is_empty()
+                || c.label(lang).to_lowercase().contains(&q)
+                || c.label(Lang::En).to_lowercase().contains(&q)
+                || c.label(Lang::Ja).contains(&q)
+        })
+        .collect();
+    let mut run = None;
+    let modal = egui::Modal::new(egui::Id::unique("palette")).show(ctx, |ui| {
+        ui.set_width(420.0);
+        let edit = ui.add(
+            egui::TextEdit::singleline(&mut app.palette_query).hint_text(lang.t(T::PaletteHint)).desired_width(f32::INFINITY),
+        );
+        edit.request_focus();
+        if ui.input(|i| i.key_pressed(egui::Key::Enter))
+            && let Some(first) = matches.first()
+        {
+            run = Some(first.clone());
+        }
+        ui.separator();
+        egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
+            for c in &matches {
+                let mut b = egui::Button::new(c.label(lang)).frame(false);
+                if let Some(sc) = c.shortcut() {
+                    b = b.shortcut_text(ui.ctx().format_shortcut(&sc));
+                }
+                if ui.add_sized([ui.available_width(), 22.0], b).clicked() {
+                    run = Some(c.clone());
+                }
+            }
+        });
+    });
+    if modal.should_close() || ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
+        app.show_palette = false;
+    }
+    if let Some(c) = run {
+        app.show_palette = false;
+        if c != Command::ToggleCommandPalette {
+            app.push(c);
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! The status bar: counts, running jobs with progress and cancel, the latest notice.
+
+use super::app::App;
+use super::command::Command;
+use super::i18n::T;
+use std::time::Duration;
+
+pub fn ui(app: &mut App, ui: &mut egui::Ui) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let lang = app.lang();
+            ui.label(lang.f(T::PhotosShown, &[("n", &app.items.len())]));
+            if !app.selection.is_empty() {
+                ui.separator();
+                ui.label(lang.f(T::PhotosSelected, &[("n", &app.selection.len())]));
+            }
+            let mut cancel = None;
+            for job in &app.jobs {
+                ui.separator();
+                let s = job.progress.snapshot();
+                ui.label(&job.name);
+                let bar = match s.fraction() {
+                    Some(f) => egui::ProgressBar::new(f).text(format!("{}/{}", s.done, s.total)),
+                    None => egui::ProgressBar::new(0.0).animate(true).text(format!("{}/{}…", s.done, s.total)),
+                };
+                ui.add(bar.desired_width(160.0));
+                if !s.message.is_empty() {
+                    ui.label(egui::RichText::new(&s.message).small());
+                }
+                if !s.cancelled && ui.button(lang.t(T::Cancel)).clicked() {
+                    cancel = Some(job.id);
+                }
+            }
+            if let Some(id) = cancel {
+                app.push(Command::CancelJob(id));
+            }
+            if let Some(n) = app.notices.last()
+                && n.at.elapsed() < Duration::from_secs(10)
+            {
+                ui.separator();
+                let color = if n.error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                ui.colored_label(color, &n.text);
+            }
+        });
+    });
+}
