@@ -144,12 +144,45 @@ impl Store {
     }
 }
 
+const VISIA_KEY: &str = "modality.visia_sizes";
+
+/// Parses `3456x5184, 2592x3888` into sizes.
+pub fn parse_sizes(text: &str) -> Result<Vec<(u32, u32)>> {
+    text.split([',', ';', ' '])
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            let (a, b) = t.trim().split_once(['x', 'X', '×']).ok_or_else(|| Error::Invalid(format!("not a size WxH: {t}")))?;
+            let parse = |v: &str| v.trim().parse::<u32>().ok().filter(|n| *n > 0);
+            match (parse(a), parse(b)) {
+                (Some(w), Some(h)) => Ok((w, h)),
+                _ => Err(Error::Invalid(format!("not a size WxH: {t}"))),
+            }
+        })
+        .collect()
+}
+
+pub fn format_sizes(sizes: &[(u32, u32)]) -> String {
+    sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect::<Vec<_>>().join(", ")
+}
+
 impl Store {
+    /// The VISIA system's frame sizes, as the department set them (empty until then).
+    pub fn visia_sizes(&self) -> Result<Vec<(u32, u32)>> {
+        Ok(self.setting(VISIA_KEY)?.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
+    }
+
+    pub fn set_visia_sizes(&mut self, sizes: &[(u32, u32)]) -> Result<()> {
+        let json = serde_json::to_string(sizes).map_err(|e| Error::Invalid(e.to_string()))?;
+        self.set_setting(VISIA_KEY, &json)?;
+        self.audit("set_visia_sizes", None, &format_sizes(sizes))
+    }
+
     /// Decides again the modality of every photo not set by hand, from the current rules and
     /// the stored cues (after the rules changed). Returns how many photos changed; each
     /// change is audited.
     pub fn reapply_modality(&mut self) -> Result<usize> {
         let rules = self.rules()?;
+        let visia = self.visia_sizes()?;
         let tx = self.conn_mut().transaction()?;
         let rows: Vec<(i64, String, String, Option<String>, u32, u32, Option<String>)> = {
             let mut stmt = tx.prepare(
@@ -167,7 +200,7 @@ impl Store {
                 Some(r) => (r.modality, ModalitySource::Rule, r.pattern.clone()),
                 None => {
                     let c: Cues = cues.and_then(|c| serde_json::from_str(&c).ok()).unwrap_or_default();
-                    let (m, why) = classify(&c, w, h);
+                    let (m, why) = classify(&c, w, h, &visia);
                     (m, ModalitySource::Cue, why)
                 }
             };
@@ -206,6 +239,14 @@ mod tests {
         assert!(glob_match("*a*b*c", "xaxxbxxc"));
         assert!(!glob_match("*a*b*c", "xaxxbxxcx"));
         assert!(glob_match("*", ""));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_sizes("3456x5184, 2592×3888").unwrap(), vec![(3456, 5184), (2592, 3888)]);
+        assert_eq!(parse_sizes("").unwrap(), vec![]);
+        assert!(parse_sizes("3456 by 5184").is_err());
+        assert!(parse_sizes("0x5").is_err());
     }
 
     #[test]

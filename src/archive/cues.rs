@@ -1,8 +1,12 @@
 //! Image cues for the modality, measured on a small copy (long side <= 256) of each photo.
 //!
 //! Each cue is a plain statistic so that a person can see why a photo was called what it was;
-//! the measured values are stored with the photo. Precision and recall on the shared data are
-//! reported by `dermdesk bench modality` (see the README).
+//! the values are stored with the photo. The design, its evidence and what it gets wrong are
+//! written up in docs/modality-cues.md; `dermdesk bench modality` measures precision and
+//! recall on the shared data. In short: the round, dark-cornered field of contact dermoscopy;
+//! H&E's blue-over-green cast with eosin pink and nuclear-scale texture; and, between clinical
+//! photos and dermoscopy without a vignette, a 3-weight score on lighting asymmetry and a dark
+//! centred lesion.
 
 use crate::modality::Modality;
 use image::RgbImage;
@@ -13,20 +17,30 @@ pub const CUE_SIZE: u32 = 256;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cues {
-    /// Fraction of pixels outside the inscribed ellipse that are near black (luma < 40):
-    /// the round field of contact dermoscopy.
-    pub corner_dark: f32,
-    /// Fraction of pixels in the H&E band: pink to purple hues, with some saturation.
-    pub he: f32,
-    /// Fraction of pixels with skin chroma (YCbCr box rule).
+    /// Fraction of nearly colourless pixels (max − min channel <= 12).
+    pub grey: f32,
+    /// Darkest of the four far-corner tips relative to the skin ring (1 = as bright as skin):
+    /// the vignette of contact dermoscopy shows as a low value in all four corners.
+    pub vig: f32,
+    /// Fraction of skin-compatible pixels (red above green, not dark, not strongly blue).
     pub skin: f32,
-    /// Fraction of bright, unsaturated pixels (slide background, paper, walls).
-    pub white: f32,
-    /// Mean absolute luma gradient (0..255): how busy the picture is.
-    pub edges: f32,
-    /// Mean luma of the centre third minus the mean luma of the outer ring (lesion darker
-    /// than surrounding skin gives a negative value).
-    pub centre_minus_ring: f32,
+    /// The same inside the inscribed ellipse.
+    pub skin_in: f32,
+    /// Mean of blue − green over non-white pixels (H&E's haematoxylin cast).
+    pub bmg: f32,
+    /// Fraction of eosin-pink pixels (red above blue, blue at least 15 above green).
+    pub pink: f32,
+    /// Mean absolute deviation of luma from its 3×3 mean, over non-white pixels.
+    pub tex_nw: f32,
+    /// Left-right plus top-bottom luma difference of the outer thirds, relative to mean luma:
+    /// shading of curved body surfaces and off-centre content.
+    pub asym: f32,
+    /// How much darker the centre is than the frame border, relative to the border.
+    pub centre_dark: f32,
+}
+
+fn luma(r: u32, g: u32, b: u32) -> u32 {
+    (299 * r + 587 * g + 114 * b + 500) / 1000
 }
 
 pub fn measure(img: &RgbImage) -> Cues {
@@ -34,106 +48,212 @@ pub fn measure(img: &RgbImage) -> Cues {
     if w == 0 || h == 0 {
         return Cues::default();
     }
-    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let (rx, ry) = (w as f32 / 2.0, h as f32 / 2.0);
-    let mut n_corner = 0u32;
-    let mut dark_corner = 0u32;
-    let (mut he, mut skin, mut white) = (0u32, 0u32, 0u32);
-    let (mut centre_sum, mut centre_n, mut ring_sum, mut ring_n) = (0f64, 0u32, 0f64, 0u32);
-    let mut luma = vec![0f32; (w * h) as usize];
+    let (wi, hi) = (w as i64, h as i64);
+    let den = wi * wi * hi * hi;
+    let n = (w * h) as u64;
+    let (bw, bh) = ((w / 8).max(1), (h / 8).max(1));
+    let (t3w, t3h) = ((w / 3).max(1), (h / 3).max(1));
+
+    let mut y_img = vec![0u32; (w * h) as usize];
+    let mut grey = 0u64;
+    let mut annulus_hist = [0u64; 256];
+    let mut all_hist = [0u64; 256];
+    let mut tip_sum = [0u64; 4];
+    let mut tip_n = [0u64; 4];
+    let (mut skin, mut skin_in, mut inside) = (0u64, 0u64, 0u64);
+    let (mut bmg_sum, mut nonwhite) = (0i64, 0u64);
+    let mut pink = 0u64;
+    let (mut ring_sum, mut ring_n, mut centre_sum, mut centre_n) = (0u64, 0u64, 0u64, 0u64);
+    let (mut left_sum, mut right_sum, mut top_sum, mut bottom_sum, mut all_sum) = (0u64, 0u64, 0u64, 0u64, 0u64);
+
     for (x, y, p) in img.enumerate_pixels() {
-        let [r, g, b] = p.0.map(|v| v as f32);
-        let yv = 0.299 * r + 0.587 * g + 0.114 * b;
-        luma[(y * w + x) as usize] = yv;
-        let dx = (x as f32 + 0.5 - cx) / rx;
-        let dy = (y as f32 + 0.5 - cy) / ry;
-        let d2 = dx * dx + dy * dy;
-        if d2 > 1.0 {
-            n_corner += 1;
-            if yv < 40.0 {
-                dark_corner += 1;
+        let [r, g, b] = p.0.map(u32::from);
+        let yv = luma(r, g, b);
+        y_img[(y * w + x) as usize] = yv;
+        all_hist[yv as usize] += 1;
+        all_sum += yv as u64;
+        let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+        if mx - mn <= 12 {
+            grey += 1;
+        }
+        let dx = 2 * x as i64 + 1 - wi;
+        let dy = 2 * y as i64 + 1 - hi;
+        let num = dx * dx * hi * hi + dy * dy * wi * wi;
+        let skin_px = r > g && r >= 40 && b <= r + 48;
+        if num <= den {
+            inside += 1;
+            if skin_px {
+                skin_in += 1;
             }
         }
-        if d2 < 1.0 / 9.0 {
-            centre_sum += yv as f64;
-            centre_n += 1;
-        } else if d2 > 0.64 && d2 <= 1.0 {
-            ring_sum += yv as f64;
-            ring_n += 1;
-        }
-        let max = r.max(g).max(b);
-        let min = r.min(g).min(b);
-        let sat = if max > 0.0 { (max - min) / max } else { 0.0 };
-        if max > 200.0 && sat < 0.12 {
-            white += 1;
-        }
-        let hue = hue_degrees(r, g, b, max, min);
-        if sat > 0.15 && max > 60.0 && (250.0..=345.0).contains(&hue) {
-            he += 1;
-        }
-        let cb = 128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b;
-        let cr = 128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b;
-        if (77.0..=127.0).contains(&cb) && (133.0..=173.0).contains(&cr) {
+        if skin_px {
             skin += 1;
         }
-    }
-    let mut grad = 0f64;
-    let mut gn = 0u32;
-    for y in 0..h.saturating_sub(1) {
-        for x in 0..w.saturating_sub(1) {
-            let i = (y * w + x) as usize;
-            grad += ((luma[i + 1] - luma[i]).abs() + (luma[i + w as usize] - luma[i]).abs()) as f64 / 2.0;
-            gn += 1;
+        if 10 * num >= 17 * den {
+            let q = match (dx.signum(), dy.signum()) {
+                (-1, -1) => Some(0),
+                (1, -1) => Some(1),
+                (-1, 1) => Some(2),
+                (1, 1) => Some(3),
+                _ => None, // the centre row or column of an odd size belongs to no quadrant
+            };
+            if let Some(q) = q {
+                tip_sum[q] += yv as u64;
+                tip_n[q] += 1;
+            }
+        }
+        if 16 * den <= 100 * num && 100 * num <= 49 * den {
+            annulus_hist[yv as usize] += 1;
+        }
+        if mn < 200 {
+            nonwhite += 1;
+            bmg_sum += b as i64 - g as i64;
+        }
+        if r > b && b as i64 - g as i64 >= 15 {
+            pink += 1;
+        }
+        if y < bh || y >= h - bh || x < bw || x >= w - bw {
+            ring_sum += yv as u64;
+            ring_n += 1;
+        }
+        if y >= h / 4 && y < h - h / 4 && x >= w / 4 && x < w - w / 4 {
+            centre_sum += yv as u64;
+            centre_n += 1;
+        }
+        if x < t3w {
+            left_sum += yv as u64;
+        }
+        if x >= w - t3w {
+            right_sum += yv as u64;
+        }
+        if y < t3h {
+            top_sum += yv as u64;
+        }
+        if y >= h - t3h {
+            bottom_sum += yv as u64;
         }
     }
-    let total = (w * h) as f32;
-    let mean = |s: f64, n: u32| if n == 0 { 0.0 } else { (s / n as f64) as f32 };
+
+    // Lower median of luma over the skin annulus (all pixels when it is empty).
+    let hist = if annulus_hist.iter().sum::<u64>() > 0 { &annulus_hist } else { &all_hist };
+    let k: u64 = hist.iter().sum();
+    let target = (k - 1) / 2;
+    let mut seen = 0u64;
+    let mut yref = 0u32;
+    for (v, c) in hist.iter().enumerate() {
+        seen += c;
+        if seen > target {
+            yref = v as u32;
+            break;
+        }
+    }
+    let yref = yref.max(1) as f64;
+    let vig = (0..4)
+        .map(|q| if tip_n[q] == 0 { 1.0 } else { tip_sum[q] as f64 / tip_n[q] as f64 / yref })
+        .fold(f64::MIN, f64::max);
+
+    // Texture: |9·Y − Σ3×3 Y| / 9 over interior non-white pixels.
+    let (mut tex_sum, mut tex_n) = (0u64, 0u64);
+    if w >= 3 && h >= 3 {
+        for y in 1..h - 1 {
+            for x in 1..w - 1 {
+                let p = img.get_pixel(x, y).0;
+                if p[0].min(p[1]).min(p[2]) >= 200 {
+                    continue;
+                }
+                let mut s = 0i64;
+                for yy in y - 1..=y + 1 {
+                    for xx in x - 1..=x + 1 {
+                        s += y_img[(yy * w + xx) as usize] as i64;
+                    }
+                }
+                tex_sum += (9 * y_img[(y * w + x) as usize] as i64 - s).unsigned_abs();
+                tex_n += 1;
+            }
+        }
+    }
+    let mean = |s: u64, n: u64| if n == 0 { 0.0 } else { s as f64 / n as f64 };
+    let mean_all = mean(all_sum, n);
+    let col_n = (t3w * h) as u64;
+    let row_n = (t3h * w) as u64;
+    let asym = ((mean(left_sum, col_n) - mean(right_sum, col_n)).abs() + (mean(top_sum, row_n) - mean(bottom_sum, row_n)).abs())
+        / mean_all.max(1.0);
+    let ring_mean = mean(ring_sum, ring_n);
     Cues {
-        corner_dark: if n_corner == 0 { 0.0 } else { dark_corner as f32 / n_corner as f32 },
-        he: he as f32 / total,
-        skin: skin as f32 / total,
-        white: white as f32 / total,
-        edges: mean(grad, gn),
-        centre_minus_ring: mean(centre_sum, centre_n) - mean(ring_sum, ring_n),
+        grey: (grey as f64 / n as f64) as f32,
+        vig: vig as f32,
+        skin: (skin as f64 / n as f64) as f32,
+        skin_in: mean(skin_in, inside) as f32,
+        bmg: if nonwhite == 0 { 0.0 } else { (bmg_sum as f64 / nonwhite as f64) as f32 },
+        pink: (pink as f64 / n as f64) as f32,
+        tex_nw: if tex_n == 0 { 0.0 } else { (tex_sum as f64 / tex_n as f64 / 9.0) as f32 },
+        asym: asym as f32,
+        centre_dark: ((ring_mean - mean(centre_sum, centre_n)) / ring_mean.max(1.0)) as f32,
     }
 }
 
-fn hue_degrees(r: f32, g: f32, b: f32, max: f32, min: f32) -> f32 {
-    let d = max - min;
-    if d <= 0.0 {
-        return 0.0;
+/// The clinical-versus-dermoscopy score (dermoscopy when >= 0), a logistic fit on the tuning
+/// half of the shared data.
+pub fn dermoscopy_score(c: &Cues) -> f32 {
+    3.8637 - 5.9372 * c.asym + 20.3189 * c.centre_dark - 4.8799 * c.vig.min(2.0)
+}
+
+/// The modality the cues suggest, with the reason a person can read. `visia_sizes` are the
+/// fixed frame sizes of the department's VISIA system (none are known here; see the README).
+pub fn classify(c: &Cues, width: u32, height: u32, visia_sizes: &[(u32, u32)]) -> (Modality, String) {
+    if visia_sizes.iter().any(|&(a, b)| (width, height) == (a, b) || (width, height) == (b, a)) {
+        return (Modality::Visia, format!("VISIA frame size {width}×{height}"));
     }
-    let h = if max == r {
-        60.0 * (((g - b) / d) % 6.0)
-    } else if max == g {
-        60.0 * ((b - r) / d + 2.0)
+    if width.max(height) < 64 {
+        return (Modality::Other, format!("too small for a clinical image ({width}×{height})"));
+    }
+    if c.grey >= 0.98 {
+        return (Modality::Other, format!("{:.0}% colourless", c.grey * 100.0));
+    }
+    if c.bmg >= 27.75 && c.tex_nw >= 4.75 && c.pink >= 0.265 {
+        return (
+            Modality::Histopathology,
+            format!("H&E: blue-green {:.0}, eosin pink {:.0}%, texture {:.1}", c.bmg, c.pink * 100.0, c.tex_nw),
+        );
+    }
+    if c.vig <= 0.80 && c.skin_in >= 0.5 {
+        return (Modality::Dermoscopy, format!("dark round field (corners at {:.0}% of skin)", c.vig * 100.0));
+    }
+    if c.skin < 0.02 {
+        return (Modality::Other, "no skin-coloured pixels".to_owned());
+    }
+    let s = dermoscopy_score(c);
+    if s >= 0.0 {
+        (Modality::Dermoscopy, format!("even light, dark centred lesion (score {s:.2})"))
     } else {
-        60.0 * ((r - g) / d + 4.0)
-    };
-    if h < 0.0 { h + 360.0 } else { h }
+        (Modality::Clinical, format!("uneven light or small lesion (score {s:.2})"))
+    }
 }
 
-/// VISIA (Canfield) systems write fixed frame sizes; a photo of exactly one of these sizes
-/// (either orientation) is taken for VISIA. Unmeasured: there are no VISIA images in the
-/// shared data.
-pub const VISIA_FRAME_SIZES: &[(u32, u32)] = &[(3456, 5184), (2592, 3888), (2848, 4288), (3000, 4000)];
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The modality the cues suggest, with a short reason a person can read.
-pub fn classify(c: &Cues, width: u32, height: u32) -> (Modality, String) {
-    if VISIA_FRAME_SIZES.iter().any(|&(a, b)| (width, height) == (a, b) || (width, height) == (b, a)) {
-        return (Modality::Visia, format!("VISIA frame size {width}x{height}"));
+    #[test]
+    fn vignette_and_flat_frames() {
+        // A skin-coloured disc on black: contact dermoscopy's round field.
+        let mut img = RgbImage::from_pixel(200, 150, image::Rgb([0, 0, 0]));
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            let dx = (x as f32 - 100.0) / 100.0;
+            let dy = (y as f32 - 75.0) / 75.0;
+            if dx * dx + dy * dy < 1.0 {
+                *p = image::Rgb([200, 150, 130]);
+            }
+        }
+        let c = measure(&img);
+        assert!(c.vig < 0.1, "{c:?}");
+        assert_eq!(classify(&c, 200, 150, &[]).0, Modality::Dermoscopy);
+
+        let flat = RgbImage::from_pixel(300, 200, image::Rgb([128, 128, 128]));
+        let c = measure(&flat);
+        assert!(c.grey > 0.99);
+        assert_eq!(classify(&c, 3000, 2000, &[]).0, Modality::Other);
+        assert_eq!(classify(&c, 3000, 2000, &[(2000, 3000)]).0, Modality::Visia);
+        assert_eq!(classify(&Cues::default(), 32, 32, &[]).0, Modality::Other);
     }
-    if c.he > 0.35 && c.skin < 0.5 {
-        return (Modality::Histopathology, format!("H&E palette {:.0}%", c.he * 100.0));
-    }
-    if c.corner_dark > 0.5 {
-        return (Modality::Dermoscopy, format!("dark round field {:.0}%", c.corner_dark * 100.0));
-    }
-    if c.skin > 0.6 && c.edges < 6.0 {
-        return (Modality::Dermoscopy, format!("skin {:.0}%, smooth close-up", c.skin * 100.0));
-    }
-    if c.skin > 0.4 {
-        return (Modality::Clinical, format!("skin {:.0}%", c.skin * 100.0));
-    }
-    (Modality::Other, "no skin, slide or dermoscope cues".to_owned())
 }

@@ -77,6 +77,14 @@ pub struct ImportReport {
     pub thumbnail_errors: u64,
     pub seconds: f64,
     pub message: Option<String>,
+    /// Peak resident memory of the importing process (Linux; decoder workers not included).
+    pub peak_rss_bytes: Option<u64>,
+}
+
+/// What decides a new photo's modality: folder rules first, then cues.
+struct Decider {
+    rules: Vec<Rule>,
+    visia: Vec<(u32, u32)>,
 }
 
 struct Entry {
@@ -149,7 +157,7 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     let sources: Vec<Source> = paths.iter().map(|p| source(p)).collect::<Result<_>>()?;
     let mut store = Store::open(db)?;
     store.mark_dead_runs_interrupted()?;
-    let rules = store.rules()?;
+    let rules = Decider { rules: store.rules()?, visia: store.visia_sizes()? };
     let thumb_dir = store.thumb_dir();
     let (run_id, root_ids) = begin_run(&mut store, &sources)?;
     let roots: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
@@ -165,6 +173,9 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
             .name("import-scan".into())
             .spawn_scoped(s, || scan(&sources, &root_ids, entry_tx, progress))
             .expect("spawn scanner");
+        // Only the processors hold the receiver: when they stop (cancel, fatal error), the
+        // scanner's next send fails and it stops too, instead of waiting on a full channel.
+        let entry_rx = entry_rx;
         for i in 0..threads {
             let rx = entry_rx.clone();
             let tx = out_tx.clone();
@@ -175,6 +186,7 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
                 .expect("spawn processor");
         }
         drop(out_tx);
+        drop(entry_rx);
         let written = write(&mut store, run_id, &rules, out_rx, progress);
         if written.is_err() {
             // Stop the others; nothing more can be recorded.
@@ -197,6 +209,7 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     let scanned_dirs: Vec<String> = sources.iter().filter(|s| s.is_dir).map(|s| s.path.clone()).collect();
     finish_run(&mut store, run_id, &scanned_dirs, complete, &mut report)?;
     report.seconds = started.elapsed().as_secs_f64();
+    report.peak_rss_bytes = util::peak_rss_bytes();
     Ok(report)
 }
 
@@ -368,7 +381,7 @@ const BATCH_AGE: Duration = Duration::from_millis(400);
 fn write(
     store: &mut Store,
     run_id: i64,
-    rules: &[Rule],
+    rules: &Decider,
     rx: Receiver<Outcome>,
     progress: &Progress,
 ) -> Result<ImportReport> {
@@ -407,7 +420,7 @@ fn write(
 }
 
 /// Applies a batch of outcomes and the run's counters in one transaction.
-fn flush(store: &mut Store, run_id: i64, rules: &[Rule], batch: &mut Vec<Outcome>, report: &mut ImportReport) -> Result<()> {
+fn flush(store: &mut Store, run_id: i64, rules: &Decider, batch: &mut Vec<Outcome>, report: &mut ImportReport) -> Result<()> {
     let tx = store.conn_mut().transaction()?;
     let mut pending = report.clone();
     for outcome in batch.iter() {
@@ -433,7 +446,7 @@ fn flush(store: &mut Store, run_id: i64, rules: &[Rule], batch: &mut Vec<Outcome
     Ok(())
 }
 
-fn apply(tx: &Transaction<'_>, run_id: i64, rules: &[Rule], outcome: &Outcome, report: &mut ImportReport) -> Result<()> {
+fn apply(tx: &Transaction<'_>, run_id: i64, rules: &Decider, outcome: &Outcome, report: &mut ImportReport) -> Result<()> {
     report.scanned += 1;
     match outcome {
         Outcome::Unchanged { location_id } => {
@@ -506,12 +519,12 @@ fn apply(tx: &Transaction<'_>, run_id: i64, rules: &[Rule], outcome: &Outcome, r
     Ok(())
 }
 
-fn insert_photo(tx: &Transaction<'_>, run_id: i64, rules: &[Rule], entry: &Entry, hash: &str, p: &Probe) -> Result<bool> {
-    let (modality, source, detail) = match modality::match_rules(rules, Path::new(&entry.path)) {
+fn insert_photo(tx: &Transaction<'_>, run_id: i64, rules: &Decider, entry: &Entry, hash: &str, p: &Probe) -> Result<bool> {
+    let (modality, source, detail) = match modality::match_rules(&rules.rules, Path::new(&entry.path)) {
         Some(rule) => (rule.modality, ModalitySource::Rule, rule.pattern.clone()),
         None => {
             let cues = p.cues.unwrap_or_default();
-            let (m, why) = modality::classify(&cues, p.width, p.height);
+            let (m, why) = modality::classify(&cues, p.width, p.height, &rules.visia);
             (m, ModalitySource::Cue, why)
         }
     };

@@ -70,7 +70,7 @@ pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<Probe, Refusal> {
             let exif = parsed.as_ref().map(|p| p.info()).unwrap_or(ExifInfo { orientation: 1, ..Default::default() });
             let decoded = thumbs::decode_reduced(bytes, format, req.thumb_size.max(cues::CUE_SIZE), &req.limits)?;
             let small = thumbs::shrink_to(decoded.image, req.thumb_size.max(cues::CUE_SIZE));
-            let cue_img = thumbs::shrink_to(small.clone(), cues::CUE_SIZE);
+            let cue_img = cue_image(&small);
             let cues = cues::measure(&cue_img);
             let thumb_error = req.thumb.as_ref().and_then(|out| {
                 let thumb = thumbs::finish_thumbnail(small, exif.orientation, req.thumb_size);
@@ -91,6 +91,18 @@ pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<Probe, Refusal> {
 
 /// A thumbnail that cannot be written is the cache's problem, not the photo's: on import the
 /// photo is still taken and the error is reported beside it.
+/// The cue image: long side at most CUE_SIZE, reduced by area averaging (see cues.rs).
+pub fn cue_image(img: &image::RgbImage) -> image::RgbImage {
+    let (w, h) = img.dimensions();
+    let long = w.max(h);
+    if long <= cues::CUE_SIZE {
+        return img.clone();
+    }
+    let tw = ((w as u64 * cues::CUE_SIZE as u64 + long as u64 / 2) / long as u64).max(1) as u32;
+    let th = ((h as u64 * cues::CUE_SIZE as u64 + long as u64 / 2) / long as u64).max(1) as u32;
+    image::imageops::thumbnail(img, tw, th)
+}
+
 fn write_thumb(img: &image::RgbImage, out: &std::path::Path) -> Result<(), String> {
     let bytes = thumbs::encode_jpeg(img).map_err(|e| format!("cannot encode the thumbnail: {e}"))?;
     thumbs::write_atomic(out, &bytes).map_err(|e| format!("cannot write the thumbnail ({e}): {}", out.display()))

@@ -1,11 +1,340 @@
-//! Benchmarks (temporary shell; filled in below).
-use std::path::Path;
+//! `dermdesk bench`: the figures the foundation promises, each as medians and ratios against
+//! a named peer run side by side on the same files and thread count. Not timed tests: run
+//! them by hand (release build) and read the table.
+//!
+//! - `thumbs`: thumbnails per second against `vipsthumbnail` (libvips) on the ISIC camera
+//!   files, and on large JPEGs with and without an embedded EXIF thumbnail made from them.
+//! - `import`: import of a folder (default HAM10000, 10,015 files) against just reading and
+//!   hashing the same files; peak RSS.
+//! - `browser`: the real app over a 100,000-photo database (synthetic rows): time to first
+//!   frame, frame times while scrolling (UI build + tessellation, headless), peak RSS.
+//! - `modality`: precision and recall of the modality cues on the labelled shared data.
+
+mod browser;
+mod modality;
+
+use crate::thumbs::job::{self as thumb_job, ThumbOptions};
+use anyhow::{Context, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    pub which: String,
+    #[command(subcommand)]
+    pub which: Which,
 }
 
-pub fn run(_db: &Path, _a: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("todo")
+#[derive(clap::Subcommand, Debug)]
+pub enum Which {
+    /// Thumbnails per second against vipsthumbnail.
+    Thumbs {
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+        /// The shared data folder (default: DERMDESK_SHARED, then ../shared).
+        #[arg(long)]
+        shared: Option<PathBuf>,
+    },
+    /// Import speed against read+hash, and peak memory.
+    Import {
+        /// Folder to import (default: the shared HAM10000 images).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+    },
+    /// The browser over a large synthetic database.
+    Browser {
+        #[arg(long, default_value_t = 100_000)]
+        photos: usize,
+        #[arg(long, default_value_t = 600)]
+        frames: usize,
+    },
+    /// Precision and recall of the modality cues on the shared data.
+    Modality {
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!("note: this is a debug build; benchmark figures come from `cargo run --release -- bench ...`");
+    }
+    match a.which {
+        Which::Thumbs { threads, repeats, shared } => thumbs(&shared_dir(shared)?, threads, repeats),
+        Which::Import { dir, threads, repeats, shared } => {
+            let dir = match dir {
+                Some(d) => d,
+                None => shared_dir(shared)?.join("data/ham10000/images"),
+            };
+            import(&dir, threads, repeats)
+        }
+        Which::Browser { photos, frames } => browser::run(photos, frames),
+        Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
+    }
+}
+
+fn shared_dir(explicit: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    crate::demo::shared_dir(explicit.as_deref())
+        .context("the shared data folder was not found (give --shared DIR or set DERMDESK_SHARED)")
+}
+
+pub(crate) fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+pub(crate) fn percentile(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    v[i]
+}
+
+fn jpegs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg")))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// A copy of `jpeg` whose only EXIF block carries `thumb` as its IFD1 thumbnail.
+pub(crate) fn with_exif_thumbnail(jpeg: &[u8], thumb: &[u8]) -> anyhow::Result<Vec<u8>> {
+    // TIFF (big-endian): header, IFD0 with Orientation=1, IFD1 with Compression=6 (JPEG) and
+    // the thumbnail's offset and length, then the thumbnail bytes.
+    let mut t: Vec<u8> = Vec::new();
+    t.extend_from_slice(b"MM\0*");
+    t.extend_from_slice(&8u32.to_be_bytes());
+    let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, value: u32| {
+        t.extend_from_slice(&tag.to_be_bytes());
+        t.extend_from_slice(&typ.to_be_bytes());
+        t.extend_from_slice(&1u32.to_be_bytes());
+        if typ == 3 {
+            t.extend_from_slice(&(value as u16).to_be_bytes());
+            t.extend_from_slice(&[0, 0]);
+        } else {
+            t.extend_from_slice(&value.to_be_bytes());
+        }
+    };
+    let ifd1_at = 8 + 2 + 12 + 4;
+    t.extend_from_slice(&1u16.to_be_bytes());
+    entry(&mut t, 0x0112, 3, 1);
+    t.extend_from_slice(&(ifd1_at as u32).to_be_bytes());
+    let data_at = ifd1_at + 2 + 3 * 12 + 4;
+    t.extend_from_slice(&3u16.to_be_bytes());
+    entry(&mut t, 0x0103, 3, 6);
+    entry(&mut t, 0x0201, 4, data_at as u32);
+    entry(&mut t, 0x0202, 4, thumb.len() as u32);
+    t.extend_from_slice(&0u32.to_be_bytes());
+    t.extend_from_slice(thumb);
+    let seg_len = 2 + 6 + t.len();
+    if seg_len > 65535 {
+        bail!("the thumbnail is too big for an EXIF segment ({} bytes)", thumb.len());
+    }
+    let mut out = Vec::with_capacity(jpeg.len() + seg_len + 2);
+    out.extend_from_slice(&jpeg[..2]);
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&(seg_len as u16).to_be_bytes());
+    out.extend_from_slice(b"Exif\0\0");
+    out.extend_from_slice(&t);
+    // Drop the original APP1 (EXIF) segments so the new one is the only one.
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF && (0xE0..=0xEF).contains(&jpeg[i + 1]) {
+        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
+        if jpeg[i + 1] != 0xE1 {
+            out.extend_from_slice(&jpeg[i..i + 2 + len]);
+        }
+        i += 2 + len;
+    }
+    out.extend_from_slice(&jpeg[i..]);
+    Ok(out)
+}
+
+fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
+    let which = |p: &str| Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map(|o| o.status.success());
+    if !which("vipsthumbnail").unwrap_or(false) {
+        bail!("vipsthumbnail is not installed (Debian: apt-get install libvips-tools)");
+    }
+    let isic = jpegs(&shared.join("data/isic-cc0/images"))?;
+    let work = tempfile_dir("dermdesk-bench-thumbs")?;
+    // Large set: the ISIC files of 3 MP and more, as they are (their EXIF thumbnails, where
+    // any, are 160 px: too small) and with a 320-px EXIF thumbnail made from each.
+    let mut large = Vec::new();
+    let mut large_exif = Vec::new();
+    std::fs::create_dir_all(work.join("large-exif"))?;
+    for p in &isic {
+        let bytes = std::fs::read(p)?;
+        let (w, h, _) = crate::thumbs::dc_jpeg::read_header(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if (w as u64) * (h as u64) < 3_000_000 {
+            continue;
+        }
+        let decoded = crate::thumbs::decode_reduced(&bytes, crate::archive::Format::Jpeg, 320, &Default::default())
+            .map_err(|r| anyhow::anyhow!("{r}"))?;
+        let small = crate::thumbs::shrink_to(decoded.image, 320);
+        let thumb = crate::thumbs::encode_jpeg(&small)?;
+        let out = work.join("large-exif").join(p.file_name().unwrap());
+        std::fs::write(&out, with_exif_thumbnail(&bytes, &thumb)?)?;
+        large.push(p.clone());
+        large_exif.push(out);
+    }
+    outln!("thumbnails, {threads} thread(s), long side {} px, median of {repeats} runs each, interleaved", crate::thumbs::THUMB_SIZE);
+    outln!("{:<32} {:>6} {:>14} {:>16} {:>7}", "set", "files", "dermdesk f/s", "vipsthumbnail f/s", "ratio");
+    for (name, files) in [
+        ("ISIC camera files (0.4-10 MP)", &isic),
+        ("large JPEGs, no EXIF thumbnail", &large),
+        ("large JPEGs + EXIF thumbnail", &large_exif),
+    ] {
+        let (mut ours, mut vips) = (Vec::new(), Vec::new());
+        let mut routes = String::new();
+        for r in 0..repeats {
+            let out = work.join(format!("out-{r}"));
+            let _ = std::fs::remove_dir_all(&out);
+            std::fs::create_dir_all(&out)?;
+            let t = Instant::now();
+            vips_run(files, &out.join("vips"), threads)?;
+            vips.push(files.len() as f64 / t.elapsed().as_secs_f64());
+
+            let items: Vec<(PathBuf, PathBuf)> =
+                files.iter().enumerate().map(|(i, f)| (f.clone(), out.join("ours").join(format!("{i}.jpg")))).collect();
+            let opts = ThumbOptions { threads, ..Default::default() };
+            let t = Instant::now();
+            let rep = thumb_job::make_all(items, &opts, &crate::jobs::Progress::new())?;
+            ours.push(files.len() as f64 / t.elapsed().as_secs_f64());
+            if rep.failed > 0 {
+                bail!("{} thumbnails failed: {:?}", rep.failed, rep.failures);
+            }
+            routes = format!("{:?}", rep.by_route);
+        }
+        let (o, v) = (median(&mut ours), median(&mut vips));
+        outln!("{name:<32} {:>6} {o:>14.1} {v:>16.1} {:>7.2}   routes {routes}", files.len(), o / v);
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+/// vipsthumbnail over the files, split across `threads` processes, one libvips thread each.
+fn vips_run(files: &[PathBuf], out: &Path, threads: usize) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out)?;
+    let size = crate::thumbs::THUMB_SIZE.to_string();
+    let pattern = format!("{}/%s.jpg[Q=85]", out.display());
+    let mut children = Vec::new();
+    for k in 0..threads.max(1) {
+        let chunk: Vec<&PathBuf> = files.iter().skip(k).step_by(threads.max(1)).collect();
+        if chunk.is_empty() {
+            continue;
+        }
+        children.push(
+            Command::new("vipsthumbnail")
+                .env("VIPS_CONCURRENCY", "1")
+                .args(["-s", &size, "-o", &pattern])
+                .args(chunk)
+                .spawn()
+                .context("cannot run vipsthumbnail")?,
+        );
+    }
+    for mut c in children {
+        if !c.wait()?.success() {
+            bail!("vipsthumbnail failed");
+        }
+    }
+    Ok(())
+}
+
+fn tempfile_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    let d = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}
+
+fn import(dir: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    let work = tempfile_dir("dermdesk-bench-import")?;
+    let exe = std::env::current_exe()?;
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    let mut rss = Vec::new();
+    let mut parent_rss = Vec::new();
+    // Warm the page cache first so both sides read from memory.
+    read_and_hash(&files, threads);
+    for r in 0..repeats {
+        let t = Instant::now();
+        read_and_hash(&files, threads);
+        peer.push(files.len() as f64 / t.elapsed().as_secs_f64());
+
+        let db = work.join(format!("import-{r}.sqlite"));
+        let t = Instant::now();
+        let out = Command::new(&exe)
+            .arg("--db")
+            .arg(&db)
+            .args(["import", "--json", "--threads", &threads.to_string()])
+            .arg(dir)
+            .output()?;
+        let secs = t.elapsed().as_secs_f64();
+        if !out.status.success() {
+            bail!("the import failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        ours.push(report["scanned"].as_f64().unwrap_or(0.0) / secs);
+        parent_rss.push(report["peak_rss_bytes"].as_f64().unwrap_or(f64::NAN) / 1048576.0);
+        rss.push(children_peak_rss_mib());
+    }
+    let (o, p) = (median(&mut ours), median(&mut peer));
+    outln!("import of {} files from {}, {threads} thread(s), median of {repeats} runs, warm page cache", files.len(), dir.display());
+    outln!("dermdesk import        {o:>10.0} files/s (new database each run; decode, EXIF, cues, thumbnail, SQLite)");
+    outln!("read + BLAKE3 only     {p:>10.0} files/s");
+    outln!("ratio                  {:>10.3}", o / p);
+    outln!("peak RSS, import process        {:>8.1} MiB", median(&mut parent_rss));
+    outln!("peak RSS, largest of it and its workers {:>8.1} MiB", median(&mut rss));
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+fn read_and_hash(files: &[PathBuf], threads: usize) {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(f) = files.get(i) else { return };
+                    let _ = crate::archive::hash::hash_file(f);
+                }
+            });
+        }
+    });
+}
+
+/// The largest peak RSS of any finished child process (and the children they waited for).
+fn children_peak_rss_mib() -> f64 {
+    #[cfg(unix)]
+    unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) == 0 {
+            return u.ru_maxrss as f64 / 1024.0; // kilobytes on Linux
+        }
+    }
+    f64::NAN
 }

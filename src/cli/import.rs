@@ -44,8 +44,12 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        if paths.is_empty() && !args.json {
-            eprintln!("nothing to resume");
+        if paths.is_empty() {
+            if args.json {
+                print_json(&serde_json::json!({ "status": "nothing_to_resume" }))?;
+            } else {
+                outln!("nothing to resume");
+            }
             return Ok(());
         }
     }
@@ -68,7 +72,7 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
     if args.json {
         print_json(&report)?;
     } else {
-        println!(
+        outln!(
             "import run {} {} in {:.1} s: {} files seen, {} new photos, {} new locations ({} moved), {} unchanged, {} refused, {} missing",
             report.run_id,
             report.status,
@@ -82,13 +86,13 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
             report.missing
         );
         for r in &report.refusals {
-            println!("refused {}: {}: {}", r.reason_code.as_str(), r.reason, r.path);
+            outln!("refused {}: {}: {}", r.reason_code.as_str(), r.reason, r.path);
         }
         for e in &report.scan_errors {
-            println!("folder error: {e}");
+            outln!("folder error: {e}");
         }
         if let Some(m) = &report.message {
-            println!("note: {m}");
+            outln!("note: {m}");
         }
     }
     if report.status == "failed" {
@@ -118,12 +122,12 @@ pub fn thumbs(db: &Path, args: ThumbArgs) -> anyhow::Result<()> {
     if args.json {
         print_json(&report)?;
     } else {
-        println!(
+        outln!(
             "{} thumbnails made, {} already cached, {} failed in {:.1} s",
             report.made, report.already_cached, report.failed, report.seconds
         );
         for (path, why) in &report.failures {
-            println!("failed {why}: {path}");
+            outln!("failed {why}: {path}");
         }
     }
     Ok(())

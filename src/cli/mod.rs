@@ -4,6 +4,20 @@
 //! Exit codes: 0 done (an import that refused some files is still done); 1 the command could
 //! not proceed; 2 bad usage; 3 the database cannot be used (damaged, or from a newer version).
 
+/// `println!` for command output: a closed pipe (`dermdesk list | head`) ends the command
+/// quietly with success instead of a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            return Err(anyhow::Error::from(e).context("cannot write to standard output"));
+        }
+    }};
+}
+
 mod bench;
 mod import;
 mod read;
@@ -105,10 +119,8 @@ fn exit_code(e: &anyhow::Error) -> i32 {
 
 /// Prints one JSON value on its own line.
 pub(crate) fn print_json(v: &impl serde::Serialize) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer(&mut out, v)?;
-    writeln!(out)?;
+    let line = serde_json::to_string(v)?;
+    outln!("{line}");
     Ok(())
 }
 

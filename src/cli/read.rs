@@ -127,22 +127,22 @@ pub fn stats(db: &Path, a: JsonArg) -> anyhow::Result<()> {
     if a.json {
         return print_json(&s);
     }
-    println!("photos      {}", s.photos);
-    println!("locations   {} ({} missing; {} photos with no file left)", s.locations, s.missing, s.photos_missing);
-    println!("refused     {}", s.errors);
+    outln!("photos      {}", s.photos);
+    outln!("locations   {} ({} missing; {} photos with no file left)", s.locations, s.missing, s.photos_missing);
+    outln!("refused     {}", s.errors);
     for (reason, n) in &s.errors_by_reason {
-        println!("  {reason:<12}{n}");
+        outln!("  {reason:<12}{n}");
     }
-    println!("modality");
+    outln!("modality");
     for (m, n) in &s.by_modality {
-        println!("  {m:<15}{n}");
+        outln!("  {m:<15}{n}");
     }
-    println!("format");
+    outln!("format");
     for (f, n) in &s.by_format {
-        println!("  {f:<15}{n}");
+        outln!("  {f:<15}{n}");
     }
-    println!("roots       {}", s.roots.join(", "));
-    println!("import runs {} ({} interrupted)", s.import_runs, s.interrupted_runs);
+    outln!("roots       {}", s.roots.join(", "));
+    outln!("import runs {} ({} interrupted)", s.import_runs, s.interrupted_runs);
     Ok(())
 }
 
@@ -163,29 +163,29 @@ pub fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
         return print_json(&v);
     }
     let r = &detail.row;
-    println!("photo {} ({}), {}x{} {}, {} bytes", r.id, r.hash, r.width, r.height, r.format, r.byte_size);
-    println!(
+    outln!("photo {} ({}), {}x{} {}, {} bytes", r.id, r.hash, r.width, r.height, r.format, r.byte_size);
+    outln!(
         "modality {} ({}{})",
         r.modality.as_str(),
         r.modality_source.as_str(),
         detail.modality_detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
     );
-    println!(
+    outln!(
         "captured {} ({})",
         r.captured_at.as_deref().unwrap_or("-"),
         r.captured_source.as_deref().unwrap_or("-")
     );
     for l in &detail.locations {
         match &l.missing_since {
-            Some(since) => println!("missing since {since}: {}", l.path),
-            None => println!("file: {}", l.path),
+            Some(since) => outln!("missing since {since}: {}", l.path),
+            None => outln!("file: {}", l.path),
         }
     }
     for (ifd, tag, value) in &detail.exif {
-        println!("exif {ifd} {tag}: {value}");
+        outln!("exif {ifd} {tag}: {value}");
     }
     for a in &audit {
-        println!("audit {} {} {}: {}", a.at, a.actor, a.action, a.detail);
+        outln!("audit {} {} {}: {}", a.at, a.actor, a.action, a.detail);
     }
     Ok(())
 }
@@ -206,7 +206,7 @@ pub fn runs(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
         if a.json {
             print_json(r)?;
         } else {
-            println!(
+            outln!(
                 "run {} {} {} -> {}: {} seen, {} new, {} new locations, {} unchanged, {} refused, {} missing{}",
                 r.id,
                 r.status,
@@ -231,7 +231,7 @@ pub fn refusals(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
         if a.json {
             print_json(&r)?;
         } else {
-            println!("{}\t{}\t{}", r.reason_code, r.reason, r.path);
+            outln!("{}\t{}\t{}", r.reason_code, r.reason, r.path);
         }
     }
     Ok(())
@@ -250,7 +250,7 @@ pub fn set_modality(db: &Path, a: SetModalityArgs) -> anyhow::Result<()> {
     let mut store = open(db)?;
     let m = parse_modality(&a.modality)?;
     let n = store.set_modality(&a.ids, m)?;
-    println!("{n} photo(s) set to {}", m.as_str());
+    outln!("{n} photo(s) set to {}", m.as_str());
     Ok(())
 }
 
@@ -261,6 +261,12 @@ pub struct RulesArgs {
     /// Replace the rules with these, in order: PATTERN=MODALITY (e.g. '*dermo*=dermoscopy').
     #[arg(long, value_name = "PATTERN=MODALITY")]
     pub set: Vec<String>,
+    /// The VISIA system's frame sizes, e.g. '3456x5184,2592x3888' ('' clears them).
+    #[arg(long, value_name = "WxH,...")]
+    pub visia: Option<String>,
+    /// Decide again the modality of every photo not set by hand, with the current rules.
+    #[arg(long)]
+    pub reapply: bool,
 }
 
 pub fn rules(db: &Path, a: RulesArgs) -> anyhow::Result<()> {
@@ -276,12 +282,21 @@ pub fn rules(db: &Path, a: RulesArgs) -> anyhow::Result<()> {
             .collect::<anyhow::Result<Vec<_>>>()?;
         store.set_rules(&rules)?;
     }
+    if let Some(v) = &a.visia {
+        store.set_visia_sizes(&crate::modality::parse_sizes(v)?)?;
+    }
+    if a.reapply {
+        let n = store.reapply_modality()?;
+        eprintln!("{n} photo(s) changed modality");
+    }
     let rules = store.rules()?;
+    let visia = store.visia_sizes()?;
     if a.json {
-        return print_json(&rules);
+        return print_json(&serde_json::json!({ "rules": rules, "visia_sizes": visia }));
     }
     for r in rules {
-        println!("{}\t{}\t{}", if r.enabled { "on" } else { "off" }, r.pattern, r.modality.as_str());
+        outln!("{}\t{}\t{}", if r.enabled { "on" } else { "off" }, r.pattern, r.modality.as_str());
     }
+    outln!("visia sizes\t{}", crate::modality::format_sizes(&visia));
     Ok(())
 }

@@ -86,6 +86,7 @@ pub struct App {
     pub show_log: bool,
     pub show_rules: bool,
     pub(super) rules_draft: Option<Vec<Rule>>,
+    pub(super) visia_draft: String,
     pub interrupted: usize,
     folder_dialog: Option<Promise<Option<Vec<PathBuf>>>>,
     pub(super) scroll_to_focus: bool,
@@ -146,6 +147,7 @@ impl App {
             show_log: false,
             show_rules: false,
             rules_draft: None,
+            visia_draft: String::new(),
             interrupted,
             folder_dialog: None,
             scroll_to_focus: false,
@@ -180,6 +182,11 @@ impl App {
         if self.notices.len() > 50 {
             self.notices.remove(0);
         }
+    }
+
+    /// How far the grid is scrolled, in points.
+    pub fn grid_scroll_offset(&self) -> f32 {
+        self.grid_scroll.0
     }
 
     /// Thumbnails textures loaded, and whether no thumbnail load is pending.
@@ -329,7 +336,9 @@ impl App {
         self.viewer = Some(Viewer::open(id, path, orientation, ctx));
     }
 
-    fn step(&mut self, delta: isize, ctx: &egui::Context) {
+    /// Moves the focus; the selection follows it (or, with `extend`, grows from the anchor),
+    /// as in a file manager.
+    fn step(&mut self, delta: isize, extend: bool, ctx: &egui::Context) {
         if self.items.is_empty() {
             return;
         }
@@ -339,7 +348,14 @@ impl App {
             None => 0,
         } as usize;
         self.focus = Some(i);
-        self.anchor = Some(i);
+        if extend {
+            let from = self.anchor.unwrap_or(i);
+            let (a, b) = (from.min(i), from.max(i));
+            self.selection = self.items[a..=b].iter().map(|it| it.id).collect();
+        } else {
+            self.anchor = Some(i);
+            self.selection = std::iter::once(self.items[i].id).collect();
+        }
         self.scroll_to_focus = true;
         if self.viewer.is_some() {
             let id = self.items[i].id;
@@ -409,12 +425,15 @@ impl App {
                 self.viewer = None;
                 self.scroll_to_focus = true;
             }
-            Command::Next => self.step(1, ctx),
-            Command::Prev => self.step(-1, ctx),
+            Command::Next => self.step(1, false, ctx),
+            Command::Prev => self.step(-1, false, ctx),
             Command::SelectAll => self.selection = self.items.iter().map(|it| it.id).collect(),
             Command::ClearSelection => self.selection.clear(),
             Command::SetModality(m) => {
-                let ids: Vec<i64> = if self.selection.is_empty() {
+                let viewed = self.viewer.as_ref().map(|v| v.photo_id);
+                let ids: Vec<i64> = if let Some(id) = viewed {
+                    vec![id]
+                } else if self.selection.is_empty() {
                     self.focused_id().into_iter().collect()
                 } else {
                     self.selection.iter().copied().collect()
@@ -506,29 +525,23 @@ impl App {
             return;
         }
         let cols = self.columns.max(1) as isize;
-        if pressed(Key::ArrowRight) {
-            self.push(Command::Next);
-        }
-        if pressed(Key::ArrowLeft) {
-            self.push(Command::Prev);
-        }
-        if pressed(Key::ArrowDown) {
-            self.step(cols, ctx);
-        }
-        if pressed(Key::ArrowUp) {
-            self.step(-cols, ctx);
-        }
-        if pressed(Key::PageDown) {
-            self.step(cols * 4, ctx);
-        }
-        if pressed(Key::PageUp) {
-            self.step(-cols * 4, ctx);
-        }
-        if pressed(Key::Home) {
-            self.step(-(self.items.len() as isize), ctx);
-        }
-        if pressed(Key::End) {
-            self.step(self.items.len() as isize, ctx);
+        let n = self.items.len() as isize;
+        for (key, delta) in [
+            (Key::ArrowRight, 1),
+            (Key::ArrowLeft, -1),
+            (Key::ArrowDown, cols),
+            (Key::ArrowUp, -cols),
+            (Key::PageDown, cols * 4),
+            (Key::PageUp, -cols * 4),
+            (Key::Home, -n),
+            (Key::End, n),
+        ] {
+            if pressed(key) {
+                self.step(delta, false, ctx);
+            }
+            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::SHIFT, key)) {
+                self.step(delta, true, ctx);
+            }
         }
         if pressed(Key::Enter) {
             self.push(Command::OpenFocused);

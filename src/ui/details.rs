@@ -49,7 +49,9 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                             for m in Modality::ALL {
                                 ui.selectable_value(&mut chosen, m, lang.t(modality_key(m)));
                             }
-                        });
+                        })
+                        .response
+                        .on_hover_text(lang.t(T::Modality));
                     if chosen != r.modality {
                         push = Some(chosen);
                     }

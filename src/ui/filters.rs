@@ -47,10 +47,14 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             }
             ui.add_space(8.0);
 
-            ui.label(egui::RichText::new(lang.t(T::CapturedFrom)).strong());
-            let from = ui.add(egui::TextEdit::singleline(&mut app.date_text.0).hint_text(lang.t(T::DateHint)).desired_width(120.0));
-            ui.label(lang.t(T::CapturedTo));
-            let to = ui.add(egui::TextEdit::singleline(&mut app.date_text.1).hint_text(lang.t(T::DateHint)).desired_width(120.0));
+            let from_label = ui.label(egui::RichText::new(lang.t(T::CapturedFrom)).strong());
+            let from = ui
+                .add(egui::TextEdit::singleline(&mut app.date_text.0).hint_text(lang.t(T::DateHint)).desired_width(120.0))
+                .labelled_by(from_label.id);
+            let to_label = ui.label(lang.t(T::CapturedTo));
+            let to = ui
+                .add(egui::TextEdit::singleline(&mut app.date_text.1).hint_text(lang.t(T::DateHint)).desired_width(120.0))
+                .labelled_by(to_label.id);
             let ok = valid_date(&app.date_text.0) && valid_date(&app.date_text.1);
             if !ok {
                 ui.colored_label(ui.visuals().error_fg_color, lang.t(T::BadDate));
@@ -75,8 +79,10 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             }
             ui.add_space(8.0);
 
-            ui.label(egui::RichText::new(lang.t(T::PathContains)).strong());
-            let search = ui.add(egui::TextEdit::singleline(&mut app.path_text).desired_width(f32::INFINITY));
+            let search_label = ui.label(egui::RichText::new(lang.t(T::PathContains)).strong());
+            let search = ui
+                .add(egui::TextEdit::singleline(&mut app.path_text).desired_width(f32::INFINITY))
+                .labelled_by(search_label.id);
             if app.focus_search {
                 search.request_focus();
                 app.focus_search = false;
@@ -95,13 +101,17 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 (SortKey::Modality, T::SortModality),
             ];
             let current = sorts.iter().find(|(k, _)| *k == app.state.filter.sort).map(|(_, t)| lang.t(*t)).unwrap_or("");
-            egui::ComboBox::from_id_salt("sort").selected_text(current).show_ui(ui, |ui| {
-                for (k, t) in sorts {
-                    if ui.selectable_value(&mut app.state.filter.sort, k, lang.t(t)).changed() {
-                        changed = true;
+            egui::ComboBox::from_id_salt("sort")
+                .selected_text(current)
+                .show_ui(ui, |ui| {
+                    for (k, t) in sorts {
+                        if ui.selectable_value(&mut app.state.filter.sort, k, lang.t(t)).changed() {
+                            changed = true;
+                        }
                     }
-                }
-            });
+                })
+                .response
+                .on_hover_text(lang.t(T::SortBy));
             if ui.checkbox(&mut app.state.filter.descending, lang.t(T::Descending)).changed() {
                 changed = true;
             }

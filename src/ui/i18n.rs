@@ -101,7 +101,7 @@ catalogue! {
     CapturedTo => "to", "まで";
     DateHint => "YYYY-MM-DD", "YYYY-MM-DD";
     BadDate => "Dates are YYYY-MM-DD", "日付は YYYY-MM-DD 形式です";
-    Status => "Files", "ファイル";
+    Status => "Files", "ファイルの有無";
     StatusAll => "All", "すべて";
     StatusPresent => "Present", "あり";
     StatusMissing => "Missing", "見つからない";
@@ -127,6 +127,7 @@ catalogue! {
     Enabled => "On", "有効";
     Pattern => "Folder pattern", "フォルダのパターン";
     RulesHelp => "The first matching rule decides the modality of newly imported photos. * matches anything; case is ignored. Photos set by hand are never changed.", "最初に一致した規則が新しく取り込む写真のモダリティを決めます。* は任意の文字列に一致し、大文字小文字は区別しません。手動で設定した写真は変更されません。";
+    VisiaSizes => "VISIA frame sizes", "VISIA の画像サイズ";
     RulesSaved => "Rules saved", "規則を保存しました";
     JobImport => "Importing", "取り込み中";
     JobThumbs => "Making thumbnails", "サムネイル作成中";

@@ -22,9 +22,14 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     let mut run = None;
     let modal = egui::Modal::new(egui::Id::unique("palette")).show(ctx, |ui| {
         ui.set_width(420.0);
-        let edit = ui.add(
-            egui::TextEdit::singleline(&mut app.palette_query).hint_text(lang.t(T::PaletteHint)).desired_width(f32::INFINITY),
-        );
+        let title = ui.strong(lang.t(T::CommandPalette));
+        let edit = ui
+            .add(
+                egui::TextEdit::singleline(&mut app.palette_query)
+                    .hint_text(lang.t(T::PaletteHint))
+                    .desired_width(f32::INFINITY),
+            )
+            .labelled_by(title.id);
         edit.request_focus();
         if ui.input(|i| i.key_pressed(egui::Key::Enter))
             && let Some(first) = matches.first()

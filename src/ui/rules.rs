@@ -11,6 +11,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     }
     if app.rules_draft.is_none() {
         app.rules_draft = Some(app.store.rules().unwrap_or_default());
+        app.visia_draft = crate::modality::format_sizes(&app.store.visia_sizes().unwrap_or_default());
     }
     let lang = app.lang();
     let mut open = true;
@@ -30,15 +31,17 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             ui.label("");
             ui.end_row();
             for (i, r) in rules.iter_mut().enumerate() {
-                ui.checkbox(&mut r.enabled, "");
-                ui.add(egui::TextEdit::singleline(&mut r.pattern).desired_width(200.0));
+                ui.checkbox(&mut r.enabled, "").on_hover_text(lang.t(T::Enabled));
+                ui.add(egui::TextEdit::singleline(&mut r.pattern).desired_width(200.0)).on_hover_text(lang.t(T::Pattern));
                 egui::ComboBox::from_id_salt(("rule-modality", i))
                     .selected_text(lang.t(modality_key(r.modality)))
                     .show_ui(ui, |ui| {
                         for m in Modality::ALL {
                             ui.selectable_value(&mut r.modality, m, lang.t(modality_key(m)));
                         }
-                    });
+                    })
+                    .response
+                    .on_hover_text(lang.t(T::Modality));
                 if i > 0 && ui.small_button("↑").clicked() {
                     up = Some(i);
                 }
@@ -51,6 +54,13 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                 ui.end_row();
             }
         });
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            ui.label(lang.t(T::VisiaSizes));
+            ui.add(egui::TextEdit::singleline(&mut app.visia_draft).hint_text("3456x5184, …").desired_width(220.0))
+                .on_hover_text(lang.t(T::VisiaSizes));
+        });
+        let Some(rules) = app.rules_draft.as_mut() else { return };
         if let Some(i) = up {
             rules.swap(i, i - 1);
         }
@@ -67,7 +77,11 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
         });
     });
     if save && let Some(rules) = app.rules_draft.clone() {
-        match app.store.set_rules(&rules).and_then(|_| app.store.reapply_modality()) {
+        let saved = crate::modality::parse_sizes(&app.visia_draft)
+            .and_then(|sizes| app.store.set_visia_sizes(&sizes))
+            .and_then(|_| app.store.set_rules(&rules))
+            .and_then(|_| app.store.reapply_modality());
+        match saved {
             Ok(n) => {
                 app.notify(format!("{} ({n})", lang.t(T::RulesSaved)), false);
                 app.show_rules = false;

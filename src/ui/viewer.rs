@@ -217,13 +217,9 @@ impl Viewer {
                 status.push_str(&format!("  ·  x {} y {}", ip.x as u32, ip.y as u32));
             }
         }
-        painter.text(
-            avail.left_bottom() + Vec2::new(8.0, -8.0),
-            egui::Align2::LEFT_BOTTOM,
-            status,
-            egui::FontId::proportional(13.0),
-            Color32::LIGHT_GRAY,
-        );
+        // A real label (not painted text), so screen readers and tests can read it.
+        let bar = Rect::from_min_max(avail.left_bottom() + Vec2::new(8.0, -24.0), avail.right_bottom());
+        ui.put(bar, egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
     }
 
     fn to_screen(&self, p: Pos2, view: Rect) -> Pos2 {

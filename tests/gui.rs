@@ -1,0 +1,265 @@
+//! Whole-app tests: the real `App` on a real database of real photos, driven through egui
+//! frames with egui_kittest: filter, select, open, zoom, switch language, first run.
+//!
+//! Screens that show photos are checked by their pixels and written to
+//! target/screens/*.png for people to look at; they are not committed, because the photos
+//! come from the shared data. Committed snapshots (tests/snapshots) show no photo.
+
+mod common;
+use common::*;
+use dermdesk::ui::{App, AppConfig};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+fn import(db: &Path, dirs: &[PathBuf]) {
+    let progress = dermdesk::jobs::Progress::new();
+    let r = dermdesk::archive::import(db, dirs, &import_opts(), &progress).expect("import");
+    assert_eq!(r.status, "finished");
+}
+
+fn harness(db: &Path, import_on_start: Vec<PathBuf>) -> Harness<'static, App> {
+    let db = db.to_path_buf();
+    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let store = dermdesk::Store::open(&db).expect("open");
+        let mut cfg = AppConfig::new(db.clone());
+        cfg.worker_exe = bin();
+        cfg.import_on_start = import_on_start;
+        App::new(&cc.egui_ctx, store, cfg)
+    })
+}
+
+/// Steps frames until the app is idle and `done` holds (background jobs run on real threads).
+fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let app = h.state();
+        if !app.is_busy() && app.thumb_status().1 && done(app) {
+            h.step();
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(180), "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn save_screen(h: &mut Harness<'static, App>, name: &str) -> image::RgbaImage {
+    let img = h.render().expect("render");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    img.save(dir.join(format!("{name}.png"))).unwrap();
+    img
+}
+
+/// How many distinct colours a region holds: a photo has many, a blank area one or two.
+fn colours(img: &image::RgbaImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
+    let mut set = std::collections::HashSet::new();
+    for y in y0..y1.min(img.height()) {
+        for x in x0..x1.min(img.width()) {
+            let p = img.get_pixel(x, y).0;
+            set.insert((p[0] / 8, p[1] / 8, p[2] / 8));
+        }
+    }
+    set.len()
+}
+
+#[test]
+fn browse_filter_select_open_zoom_and_switch_language() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("gui.sqlite");
+    let data = shared.join("data");
+    import(&db, &[data.join("isic-cc0/images"), data.join("ph2/images"), data.join("histopathology-he"), data.join("clinical-padufes")]);
+
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "the grid", |a| a.items.len() == 323);
+    h.get_by_label("323 photos");
+    let shot = save_screen(&mut h, "grid");
+    assert!(colours(&shot, 230, 60, 900, 600) > 200, "the grid shows thumbnails");
+
+    // Filter by modality: the checkbox carries the count.
+    h.get_by_label_contains("Histopathology (").click();
+    settle(&mut h, "the H&E filter", |a| a.items.len() < 323);
+    let n = h.state().items.len();
+    assert!(n >= 8 && n <= 12, "histopathology filter shows the H&E tiles, got {n}");
+    assert!(h.state().items.iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
+    h.get_by_label_contains("Histopathology (").click();
+    settle(&mut h, "all again", |a| a.items.len() == 323);
+
+    // Filter by path text, typed into the labelled field.
+    h.get_by_label("Path contains").focus();
+    h.get_by_label("Path contains").type_text("ISIC_0000");
+    settle(&mut h, "path filter", |a| a.items.len() < 323 && !a.items.is_empty());
+    assert!(h.state().items.iter().all(|i| i.name.contains("ISIC_0000")));
+    assert_eq!(h.state().items.len(), 47);
+
+    // Sort so the biggest photo comes first, select it by clicking its cell, and open it.
+    h.state_mut().state.filter.sort = dermdesk::store::SortKey::Pixels;
+    h.state_mut().state.filter.descending = true;
+    h.state_mut().refresh();
+    settle(&mut h, "sorted", |a| a.items.first().is_some_and(|i| i.width == 3872));
+    let first = h.state().items[0].clone();
+    h.get_all_by_label(&first.name).next().expect("cell for the first photo").click();
+    h.step();
+    assert_eq!(h.state().focused_id(), Some(first.id));
+    assert!(h.state().selection.contains(&first.id));
+    h.get_by_label(&first.name); // the details panel heading appears beside the cell? (cell + heading)
+
+    h.key_press(egui::Key::Enter);
+    settle(&mut h, "the full-resolution decode", |a| a.viewer.as_ref().is_some_and(|v| !v.is_loading()));
+    let v = h.state().viewer.as_ref().unwrap();
+    assert_eq!(v.image_size(), Some((3872, 2592)));
+    assert_eq!(v.tile_count(), 4, "a 3872×2592 photo is shown as 2×2 tiles of at most 2048 px");
+    let fit = v.zoom();
+    let shot = save_screen(&mut h, "viewer-fit");
+    assert!(colours(&shot, 300, 200, 900, 600) > 300, "the viewer shows the photo");
+
+    // Zoom: keys, then actual pixels, then fit again.
+    h.key_press(egui::Key::Plus);
+    h.step();
+    assert!(h.state().viewer.as_ref().unwrap().zoom() > fit * 1.2);
+    h.key_press(egui::Key::Num1);
+    h.step();
+    h.step();
+    h.get_by_label_contains("Zoom 100%");
+    for _ in 0..5 {
+        h.key_press(egui::Key::Plus);
+    }
+    h.step();
+    let z = h.state().viewer.as_ref().unwrap().zoom();
+    assert!(z > 3.0, "zoomed to see single pixels: {z}");
+    save_screen(&mut h, "viewer-pixels");
+    h.key_press(egui::Key::Num0);
+    h.step();
+    assert!((h.state().viewer.as_ref().unwrap().zoom() - fit).abs() < 1e-3);
+
+    // Next photo, then back to the grid.
+    h.key_press(egui::Key::ArrowRight);
+    settle(&mut h, "next photo", |a| a.viewer.as_ref().is_some_and(|v| !v.is_loading() && v.photo_id != first.id));
+    h.key_press(egui::Key::Escape);
+    h.step();
+    assert!(h.state().viewer.is_none());
+
+    // Set the modality by hand from the Photo menu; it is audited and shown as set by hand.
+    let focused = h.state().focused_id().unwrap();
+    h.get_by_label("Photo").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("Set modality: Clinical").click();
+    settle(&mut h, "modality change", |_| true);
+    let store = dermdesk::Store::open(&db).unwrap();
+    let d = store.photo(focused).unwrap().unwrap();
+    assert_eq!(d.row.modality, dermdesk::modality::Modality::Clinical);
+    assert_eq!(d.row.modality_source, dermdesk::modality::ModalitySource::Person);
+    assert!(store.audit_for_photo(focused).unwrap().iter().any(|a| a.action == "set_modality"));
+
+    // Switch to Japanese: every visible string changes, and the choice is saved.
+    h.get_by_label("日本語").click();
+    settle(&mut h, "language", |a| a.lang() == dermdesk::ui::i18n::Lang::Ja);
+    h.get_by_label("47 枚");
+    h.get_by_label("ファイル");
+    h.get_by_label("パスに含む");
+    save_screen(&mut h, "grid-ja");
+    drop(h);
+    let mut again = harness(&db, Vec::new());
+    settle(&mut again, "reopen", |a| a.loaded_once);
+    assert_eq!(again.state().lang(), dermdesk::ui::i18n::Lang::Ja, "the language is remembered");
+    assert_eq!(again.state().items.len(), 47, "and so are the filters");
+}
+
+#[test]
+fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("first.sqlite");
+    let sources = dermdesk::demo::sources(&shared);
+    assert!(sources.len() > 100, "the demo takes whole folders plus a HAM10000 sample");
+    let mut h = harness(&db, sources.clone());
+    h.step();
+    assert_eq!(h.state().jobs.len(), 1, "the demo import starts at once, as a background job");
+    // Progress shows while it runs.
+    let start = Instant::now();
+    while h.state().jobs.first().is_some_and(|j| j.progress.snapshot().done == 0) {
+        h.step();
+        assert!(start.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Importing");
+    settle(&mut h, "the demo import", |a| a.jobs.is_empty() && !a.items.is_empty());
+    let n = h.state().items.len();
+    assert!(n > 600, "demo archive: ISIC, PH2, clinical, H&E and ~300 HAM10000, got {n}");
+    assert!(h.state().notices.iter().any(|x| x.text.starts_with("Import finished")));
+    let counts = &h.state().modality_counts;
+    for m in ["clinical", "dermoscopy", "histopathology"] {
+        assert!(counts[m] > 0, "the demo shows {m} photos: {counts:?}");
+    }
+    save_screen(&mut h, "first-run");
+
+    // A second import of a big folder, cancelled: what finished stays, the run says cancelled.
+    let ham = shared.join("data/ham10000/images");
+    h.state_mut().push(dermdesk::ui::command::Command::Import(vec![ham]));
+    let start = Instant::now();
+    loop {
+        h.step();
+        if h.state().jobs.first().is_some_and(|j| j.progress.snapshot().done > 50) {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    h.get_by_label("Cancel").click();
+    settle(&mut h, "cancel", |a| a.jobs.is_empty());
+    assert!(h.state().notices.iter().any(|x| x.text.contains("cancelled")));
+    let runs = dermdesk::Store::open(&db).unwrap().import_runs(5).unwrap();
+    assert_eq!(runs[0].status, "cancelled");
+    assert!(runs[0].new_photos + runs[0].new_locations > 0 && runs[0].scanned < 10_015);
+    assert!(h.state().items.len() > n, "photos imported before the cancel are kept and shown");
+}
+
+#[test]
+fn empty_archive_welcome_palette_and_rules_snapshots() {
+    // No photos on these screens, so their snapshots can be committed.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("empty.sqlite");
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "empty grid", |a| a.loaded_once);
+    h.get_by_label("No photos yet");
+    h.get_all_by_label("Add archive folder…").next().expect("the welcome prompt has the add button");
+    h.snapshot("welcome_en");
+
+    h.get_by_label("日本語").click();
+    h.step();
+    h.step();
+    h.get_by_label("写真はまだありません");
+    h.snapshot("welcome_ja");
+
+    // Command palette: Ctrl+Shift+P, type to filter, Enter runs the first match.
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::P);
+    h.step();
+    h.step();
+    assert!(h.state().show_palette);
+    h.get_by_label("コマンドパレット…").type_text("English");
+    h.step();
+    h.step();
+    h.snapshot("palette_ja");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert!(!h.state().show_palette);
+    assert_eq!(h.state().lang(), dermdesk::ui::i18n::Lang::En, "the palette ran the language switch");
+
+    // The rules editor saves to the database, audited.
+    h.state_mut().push(dermdesk::ui::command::Command::ToggleRules);
+    h.step();
+    h.step();
+    h.get_by_label("Modality rules");
+    h.snapshot("rules_en");
+    h.get_by_label("Save").click();
+    h.step();
+    h.step();
+    assert!(!h.state().show_rules);
+    let store = dermdesk::Store::open(&db).unwrap();
+    assert!(store.audit_recent(5).unwrap().iter().any(|a| a.action == "set_modality_rules"));
+}
