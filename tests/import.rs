@@ -161,3 +161,45 @@ fn bad_usage_and_bad_databases_exit_non_zero_with_a_reason() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("junk.sqlite"));
     assert_eq!(std::fs::read(&junk).unwrap(), vec![7u8; 4096], "a damaged database is not overwritten");
 }
+
+#[test]
+fn exif_orientation_is_applied_to_thumbnails_and_the_viewer() {
+    let src = shared().join("data/isic-cc0/images/ISIC_0000100.jpg"); // 2272x1704, landscape
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rotated");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bytes = std::fs::read(&src).unwrap();
+    for o in [1u16, 6, 8, 3] {
+        std::fs::write(dir.join(format!("o{o}.jpg")), jpeg_with_orientation(&bytes, o)).unwrap();
+    }
+    let db = tmp.path().join("o.sqlite");
+    cli_ok(&db, &["import", "--json", dir.to_str().unwrap()]);
+    let rows = json_lines(&cli_ok(&db, &["list", "--json", "--sort", "name"]));
+    assert_eq!(rows.len(), 4);
+    for r in &rows {
+        let name = r["paths"][0].as_str().unwrap().to_owned();
+        let o = r["orientation"].as_u64().unwrap();
+        assert!(name.ends_with(&format!("o{o}.jpg")), "{name} read as orientation {o}");
+        // Stored size is the file's own (sensor) size; the thumbnail is upright.
+        assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(2272), Some(1704)));
+        let thumb = dermdesk::thumbs::cache_path(&tmp.path().join("o-thumbs"), r["hash"].as_str().unwrap());
+        let t = image::open(&thumb).unwrap();
+        let portrait = t.height() > t.width();
+        assert_eq!(portrait, o == 6 || o == 8, "thumbnail of orientation {o} is {}x{}", t.width(), t.height());
+        assert_eq!(t.width().max(t.height()), dermdesk::thumbs::THUMB_SIZE);
+        let full = dermdesk::ui::viewer::decode_tiled(std::path::Path::new(&name), o as u8, 2048).unwrap();
+        assert_eq!((full.width, full.height), if portrait { (1704, 2272) } else { (2272, 1704) });
+    }
+    // Orientation 3 is upside down: the thumbnail's top row is the original's bottom row.
+    let up = image::open(dermdesk::thumbs::cache_path(&tmp.path().join("o-thumbs"), rows[0]["hash"].as_str().unwrap())).unwrap().to_rgb8();
+    let down = image::open(dermdesk::thumbs::cache_path(&tmp.path().join("o-thumbs"), rows[1]["hash"].as_str().unwrap())).unwrap().to_rgb8();
+    let (w, h) = up.dimensions();
+    let diff = |a: &image::Rgb<u8>, b: &image::Rgb<u8>| a.0.iter().zip(b.0).map(|(x, y)| (*x as i32 - y as i32).abs()).sum::<i32>();
+    let mut flipped = 0i64;
+    let mut same = 0i64;
+    for x in (0..w).step_by(7) {
+        flipped += diff(up.get_pixel(x, 2) , down.get_pixel(w - 1 - x, h - 3)) as i64;
+        same += diff(up.get_pixel(x, 2), down.get_pixel(x, 2)) as i64;
+    }
+    assert!(flipped < same, "orientation 3 rotates by 180° ({flipped} vs {same})");
+}

@@ -87,6 +87,30 @@ struct Decider {
     visia: Vec<(u32, u32)>,
 }
 
+impl ImportReport {
+    /// The counters and scalars, without the lists.
+    fn clone_counts(&self) -> ImportReport {
+        ImportReport {
+            run_id: self.run_id,
+            status: self.status.clone(),
+            roots: Vec::new(),
+            scanned: self.scanned,
+            unchanged: self.unchanged,
+            new_photos: self.new_photos,
+            new_locations: self.new_locations,
+            moved: self.moved,
+            refused: self.refused,
+            missing: self.missing,
+            refusals: Vec::new(),
+            scan_errors: Vec::new(),
+            thumbnail_errors: self.thumbnail_errors,
+            seconds: self.seconds,
+            message: self.message.clone(),
+            peak_rss_bytes: self.peak_rss_bytes,
+        }
+    }
+}
+
 struct Entry {
     root_id: i64,
     path: String,
@@ -192,7 +216,9 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
             // Stop the others; nothing more can be recorded.
             progress.cancel();
         }
-        let scan_errors = scanner.join().unwrap_or_else(|_| vec!["the folder scan stopped on an internal error".into()]);
+        let scan_errors = scanner
+            .join()
+            .unwrap_or_else(|_| vec![(String::new(), "the folder scan stopped on an internal error".to_owned())]);
         (scan_errors, written)
     });
     let mut report = match written {
@@ -204,10 +230,10 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     };
     report.run_id = run_id;
     report.roots = roots;
-    report.scan_errors = scan_errors;
+    report.scan_errors = scan_errors.iter().map(|(path, why)| format!("{why}: {path}")).collect();
     let complete = !progress.is_cancelled() && report.message.is_none();
     let scanned_dirs: Vec<String> = sources.iter().filter(|s| s.is_dir).map(|s| s.path.clone()).collect();
-    finish_run(&mut store, run_id, &scanned_dirs, complete, &mut report)?;
+    finish_run(&mut store, run_id, &scanned_dirs, complete, &scan_errors, &mut report)?;
     report.seconds = started.elapsed().as_secs_f64();
     report.peak_rss_bytes = util::peak_rss_bytes();
     Ok(report)
@@ -240,7 +266,7 @@ fn begin_run(store: &mut Store, sources: &[Source]) -> Result<(i64, Vec<i64>)> {
 
 /// Walks the folders and streams regular files to the processors. Returns the folders it
 /// could not read.
-fn scan(sources: &[Source], root_ids: &[i64], tx: SyncSender<Entry>, progress: &Progress) -> Vec<String> {
+fn scan(sources: &[Source], root_ids: &[i64], tx: SyncSender<Entry>, progress: &Progress) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     for (src, &root_id) in sources.iter().zip(root_ids) {
         let root = &src.path;
@@ -252,7 +278,8 @@ fn scan(sources: &[Source], root_ids: &[i64], tx: SyncSender<Entry>, progress: &
                 Ok(i) => i,
                 Err(e) => {
                     let at = e.path().map(|p| p.display().to_string()).unwrap_or_else(|| root.clone());
-                    errors.push(format!("cannot read ({}): {at}", e.io_error().map(|i| i.to_string()).unwrap_or_default()));
+                    let why = e.io_error().map(|i| i.to_string()).unwrap_or_else(|| e.to_string());
+                    errors.push((at, format!("the folder could not be read ({why})")));
                     continue;
                 }
             };
@@ -263,7 +290,7 @@ fn scan(sources: &[Source], root_ids: &[i64], tx: SyncSender<Entry>, progress: &
             let meta = match item.metadata() {
                 Ok(m) => m,
                 Err(e) => {
-                    errors.push(format!("cannot read ({e}): {}", item.path().display()));
+                    errors.push((item.path().display().to_string(), format!("could not be read ({e})")));
                     continue;
                 }
             };
@@ -422,7 +449,9 @@ fn write(
 /// Applies a batch of outcomes and the run's counters in one transaction.
 fn flush(store: &mut Store, run_id: i64, rules: &Decider, batch: &mut Vec<Outcome>, report: &mut ImportReport) -> Result<()> {
     let tx = store.conn_mut().transaction()?;
-    let mut pending = report.clone();
+    // Work on a copy of the counters (not of the growing refusal list): they move only once
+    // their rows are committed.
+    let mut pending = ImportReport { refusals: Vec::new(), scan_errors: Vec::new(), ..report.clone_counts() };
     for outcome in batch.iter() {
         apply(&tx, run_id, rules, outcome, &mut pending)?;
     }
@@ -440,8 +469,10 @@ fn flush(store: &mut Store, run_id: i64, rules: &Decider, batch: &mut Vec<Outcom
         ],
     )?;
     tx.commit()?;
-    // Counters move only once their rows are committed.
-    *report = pending;
+    let refused = std::mem::take(&mut pending.refusals);
+    let mut refusals = std::mem::take(&mut report.refusals);
+    refusals.extend(refused);
+    *report = ImportReport { refusals, ..pending };
     batch.clear();
     Ok(())
 }
@@ -601,7 +632,14 @@ fn upsert_location(tx: &Transaction<'_>, run_id: i64, e: &Entry, photo_id: i64) 
 }
 
 /// Marks what vanished (only after a complete scan), counts moves, and closes the run.
-fn finish_run(store: &mut Store, run_id: i64, roots: &[String], complete: bool, report: &mut ImportReport) -> Result<()> {
+fn finish_run(
+    store: &mut Store,
+    run_id: i64,
+    roots: &[String],
+    complete: bool,
+    scan_errors: &[(String, String)],
+    report: &mut ImportReport,
+) -> Result<()> {
     let now = util::now_iso();
     let tx = store.conn_mut().transaction()?;
     let mut missing = 0u64;
@@ -669,10 +707,10 @@ fn finish_run(store: &mut Store, run_id: i64, roots: &[String], complete: bool, 
             report.refused
         ],
     )?;
-    for e in &report.scan_errors {
+    for (path, why) in scan_errors {
         tx.execute(
             "INSERT INTO import_errors (run_id, path, reason_code, reason) VALUES (?1, ?2, 'unreadable', ?3)",
-            params![run_id, e, "folder could not be read"],
+            params![run_id, path, why],
         )?;
     }
     store::audit(

@@ -90,13 +90,16 @@ impl Worker {
     }
 
     fn start(&self) -> Result<Proc> {
-        let mut child = Command::new(&self.exe)
-            .arg(WORKER_ARG)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| Error::io("cannot start a decoder worker", e, &self.exe))?;
+        let mut cmd = Command::new(&self.exe);
+        cmd.arg(WORKER_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        #[cfg(windows)]
+        {
+            // No console window flashing up for each worker of the GUI app.
+            use std::os::windows::process::CommandExt;
+            const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+            cmd.creation_flags(CREATE_NO_WINDOW);
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::io("cannot start a decoder worker", e, &self.exe))?;
         let stdin = child.stdin.take().expect("piped stdin");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, answers) = channel();

@@ -36,9 +36,10 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
         empty_state(app, ui);
         return;
     }
-    let cell = app.state.thumb_px;
-    let width = ui.available_width();
-    let cols = (((width + GAP) / (cell + GAP)).floor() as usize).max(1);
+    let width = ui.available_width() - 4.0;
+    let cols = (((width + GAP) / (app.state.thumb_px + GAP)).floor() as usize).max(1);
+    // Cells grow a little so the columns fill the width.
+    let cell = ((width - GAP * (cols as f32 - 1.0)) / cols as f32).max(app.state.thumb_px.min(width));
     app.columns = cols;
     let rows = app.items.len().div_ceil(cols);
     let row_h = cell + LABEL_H + GAP;

@@ -219,7 +219,9 @@ impl Viewer {
         }
         // A real label (not painted text), so screen readers and tests can read it.
         let bar = Rect::from_min_max(avail.left_bottom() + Vec2::new(8.0, -24.0), avail.right_bottom());
-        ui.put(bar, egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
+        ui.scope_builder(egui::UiBuilder::new().max_rect(bar).layout(egui::Layout::left_to_right(egui::Align::Center)), |ui| {
+            ui.add(egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
+        });
     }
 
     fn to_screen(&self, p: Pos2, view: Rect) -> Pos2 {

@@ -87,9 +87,9 @@ pub fn run(shared: &Path, json: bool) -> anyhow::Result<()> {
     }
     outln!();
     let header: Vec<&str> = Modality::ALL.iter().map(|m| m.as_str()).collect();
-    outln!("{:<28} {:<15} {}", "source", "truth", header.iter().map(|h| format!("{h:>14}")).collect::<String>());
+    outln!("{:<28} {:<15} {}", "source", "truth", header.iter().map(|h| format!("{h:>16}")).collect::<String>());
     for (n, t, row) in &per_source {
-        let cells: String = Modality::ALL.iter().map(|m| format!("{:>14}", row.get(m).copied().unwrap_or(0))).collect();
+        let cells: String = Modality::ALL.iter().map(|m| format!("{:>16}", row.get(m).copied().unwrap_or(0))).collect();
         outln!("{n:<28} {:<15} {cells}", t.as_str());
     }
     Ok(())
