@@ -314,12 +314,12 @@ mod reference {
 
     #[test]
     fn libjpeg_turbo_decodable_match() {
-        let gen = shared("corpora/libjpeg-turbo/generated");
+        let generated = shared("corpora/libjpeg-turbo/generated");
         let names = [
             "sample411.jpg", "sample410.jpg", "sample440.jpg", "sample444.jpg", "progressive.jpg",
             "restart1row.jpg", "grayscale.jpg", "q5.jpg",
         ];
-        let mut paths: Vec<_> = names.iter().map(|n| gen.join(n)).collect();
+        let mut paths: Vec<_> = names.iter().map(|n| generated.join(n)).collect();
         let ti = shared("corpora/libjpeg-turbo/testimages");
         paths.push(ti.join("testorig.jpg"));
         paths.push(ti.join("testimgint.jpg"));
