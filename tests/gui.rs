@@ -175,7 +175,7 @@ fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("first.sqlite");
     let sources = dermdesk::demo::sources(&shared);
-    assert!(sources.len() > 100, "the demo takes whole folders plus a HAM10000 sample");
+    assert!(sources.len() > 300, "the demo takes two folders plus clinical, H&E and a HAM10000 sample");
     let mut h = harness(&db, sources.clone());
     h.step();
     assert_eq!(h.state().jobs.len(), 1, "the demo import starts at once, as a background job");
@@ -190,7 +190,11 @@ fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
     settle(&mut h, "the demo import", |a| a.jobs.is_empty() && !a.items.is_empty());
     let n = h.state().items.len();
     assert!(n > 600, "demo archive: ISIC, PH2, clinical, H&E and ~300 HAM10000, got {n}");
-    assert!(h.state().notices.iter().any(|x| x.text.starts_with("Import finished")));
+    assert!(
+        h.state().notices.iter().any(|x| x.text.starts_with("Import finished") && x.text.contains("0 refused")),
+        "the demo imports without refusals: {:?}",
+        h.state().notices.iter().map(|n| &n.text).collect::<Vec<_>>()
+    );
     let counts = &h.state().modality_counts;
     for m in ["clinical", "dermoscopy", "histopathology"] {
         assert!(counts[m] > 0, "the demo shows {m} photos: {counts:?}");

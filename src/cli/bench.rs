@@ -55,6 +55,9 @@ pub enum Which {
         photos: usize,
         #[arg(long, default_value_t = 600)]
         frames: usize,
+        /// Keep the synthetic database here (to open it in the app) instead of deleting it.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
@@ -78,7 +81,7 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
             };
             import(&dir, threads, repeats)
         }
-        Which::Browser { photos, frames } => browser::run(photos, frames),
+        Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
     }
 }

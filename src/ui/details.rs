@@ -7,7 +7,7 @@ use super::i18n::T;
 use crate::modality::{Modality, ModalitySource};
 
 pub fn ui(app: &mut App, ui: &mut egui::Ui) {
-    egui::Panel::right("details").resizable(true).default_size(300.0).show(ui, |ui| {
+    egui::Panel::right("details").resizable(true).default_size(320.0).min_size(220.0).max_size(480.0).show(ui, |ui| {
         let lang = app.lang();
         let Some((d, audit)) = &app.detail else {
             ui.add_space(12.0);

@@ -17,7 +17,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     let mut open = true;
     let mut save = false;
     let mut cancel = false;
-    egui::Window::new(lang.t(T::ModalityRules)).open(&mut open).default_width(520.0).show(ctx, |ui| {
+    egui::Window::new(lang.t(T::ModalityRules)).open(&mut open).default_width(600.0).min_width(560.0).show(ctx, |ui| {
         ui.label(egui::RichText::new(lang.t(T::RulesHelp)).small());
         ui.separator();
         let Some(rules) = app.rules_draft.as_mut() else { return };
@@ -32,7 +32,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             ui.end_row();
             for (i, r) in rules.iter_mut().enumerate() {
                 ui.checkbox(&mut r.enabled, "").on_hover_text(lang.t(T::Enabled));
-                ui.add(egui::TextEdit::singleline(&mut r.pattern).desired_width(200.0)).on_hover_text(lang.t(T::Pattern));
+                ui.add(egui::TextEdit::singleline(&mut r.pattern).desired_width(200.0).min_size(egui::vec2(200.0, 0.0))).on_hover_text(lang.t(T::Pattern));
                 egui::ComboBox::from_id_salt(("rule-modality", i))
                     .selected_text(lang.t(modality_key(r.modality)))
                     .show_ui(ui, |ui| {

@@ -14,8 +14,14 @@ use std::time::{Duration, Instant};
 
 const SIZE: (f32, f32) = (1280.0, 800.0);
 
-pub fn run(photos: usize, frames: usize) -> anyhow::Result<()> {
-    let work = super::tempfile_dir("dermdesk-bench-browser")?;
+pub fn run(photos: usize, frames: usize, keep: Option<&Path>) -> anyhow::Result<()> {
+    let work = match keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.to_path_buf()
+        }
+        None => super::tempfile_dir("dermdesk-bench-browser")?,
+    };
     let db = work.join("big.sqlite");
     let t = Instant::now();
     fill(&db, photos)?;
@@ -69,7 +75,9 @@ pub fn run(photos: usize, frames: usize) -> anyhow::Result<()> {
     outln!("scrolled to                    {offset:.0} pt, {textures} thumbnail textures resident");
     outln!("peak RSS                       {rss:>8.1} MiB (goal < 500)");
     drop(app);
-    let _ = std::fs::remove_dir_all(&work);
+    if keep.is_none() {
+        let _ = std::fs::remove_dir_all(&work);
+    }
     Ok(())
 }
 
@@ -133,26 +141,64 @@ fn fill(db: &Path, photos: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes synthetic thumbnails for the first `n` photos in the grid's default order.
+/// Writes synthetic thumbnails for the first `n` photos in the grid's default order: drawn
+/// here, one look per modality (no real photo is used, so screenshots of it can be shared).
 fn write_thumbs(db: &Path, n: usize) -> anyhow::Result<usize> {
     let store = Store::open(db)?;
     let dir = store.thumb_dir();
     let items = store.grid(&PhotoFilter::default())?;
-    let variants: Vec<Vec<u8>> = (0..32u32)
-        .map(|k| {
-            let img = image::RgbImage::from_fn(256, 192, |x, y| {
-                let r = ((x * 3 + k * 17) % 256) as u8;
-                let g = ((y * 2 + k * 29) % 256) as u8;
-                let b = (((x ^ y) + k * 7) % 256) as u8;
-                image::Rgb([r, g, b])
-            });
-            crate::thumbs::encode_jpeg(&img).context("encode")
-        })
-        .collect::<anyhow::Result<_>>()?;
     let mut written = 0;
     for (i, it) in items.iter().take(n).enumerate() {
-        crate::thumbs::write_atomic(&crate::thumbs::cache_path(&dir, &it.hash), &variants[i % variants.len()])?;
+        let img = synthetic(it.modality, i as u32);
+        let bytes = crate::thumbs::encode_jpeg(&img).context("encode")?;
+        crate::thumbs::write_atomic(&crate::thumbs::cache_path(&dir, &it.hash), &bytes)?;
         written += 1;
     }
     Ok(written)
+}
+
+/// A drawn stand-in for a photo of the modality: skin with a lesion, a dermoscope's round
+/// field, an H&E-like field, a face-like oval, or plain grey.
+pub fn synthetic(m: crate::modality::Modality, seed: u32) -> image::RgbImage {
+    use crate::modality::Modality as M;
+    let (w, h) = (256u32, 192u32);
+    let noise = |x: u32, y: u32, k: u32| -> f32 {
+        let mut v = x.wrapping_mul(374_761_393) ^ y.wrapping_mul(668_265_263) ^ k.wrapping_mul(2_246_822_519) ^ seed.wrapping_mul(3_266_489_917);
+        v = (v ^ (v >> 13)).wrapping_mul(1_274_126_177);
+        ((v ^ (v >> 16)) & 0xffff) as f32 / 65535.0
+    };
+    let r0 = 0.18 + 0.12 * noise(1, 2, 3);
+    let (lx, ly) = (0.45 + 0.1 * noise(4, 5, 6), 0.45 + 0.1 * noise(7, 8, 9));
+    image::RgbImage::from_fn(w, h, |x, y| {
+        let (u, v) = (x as f32 / w as f32, y as f32 / h as f32);
+        let grain = noise(x, y, 11) * 14.0 - 7.0;
+        let skin = [222.0 - 30.0 * u, 182.0 - 25.0 * u, 160.0 - 20.0 * u];
+        let d = (((u - lx) / 1.2).powi(2) + (v - ly).powi(2)).sqrt() + 0.04 * (noise(x / 9, y / 9, 12) - 0.5);
+        let lesion = ((r0 - d) / 0.05).clamp(0.0, 1.0);
+        let brown = [120.0, 70.0, 45.0];
+        let mix = |a: [f32; 3], b: [f32; 3], t: f32| [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+        let px = match m {
+            M::Dermoscopy => {
+                let edge = (((u - 0.5) / 0.55).powi(2) + ((v - 0.5) / 0.55).powi(2)).sqrt();
+                let c = mix(skin, brown, lesion);
+                if edge > 1.0 { [8.0, 8.0, 8.0] } else { c }
+            }
+            M::Clinical => {
+                let spot = ((r0 * 0.4 - d) / 0.03).clamp(0.0, 1.0);
+                let lit = 0.8 + 0.3 * (1.0 - v);
+                let c = mix(skin, brown, spot).map(|c| c * lit);
+                if u > 0.85 { [90.0, 110.0, 130.0] } else { c }
+            }
+            M::Histopathology => {
+                let nuclei = if noise(x / 4, y / 4, 13) > 0.8 { 1.0 } else { 0.0 };
+                mix([235.0, 170.0, 205.0], [95.0, 60.0, 150.0], nuclei * 0.8)
+            }
+            M::Visia => {
+                let face = (((u - 0.5) / 0.28).powi(2) + ((v - 0.5) / 0.42).powi(2)).sqrt();
+                if face < 1.0 { [150.0, 150.0, 150.0].map(|c| c - 40.0 * face) } else { [10.0, 10.0, 10.0] }
+            }
+            M::Other => [120.0 + 60.0 * u, 120.0 + 60.0 * u, 125.0 + 60.0 * v],
+        };
+        image::Rgb(px.map(|c| (c + grain).clamp(0.0, 255.0) as u8))
+    })
 }
