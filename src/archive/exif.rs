@@ -111,3 +111,94 @@ impl Parsed {
         info
     }
 }
+
+/// A copy of a JPEG whose EXIF (APP1 `Exif`) segments are replaced by one holding `tiff`
+/// (a TIFF-structured EXIF block), or removed when `tiff` is None. Other segments and the
+/// image data are kept byte for byte. Used to make test and benchmark files; the
+/// de-identified export will build on it.
+pub fn splice_jpeg_exif(jpeg: &[u8], tiff: Option<&[u8]>) -> Result<Vec<u8>, String> {
+    if !jpeg.starts_with(&[0xFF, 0xD8]) {
+        return Err("not a JPEG".into());
+    }
+    let mut out = jpeg[..2].to_vec();
+    if let Some(tiff) = tiff {
+        let len = 2 + 6 + tiff.len();
+        if len > 0xFFFF {
+            return Err(format!("an EXIF block of {} bytes does not fit in one segment", tiff.len()));
+        }
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+        out.extend_from_slice(b"Exif\0\0");
+        out.extend_from_slice(tiff);
+    }
+    let mut i = 2;
+    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF && (0xE0..=0xEF).contains(&jpeg[i + 1]) {
+        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
+        let end = (i + 2 + len).min(jpeg.len());
+        let is_exif = jpeg[i + 1] == 0xE1 && jpeg.get(i + 4..i + 10) == Some(b"Exif\0\0");
+        if !is_exif {
+            out.extend_from_slice(&jpeg[i..end]);
+        }
+        i = end;
+    }
+    out.extend_from_slice(&jpeg[i..]);
+    Ok(out)
+}
+
+/// A minimal big-endian TIFF/EXIF block: IFD0 with the given SHORT entries, and optionally
+/// IFD1 carrying a JPEG thumbnail.
+pub fn minimal_tiff(ifd0_shorts: &[(u16, u16)], thumbnail: Option<&[u8]>) -> Vec<u8> {
+    let mut t: Vec<u8> = b"MM\0*".to_vec();
+    t.extend_from_slice(&8u32.to_be_bytes());
+    let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, value: u32| {
+        t.extend_from_slice(&tag.to_be_bytes());
+        t.extend_from_slice(&typ.to_be_bytes());
+        t.extend_from_slice(&1u32.to_be_bytes());
+        if typ == 3 {
+            t.extend_from_slice(&(value as u16).to_be_bytes());
+            t.extend_from_slice(&[0, 0]);
+        } else {
+            t.extend_from_slice(&value.to_be_bytes());
+        }
+    };
+    let ifd1_at = 8 + 2 + 12 * ifd0_shorts.len() + 4;
+    t.extend_from_slice(&(ifd0_shorts.len() as u16).to_be_bytes());
+    for &(tag, v) in ifd0_shorts {
+        entry(&mut t, tag, 3, v as u32);
+    }
+    match thumbnail {
+        None => t.extend_from_slice(&0u32.to_be_bytes()),
+        Some(thumb) => {
+            t.extend_from_slice(&(ifd1_at as u32).to_be_bytes());
+            let data_at = ifd1_at + 2 + 3 * 12 + 4;
+            t.extend_from_slice(&3u16.to_be_bytes());
+            entry(&mut t, 0x0103, 3, 6); // Compression: JPEG
+            entry(&mut t, 0x0201, 4, data_at as u32);
+            entry(&mut t, 0x0202, 4, thumb.len() as u32);
+            t.extend_from_slice(&0u32.to_be_bytes());
+            t.extend_from_slice(thumb);
+        }
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spliced_blocks_read_back() {
+        // A tiny valid JPEG made here, then an orientation and a thumbnail spliced in.
+        let img = image::RgbImage::from_pixel(16, 8, image::Rgb([200, 100, 50]));
+        let jpeg = crate::thumbs::encode_jpeg(&img).unwrap();
+        let thumb = crate::thumbs::encode_jpeg(&image::RgbImage::from_pixel(8, 4, image::Rgb([1, 2, 3]))).unwrap();
+        let with = splice_jpeg_exif(&jpeg, Some(&minimal_tiff(&[(0x0112, 6)], Some(&thumb)))).unwrap();
+        let parsed = parse(&with).expect("EXIF reads back");
+        assert_eq!(parsed.orientation(), 6);
+        assert_eq!(parsed.thumbnail(), Some(&thumb[..]));
+        assert_eq!(parsed.info().thumb_size, Some((8, 4)));
+        let without = splice_jpeg_exif(&with, None).unwrap();
+        assert!(parse(&without).is_none());
+        assert!(image::load_from_memory(&without).is_ok(), "the image data is untouched");
+    }
+}

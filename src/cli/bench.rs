@@ -119,58 +119,6 @@ fn jpegs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-/// A copy of `jpeg` whose only EXIF block carries `thumb` as its IFD1 thumbnail.
-pub(crate) fn with_exif_thumbnail(jpeg: &[u8], thumb: &[u8]) -> anyhow::Result<Vec<u8>> {
-    // TIFF (big-endian): header, IFD0 with Orientation=1, IFD1 with Compression=6 (JPEG) and
-    // the thumbnail's offset and length, then the thumbnail bytes.
-    let mut t: Vec<u8> = Vec::new();
-    t.extend_from_slice(b"MM\0*");
-    t.extend_from_slice(&8u32.to_be_bytes());
-    let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, value: u32| {
-        t.extend_from_slice(&tag.to_be_bytes());
-        t.extend_from_slice(&typ.to_be_bytes());
-        t.extend_from_slice(&1u32.to_be_bytes());
-        if typ == 3 {
-            t.extend_from_slice(&(value as u16).to_be_bytes());
-            t.extend_from_slice(&[0, 0]);
-        } else {
-            t.extend_from_slice(&value.to_be_bytes());
-        }
-    };
-    let ifd1_at = 8 + 2 + 12 + 4;
-    t.extend_from_slice(&1u16.to_be_bytes());
-    entry(&mut t, 0x0112, 3, 1);
-    t.extend_from_slice(&(ifd1_at as u32).to_be_bytes());
-    let data_at = ifd1_at + 2 + 3 * 12 + 4;
-    t.extend_from_slice(&3u16.to_be_bytes());
-    entry(&mut t, 0x0103, 3, 6);
-    entry(&mut t, 0x0201, 4, data_at as u32);
-    entry(&mut t, 0x0202, 4, thumb.len() as u32);
-    t.extend_from_slice(&0u32.to_be_bytes());
-    t.extend_from_slice(thumb);
-    let seg_len = 2 + 6 + t.len();
-    if seg_len > 65535 {
-        bail!("the thumbnail is too big for an EXIF segment ({} bytes)", thumb.len());
-    }
-    let mut out = Vec::with_capacity(jpeg.len() + seg_len + 2);
-    out.extend_from_slice(&jpeg[..2]);
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&(seg_len as u16).to_be_bytes());
-    out.extend_from_slice(b"Exif\0\0");
-    out.extend_from_slice(&t);
-    // Drop the original APP1 (EXIF) segments so the new one is the only one.
-    let mut i = 2;
-    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF && (0xE0..=0xEF).contains(&jpeg[i + 1]) {
-        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
-        if jpeg[i + 1] != 0xE1 {
-            out.extend_from_slice(&jpeg[i..i + 2 + len]);
-        }
-        i += 2 + len;
-    }
-    out.extend_from_slice(&jpeg[i..]);
-    Ok(out)
-}
-
 fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
     let which = |p: &str| Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map(|o| o.status.success());
     if !which("vipsthumbnail").unwrap_or(false) {
@@ -194,7 +142,8 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
         let small = crate::thumbs::shrink_to(decoded.image, 320);
         let thumb = crate::thumbs::encode_jpeg(&small)?;
         let out = work.join("large-exif").join(p.file_name().unwrap());
-        std::fs::write(&out, with_exif_thumbnail(&bytes, &thumb)?)?;
+        let tiff = crate::archive::exif::minimal_tiff(&[(0x0112, 1)], Some(&thumb));
+        std::fs::write(&out, crate::archive::exif::splice_jpeg_exif(&bytes, Some(&tiff)).map_err(anyhow::Error::msg)?)?;
         large.push(p.clone());
         large_exif.push(out);
     }

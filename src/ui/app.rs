@@ -305,26 +305,29 @@ impl App {
         }
     }
 
-    fn start_import(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
-        let db = self.cfg.db.clone();
-        let opts = ImportOptions { worker_exe: self.cfg.worker_exe.clone(), ..Default::default() };
+    /// Starts a background job that repaints the window as it progresses.
+    fn spawn(
+        &mut self,
+        name: T,
+        ctx: &egui::Context,
+        work: impl FnOnce(&Progress) -> crate::Result<JobOutput> + Send + 'static,
+    ) {
         let progress = Progress::new();
         let c = ctx.clone();
         progress.set_waker(move || c.request_repaint());
-        let name = self.t(T::JobImport).to_owned();
-        self.jobs.push(Job::spawn(name, progress, move |p| {
-            archive::import(&db, &paths, &opts, p).map(JobOutput::Import)
-        }));
+        self.jobs.push(Job::spawn(self.t(name), progress, work));
+    }
+
+    fn start_import(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
+        let db = self.cfg.db.clone();
+        let opts = ImportOptions { worker_exe: self.cfg.worker_exe.clone(), ..Default::default() };
+        self.spawn(T::JobImport, ctx, move |p| archive::import(&db, &paths, &opts, p).map(JobOutput::Import));
     }
 
     fn start_thumbnails(&mut self, ctx: &egui::Context) {
         let db = self.cfg.db.clone();
         let opts = ThumbOptions { worker_exe: self.cfg.worker_exe.clone(), ..Default::default() };
-        let progress = Progress::new();
-        let c = ctx.clone();
-        progress.set_waker(move || c.request_repaint());
-        let name = self.t(T::JobThumbs).to_owned();
-        self.jobs.push(Job::spawn(name, progress, move |p| thumb_job::run(&db, &opts, p).map(JobOutput::Thumbnails)));
+        self.spawn(T::JobThumbs, ctx, move |p| thumb_job::run(&db, &opts, p).map(JobOutput::Thumbnails));
     }
 
     pub(super) fn open(&mut self, id: i64, ctx: &egui::Context) {

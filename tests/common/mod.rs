@@ -101,29 +101,6 @@ pub fn import_opts() -> dermdesk::archive::ImportOptions {
 /// A copy of a JPEG whose only EXIF block says `Orientation = orientation` (made at test
 /// time in a temporary folder; the real corpora hold no non-square rotated photo).
 pub fn jpeg_with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let mut tiff: Vec<u8> = b"MM\0*".to_vec();
-    tiff.extend_from_slice(&8u32.to_be_bytes());
-    tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
-    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
-    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
-    tiff.extend_from_slice(&1u32.to_be_bytes());
-    tiff.extend_from_slice(&orientation.to_be_bytes());
-    tiff.extend_from_slice(&[0, 0]);
-    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((2 + 6 + tiff.len()) as u16).to_be_bytes());
-    out.extend_from_slice(b"Exif\0\0");
-    out.extend_from_slice(&tiff);
-    // Keep the other APPn segments, drop existing EXIF.
-    let mut i = 2;
-    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF && (0xE0..=0xEF).contains(&jpeg[i + 1]) {
-        let len = u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]) as usize;
-        if jpeg[i + 1] != 0xE1 {
-            out.extend_from_slice(&jpeg[i..i + 2 + len]);
-        }
-        i += 2 + len;
-    }
-    out.extend_from_slice(&jpeg[i..]);
-    out
+    let tiff = dermdesk::archive::exif::minimal_tiff(&[(0x0112, orientation)], None);
+    dermdesk::archive::exif::splice_jpeg_exif(jpeg, Some(&tiff)).expect("a JPEG")
 }
