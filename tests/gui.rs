@@ -267,3 +267,48 @@ fn empty_archive_welcome_palette_and_rules_snapshots() {
     let store = dermdesk::Store::open(&db).unwrap();
     assert!(store.audit_recent(5).unwrap().iter().any(|a| a.action == "set_modality_rules"));
 }
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropping_a_folder_on_the_window_imports_it() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("drop.sqlite");
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "empty grid", |a| a.loaded_once);
+    let folder = shared.join("data/histopathology-he");
+    h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(folder)));
+    h.step();
+    assert_eq!(h.state().jobs.len(), 1, "the drop starts an import job");
+    settle(&mut h, "the dropped folder's import", |a| a.jobs.is_empty() && a.items.len() == 10);
+    assert!(h.state().items.iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
+}
+
+#[test]
+fn a_cleared_thumbnail_cache_is_rebuilt_in_the_background() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("heal.sqlite");
+    import(&db, &[shared.join("data/ph2/images")]);
+    let cache = tmp.path().join("heal-thumbs");
+    std::fs::remove_dir_all(&cache).unwrap();
+    let mut h = harness(&db, Vec::new());
+    // The visible cells find no thumbnail, and the app starts the thumbnail job by itself.
+    settle(&mut h, "the thumbnail job", |a| {
+        a.items.len() == 200 && a.notices.iter().any(|n| n.text.starts_with("Thumbnails: 200 made"))
+    });
+    settle(&mut h, "thumbnails on screen", |a| a.thumb_status().0 > 10);
+    let made = walkdir::WalkDir::new(&cache).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count();
+    assert_eq!(made, 200, "every photo's thumbnail is back");
+}

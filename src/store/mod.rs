@@ -64,7 +64,13 @@ impl Store {
             return Err(Error::TooNew { found: version, known: SCHEMA_VERSION, path: self.path.clone() });
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
+            // IMMEDIATE takes the write lock first, and the version is read again under it:
+            // two processes opening a new database at once migrate it once.
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if now > i as i64 {
+                continue;
+            }
             tx.execute_batch(sql)?;
             tx.pragma_update(None, "user_version", (i + 1) as i64)?;
             tx.commit()?;
@@ -212,6 +218,24 @@ mod tests {
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
         let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
         assert!(rules > 0);
+    }
+
+    #[test]
+    fn concurrent_first_opens_migrate_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("race.sqlite");
+        let handles: Vec<_> = (0..6)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || Store::open(&db).map(|s| s.schema_version().unwrap()))
+            })
+            .collect();
+        for h in handles {
+            assert_eq!(h.join().unwrap().expect("every concurrent open succeeds"), SCHEMA_VERSION);
+        }
+        let s = Store::open(&db).unwrap();
+        let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
+        assert_eq!(rules, 8, "the default rules were inserted once");
     }
 
     #[test]

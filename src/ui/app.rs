@@ -97,6 +97,7 @@ pub struct App {
     pub(super) path_edited: Option<Instant>,
     pub(super) path_text: String,
     pub loaded_once: bool,
+    thumbs_healed: bool,
     pub modality_counts: std::collections::BTreeMap<String, u64>,
     pub(super) grid_scroll: (f32, f32),
     pub(super) log_cache: Option<(Instant, Vec<crate::store::ImportRunRow>, Vec<crate::store::RefusalRow>)>,
@@ -158,6 +159,7 @@ impl App {
             path_edited: None,
             path_text,
             loaded_once: false,
+            thumbs_healed: false,
             modality_counts: Default::default(),
             grid_scroll: (0.0, 0.0),
             log_cache: None,
@@ -218,6 +220,11 @@ impl App {
             self.folder_dialog = None;
         }
         self.keys(ctx);
+        // Folders or files dropped on the window are imported.
+        let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+        if !dropped.is_empty() {
+            self.push(Command::Import(dropped));
+        }
         for cmd in std::mem::take(&mut self.commands) {
             self.run(cmd, ctx);
         }
@@ -238,6 +245,12 @@ impl App {
             self.thumbs.retry_absent();
         }
         self.thumbs.poll(ctx);
+        // Thumbnails missing from the cache (it was cleared, or moved with the database) are
+        // made again in the background, once per session, when nothing else is running.
+        if !self.thumbs_healed && self.thumbs.absent_count() > 0 && self.jobs.is_empty() {
+            self.thumbs_healed = true;
+            self.start_thumbnails(ctx);
+        }
         if let Some(v) = &mut self.viewer {
             v.poll(ctx);
         }

@@ -108,6 +108,10 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
         }
         None => {
             painter.rect_filled(square, 2.0, visuals.faint_bg_color);
+            // "…" while it loads; the file's format when there is no thumbnail yet (the
+            // thumbnail job is making it).
+            let mark = if app.thumbs.is_absent(&hash) { "—" } else { "…" };
+            painter.text(square.center(), egui::Align2::CENTER_CENTER, mark, egui::FontId::proportional(18.0), visuals.weak_text_color());
         }
     }
     // Modality badge: a coloured corner with its initial.

@@ -121,6 +121,15 @@ impl ThumbCache {
         }
     }
 
+    /// Whether the photo has no cached thumbnail (as opposed to one still loading).
+    pub fn is_absent(&self, hash: &str) -> bool {
+        self.absent.contains_key(hash)
+    }
+
+    pub fn absent_count(&self) -> usize {
+        self.absent.len()
+    }
+
     /// Forgets that thumbnails were absent (after a thumbnail job or import wrote new ones).
     pub fn retry_absent(&mut self) {
         self.absent.clear();
