@@ -203,3 +203,29 @@ fn exif_orientation_is_applied_to_thumbnails_and_the_viewer() {
     }
     assert!(flipped < same, "orientation 3 rotates by 180° ({flipped} vs {same})");
 }
+
+#[test]
+fn the_thumbnail_cache_holds_no_metadata() {
+    // Thumbnails may later travel in labelling packages: none may carry the original's EXIF,
+    // GPS, XMP, IPTC, maker notes or comments, whatever route made it.
+    let meta = shared().join("corpora/metadata");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("m.sqlite");
+    cli_ok(&db, &["import", "--json", meta.to_str().unwrap()]);
+    let mut checked = 0;
+    for e in walkdir::WalkDir::new(tmp.path().join("m-thumbs")).into_iter().filter_map(Result::ok) {
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let bytes = std::fs::read(e.path()).unwrap();
+        assert!(dermdesk::archive::exif::parse(&bytes).is_none(), "EXIF in {}", e.path().display());
+        for needle in [&b"Exif\0\0"[..], b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"ICC_PROFILE"] {
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{:?} in {}", String::from_utf8_lossy(needle), e.path().display());
+        }
+        // No COM segment before the image data.
+        let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        assert!(!bytes[..sos].windows(2).any(|w| w == [0xFF, 0xFE]), "a comment in {}", e.path().display());
+        checked += 1;
+    }
+    assert!(checked > 50, "only {checked} thumbnails checked");
+}

@@ -48,13 +48,19 @@ pub fn measure(img: &RgbImage) -> Cues {
     if w == 0 || h == 0 {
         return Cues::default();
     }
+    let (wu, hu) = (w as usize, h as usize);
     let (wi, hi) = (w as i64, h as i64);
+    // The ellipse test `num <= den` etc., with num = dx²h² + dy²w²: the dx and dy parts are
+    // per column and per row, so they are computed once.
     let den = wi * wi * hi * hi;
-    let n = (w * h) as u64;
-    let (bw, bh) = ((w / 8).max(1), (h / 8).max(1));
-    let (t3w, t3h) = ((w / 3).max(1), (h / 3).max(1));
+    let dx_term: Vec<i64> = (0..wi).map(|x| (2 * x + 1 - wi).pow(2) * hi * hi).collect();
+    let n = (wu * hu) as u64;
+    let (bw, bh) = ((w / 8).max(1) as usize, (h / 8).max(1) as usize);
+    let (t3w, t3h) = ((w / 3).max(1) as usize, (h / 3).max(1) as usize);
+    let (cx0, cx1, cy0, cy1) = (wu / 4, wu - wu / 4, hu / 4, hu - hu / 4);
 
-    let mut y_img = vec![0u32; (w * h) as usize];
+    let mut y_img = vec![0u16; wu * hu];
+    let mut nonwhite_px = vec![false; wu * hu];
     let mut grey = 0u64;
     let mut annulus_hist = [0u64; 256];
     let mut all_hist = [0u64; 256];
@@ -66,71 +72,78 @@ pub fn measure(img: &RgbImage) -> Cues {
     let (mut ring_sum, mut ring_n, mut centre_sum, mut centre_n) = (0u64, 0u64, 0u64, 0u64);
     let (mut left_sum, mut right_sum, mut top_sum, mut bottom_sum, mut all_sum) = (0u64, 0u64, 0u64, 0u64, 0u64);
 
-    for (x, y, p) in img.enumerate_pixels() {
-        let [r, g, b] = p.0.map(u32::from);
-        let yv = luma(r, g, b);
-        y_img[(y * w + x) as usize] = yv;
-        all_hist[yv as usize] += 1;
-        all_sum += yv as u64;
-        let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
-        if mx - mn <= 12 {
-            grey += 1;
-        }
-        let dx = 2 * x as i64 + 1 - wi;
+    let raw = img.as_raw();
+    for y in 0..hu {
         let dy = 2 * y as i64 + 1 - hi;
-        let num = dx * dx * hi * hi + dy * dy * wi * wi;
-        let skin_px = r > g && r >= 40 && b <= r + 48;
-        if num <= den {
-            inside += 1;
-            if skin_px {
-                skin_in += 1;
+        let dy_term = dy * dy * wi * wi;
+        let ring_row = y < bh || y >= hu - bh;
+        let centre_row = y >= cy0 && y < cy1;
+        let (top, bottom) = (y < t3h, y >= hu - t3h);
+        let row = &raw[y * wu * 3..(y + 1) * wu * 3];
+        for (x, px) in row.chunks_exact(3).enumerate() {
+            let (r, g, b) = (px[0] as u32, px[1] as u32, px[2] as u32);
+            let yv = luma(r, g, b);
+            let i = y * wu + x;
+            y_img[i] = yv as u16;
+            all_hist[yv as usize] += 1;
+            all_sum += yv as u64;
+            let (mx, mn) = (r.max(g).max(b), r.min(g).min(b));
+            if mx - mn <= 12 {
+                grey += 1;
             }
-        }
-        if skin_px {
-            skin += 1;
-        }
-        if 10 * num >= 17 * den {
-            let q = match (dx.signum(), dy.signum()) {
-                (-1, -1) => Some(0),
-                (1, -1) => Some(1),
-                (-1, 1) => Some(2),
-                (1, 1) => Some(3),
-                _ => None, // the centre row or column of an odd size belongs to no quadrant
-            };
-            if let Some(q) = q {
-                tip_sum[q] += yv as u64;
-                tip_n[q] += 1;
+            let num = dx_term[x] + dy_term;
+            let skin_px = r > g && r >= 40 && b <= r + 48;
+            if num <= den {
+                inside += 1;
+                skin_in += skin_px as u64;
             }
-        }
-        if 16 * den <= 100 * num && 100 * num <= 49 * den {
-            annulus_hist[yv as usize] += 1;
-        }
-        if mn < 200 {
-            nonwhite += 1;
-            bmg_sum += b as i64 - g as i64;
-        }
-        if r > b && b as i64 - g as i64 >= 15 {
-            pink += 1;
-        }
-        if y < bh || y >= h - bh || x < bw || x >= w - bw {
-            ring_sum += yv as u64;
-            ring_n += 1;
-        }
-        if y >= h / 4 && y < h - h / 4 && x >= w / 4 && x < w - w / 4 {
-            centre_sum += yv as u64;
-            centre_n += 1;
-        }
-        if x < t3w {
-            left_sum += yv as u64;
-        }
-        if x >= w - t3w {
-            right_sum += yv as u64;
-        }
-        if y < t3h {
-            top_sum += yv as u64;
-        }
-        if y >= h - t3h {
-            bottom_sum += yv as u64;
+            skin += skin_px as u64;
+            if 10 * num >= 17 * den {
+                let dx = 2 * x as i64 + 1 - wi;
+                // The centre row or column of an odd size belongs to no quadrant.
+                let q = match (dx.signum(), dy.signum()) {
+                    (-1, -1) => Some(0),
+                    (1, -1) => Some(1),
+                    (-1, 1) => Some(2),
+                    (1, 1) => Some(3),
+                    _ => None,
+                };
+                if let Some(q) = q {
+                    tip_sum[q] += yv as u64;
+                    tip_n[q] += 1;
+                }
+            }
+            if 16 * den <= 100 * num && 100 * num <= 49 * den {
+                annulus_hist[yv as usize] += 1;
+            }
+            if mn < 200 {
+                nonwhite += 1;
+                nonwhite_px[i] = true;
+                bmg_sum += b as i64 - g as i64;
+            }
+            if r > b && b as i64 - g as i64 >= 15 {
+                pink += 1;
+            }
+            if ring_row || x < bw || x >= wu - bw {
+                ring_sum += yv as u64;
+                ring_n += 1;
+            }
+            if centre_row && x >= cx0 && x < cx1 {
+                centre_sum += yv as u64;
+                centre_n += 1;
+            }
+            if x < t3w {
+                left_sum += yv as u64;
+            }
+            if x >= wu - t3w {
+                right_sum += yv as u64;
+            }
+            if top {
+                top_sum += yv as u64;
+            }
+            if bottom {
+                bottom_sum += yv as u64;
+            }
         }
     }
 
@@ -152,30 +165,32 @@ pub fn measure(img: &RgbImage) -> Cues {
         .map(|q| if tip_n[q] == 0 { 1.0 } else { tip_sum[q] as f64 / tip_n[q] as f64 / yref })
         .fold(f64::MIN, f64::max);
 
-    // Texture: |9·Y − Σ3×3 Y| / 9 over interior non-white pixels.
+    // Texture: |9·Y − Σ3×3 Y| / 9 over interior non-white pixels, with running 3-wide row sums.
     let (mut tex_sum, mut tex_n) = (0u64, 0u64);
-    if w >= 3 && h >= 3 {
-        for y in 1..h - 1 {
-            for x in 1..w - 1 {
-                let p = img.get_pixel(x, y).0;
-                if p[0].min(p[1]).min(p[2]) >= 200 {
+    if wu >= 3 && hu >= 3 {
+        let row3 = |y: usize| -> Vec<i64> {
+            let r = &y_img[y * wu..(y + 1) * wu];
+            (0..wu).map(|x| if x == 0 || x == wu - 1 { 0 } else { (r[x - 1] + r[x] + r[x + 1]) as i64 }).collect()
+        };
+        let (mut above, mut here) = (row3(0), row3(1));
+        for y in 1..hu - 1 {
+            let below = row3(y + 1);
+            for x in 1..wu - 1 {
+                let i = y * wu + x;
+                if !nonwhite_px[i] {
                     continue;
                 }
-                let mut s = 0i64;
-                for yy in y - 1..=y + 1 {
-                    for xx in x - 1..=x + 1 {
-                        s += y_img[(yy * w + xx) as usize] as i64;
-                    }
-                }
-                tex_sum += (9 * y_img[(y * w + x) as usize] as i64 - s).unsigned_abs();
+                let s = above[x] + here[x] + below[x];
+                tex_sum += (9 * y_img[i] as i64 - s).unsigned_abs();
                 tex_n += 1;
             }
+            above = std::mem::replace(&mut here, below);
         }
     }
     let mean = |s: u64, n: u64| if n == 0 { 0.0 } else { s as f64 / n as f64 };
     let mean_all = mean(all_sum, n);
-    let col_n = (t3w * h) as u64;
-    let row_n = (t3h * w) as u64;
+    let col_n = (t3w * hu) as u64;
+    let row_n = (t3h * wu) as u64;
     let asym = ((mean(left_sum, col_n) - mean(right_sum, col_n)).abs() + (mean(top_sum, row_n) - mean(bottom_sum, row_n)).abs())
         / mean_all.max(1.0);
     let ring_mean = mean(ring_sum, ring_n);

@@ -59,38 +59,34 @@ pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<Probe, Refusal> {
     let format = format::sniff(&bytes[..bytes.len().min(512)], &req.path)?;
     match req.mode {
         Mode::Thumbnail => {
-            let (img, route, _) = thumbs::make_thumbnail(bytes, format, req.thumb_size, &req.limits)?;
+            let thumb = thumbs::make_thumbnail(bytes, format, req.thumb_size, &req.limits)?;
             if let Some(out) = &req.thumb {
-                write_thumb(&img, out).map_err(|e| Refusal::new(RefusalCode::Unreadable, e))?;
+                write_thumb(&thumb.jpeg, out).map_err(|e| Refusal::new(RefusalCode::Unreadable, e))?;
             }
-            Ok(Probe { format: Some(format), width: 0, height: 0, thumb_route: Some(route), ..Default::default() })
+            Ok(Probe { format: Some(format), width: 0, height: 0, thumb_route: Some(thumb.route), ..Default::default() })
         }
         Mode::Import => {
             let parsed = exif::parse(bytes);
             let exif = parsed.as_ref().map(|p| p.info()).unwrap_or(ExifInfo { orientation: 1, ..Default::default() });
-            let decoded = thumbs::decode_reduced(bytes, format, req.thumb_size.max(cues::CUE_SIZE), &req.limits)?;
-            let small = thumbs::shrink_to(decoded.image, req.thumb_size.max(cues::CUE_SIZE));
-            let cue_img = cue_image(&small);
-            let cues = cues::measure(&cue_img);
+            let mut decoded = thumbs::decode_reduced(bytes, format, req.thumb_size.max(cues::CUE_SIZE), &req.limits)?;
+            decoded.image = thumbs::shrink_to(decoded.image, req.thumb_size.max(cues::CUE_SIZE));
+            let cues = cues::measure(&cue_image(&decoded.image));
+            let (width, height) = (decoded.width, decoded.height);
+            let mut thumb_route = Some(decoded.route);
             let thumb_error = req.thumb.as_ref().and_then(|out| {
-                let thumb = thumbs::finish_thumbnail(small, exif.orientation, req.thumb_size);
-                write_thumb(&thumb, out).err()
+                match thumbs::thumbnail_of(bytes, format, decoded, exif.orientation, req.thumb_size) {
+                    Ok(thumb) => {
+                        thumb_route = Some(thumb.route);
+                        write_thumb(&thumb.jpeg, out).err()
+                    }
+                    Err(e) => Some(format!("cannot encode the thumbnail: {e}")),
+                }
             });
-            Ok(Probe {
-                thumb_error,
-                format: Some(format),
-                width: decoded.width,
-                height: decoded.height,
-                exif,
-                cues: Some(cues),
-                thumb_route: Some(decoded.route),
-            })
+            Ok(Probe { thumb_error, format: Some(format), width, height, exif, cues: Some(cues), thumb_route })
         }
     }
 }
 
-/// A thumbnail that cannot be written is the cache's problem, not the photo's: on import the
-/// photo is still taken and the error is reported beside it.
 /// The cue image: long side at most CUE_SIZE, reduced by area averaging (see cues.rs).
 pub fn cue_image(img: &image::RgbImage) -> image::RgbImage {
     let (w, h) = img.dimensions();
@@ -103,7 +99,8 @@ pub fn cue_image(img: &image::RgbImage) -> image::RgbImage {
     image::imageops::thumbnail(img, tw, th)
 }
 
-fn write_thumb(img: &image::RgbImage, out: &std::path::Path) -> Result<(), String> {
-    let bytes = thumbs::encode_jpeg(img).map_err(|e| format!("cannot encode the thumbnail: {e}"))?;
-    thumbs::write_atomic(out, &bytes).map_err(|e| format!("cannot write the thumbnail ({e}): {}", out.display()))
+/// A thumbnail that cannot be written is the cache's problem, not the photo's: on import the
+/// photo is still taken and the error is reported beside it.
+fn write_thumb(jpeg: &[u8], out: &std::path::Path) -> Result<(), String> {
+    thumbs::write_atomic(out, jpeg).map_err(|e| format!("cannot write the thumbnail ({e}): {}", out.display()))
 }

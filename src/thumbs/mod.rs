@@ -40,10 +40,19 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
+    /// A JPEG already no bigger than a thumbnail and upright: its own image data, without
+    /// its metadata.
+    AsIs,
     ExifThumbnail,
     DcOnly,
     DctScaled,
     Full,
+}
+
+/// A thumbnail, encoded as JPEG, and how it was made.
+pub struct Thumb {
+    pub jpeg: Vec<u8>,
+    pub route: Route,
 }
 
 pub struct Decoded {
@@ -224,10 +233,16 @@ pub fn orient(img: RgbImage, orientation: u8) -> RgbImage {
     }
 }
 
-/// The thumbnail by the fastest honest route (for regenerating; import uses `decode_reduced`).
-pub fn make_thumbnail(bytes: &[u8], format: Format, size: u32, limits: &Limits) -> Result<(RgbImage, Route, u8), Refusal> {
+/// The thumbnail by the fastest honest route (for regenerating; import uses `decode_reduced`
+/// and then `thumbnail_of`).
+pub fn make_thumbnail(bytes: &[u8], format: Format, size: u32, limits: &Limits) -> Result<Thumb, Refusal> {
     let exif = crate::archive::exif::parse(bytes);
     let orientation = exif.as_ref().map(|e| e.orientation()).unwrap_or(1);
+    let encode = |img: RgbImage, route: Route| -> Result<Thumb, Refusal> {
+        let jpeg = encode_jpeg(&finish_thumbnail(img, orientation, size))
+            .map_err(|e| Refusal::new(RefusalCode::Corrupt, format!("cannot encode the thumbnail: {e}")))?;
+        Ok(Thumb { jpeg, route })
+    };
     if format == Format::Jpeg
         && let Some(parsed) = &exif
         && let Some(t) = parsed.thumbnail()
@@ -237,10 +252,57 @@ pub fn make_thumbnail(bytes: &[u8], format: Format, size: u32, limits: &Limits) 
         && same_frame(tw, th, w, h)
         && let Ok(img) = decode_with_image(t, Format::Jpeg, limits)
     {
-        return Ok((finish_thumbnail(img.to_rgb8(), orientation, size), Route::ExifThumbnail, orientation));
+        return encode(img.to_rgb8(), Route::ExifThumbnail);
     }
     let d = decode_reduced(bytes, format, size, limits)?;
-    Ok((finish_thumbnail(d.image, orientation, size), d.route, orientation))
+    thumbnail_of(bytes, format, d, orientation, size)
+        .map_err(|e| Refusal::new(RefusalCode::Corrupt, format!("cannot encode the thumbnail: {e}")))
+}
+
+/// The thumbnail of a file already decoded at reduced size: a JPEG that is no bigger than a
+/// thumbnail and upright is used as it is, minus its metadata (no re-encoding loss, no
+/// encoding time); anything else is shrunk, turned upright and encoded.
+pub fn thumbnail_of(bytes: &[u8], format: Format, d: Decoded, orientation: u8, size: u32) -> Result<Thumb, String> {
+    if format == Format::Jpeg
+        && d.width <= size
+        && d.height <= size
+        && orientation == 1
+        && let Some(jpeg) = jpeg_without_metadata(bytes)
+    {
+        return Ok(Thumb { jpeg, route: Route::AsIs });
+    }
+    let jpeg = encode_jpeg(&finish_thumbnail(d.image, orientation, size)).map_err(|e| e.to_string())?;
+    Ok(Thumb { jpeg, route: d.route })
+}
+
+/// The JPEG with its APPn (but Adobe's APP14, which says how to read the colours) and COM
+/// segments removed: no EXIF, GPS, XMP, IPTC, maker notes or comments. None when the file
+/// is anything but a plain sequence of segments ending in EOI (trailers after EOI are where
+/// some tools hide metadata, so such files are re-encoded instead).
+pub fn jpeg_without_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
+    if !bytes.starts_with(&[0xFF, 0xD8]) || !bytes.ends_with(&[0xFF, 0xD9]) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..2]);
+    let mut i = 2;
+    loop {
+        if bytes.get(i) != Some(&0xFF) {
+            return None;
+        }
+        let marker = *bytes.get(i + 1)?;
+        if marker == 0xDA {
+            out.extend_from_slice(&bytes[i..]);
+            return Some(out);
+        }
+        let len = u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]) as usize;
+        let end = i.checked_add(2 + len).filter(|&e| e <= bytes.len() && len >= 2)?;
+        let metadata = ((0xE0..=0xEF).contains(&marker) && marker != 0xEE) || marker == 0xFE;
+        if !metadata {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+    }
 }
 
 /// An embedded thumbnail is only trusted when it has the main image's aspect (within 2%):
@@ -254,10 +316,17 @@ pub fn same_frame(tw: u32, th: u32, w: u32, h: u32) -> bool {
     (a / b - 1.0).abs() < 0.02
 }
 
-pub fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, image::ImageError> {
+/// Baseline JPEG at the thumbnail quality. jpeg-encoder (SIMD) rather than the image
+/// crate's encoder: encoding was a third of import time on small files.
+pub fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, jpeg_encoder::EncodingError> {
+    let (w, h) = img.dimensions();
+    let (w16, h16) = (u16::try_from(w), u16::try_from(h));
+    let (Ok(w16), Ok(h16)) = (w16, h16) else {
+        return Err(jpeg_encoder::EncodingError::BadImageData { length: img.as_raw().len(), required: 0 });
+    };
     let mut out = Vec::with_capacity(32 * 1024);
-    let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, THUMB_QUALITY);
-    enc.encode_image(img)?;
+    let enc = jpeg_encoder::Encoder::new(&mut out, THUMB_QUALITY);
+    enc.encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)?;
     Ok(out)
 }
 
@@ -283,6 +352,26 @@ mod tests {
     fn frames() {
         assert!(same_frame(160, 120, 2272, 1704));
         assert!(!same_frame(160, 120, 2530, 2122), "a cropped photo keeps the old thumbnail");
+    }
+
+    #[test]
+    fn metadata_is_stripped_and_pixels_kept() {
+        let img = RgbImage::from_fn(40, 24, |x, y| image::Rgb([(x * 6) as u8, (y * 10) as u8, 90]));
+        let plain = encode_jpeg(&img).unwrap();
+        let tiff = crate::archive::exif::minimal_tiff(&[(0x0112, 1)], None);
+        let mut with = crate::archive::exif::splice_jpeg_exif(&plain, Some(&tiff)).unwrap();
+        // A comment segment after the EXIF one.
+        let com = [0xFF, 0xFE, 0x00, 0x0A, b'p', b'a', b't', b'i', b'e', b'n', b't', b'!'];
+        with.splice(2..2, com);
+        let stripped = jpeg_without_metadata(&with).expect("a plain JPEG strips");
+        assert!(crate::archive::exif::parse(&stripped).is_none());
+        assert!(!stripped.windows(7).any(|w| w == b"patient"), "the comment is gone");
+        let a = image::load_from_memory(&with).unwrap().to_rgb8();
+        let b = image::load_from_memory(&stripped).unwrap().to_rgb8();
+        assert_eq!(a, b, "the image data is the same");
+        let mut trailer = with.clone();
+        trailer.extend_from_slice(b"trailer after EOI");
+        assert!(jpeg_without_metadata(&trailer).is_none(), "files with trailers are re-encoded instead");
     }
 
     #[test]
