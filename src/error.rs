@@ -15,11 +15,7 @@ pub enum Error {
     TooNew { found: i64, known: i64, path: PathBuf },
 
     #[error("{what}: {source}: {}", path.display())]
-    Io {
-        what: &'static str,
-        source: std::io::Error,
-        path: PathBuf,
-    },
+    Io { what: &'static str, source: std::io::Error, path: PathBuf },
 
     #[error("not a folder: {}", .0.display())]
     NotADirectory(PathBuf),
@@ -33,11 +29,7 @@ pub enum Error {
 
 impl Error {
     pub fn io(what: &'static str, source: std::io::Error, path: &Path) -> Self {
-        Error::Io {
-            what,
-            source,
-            path: path.to_path_buf(),
-        }
+        Error::Io { what, source, path: path.to_path_buf() }
     }
 }
 

@@ -151,7 +151,8 @@ pub fn parse_sizes(text: &str) -> Result<Vec<(u32, u32)>> {
     text.split([',', ';', ' '])
         .filter(|t| !t.trim().is_empty())
         .map(|t| {
-            let (a, b) = t.trim().split_once(['x', 'X', '×']).ok_or_else(|| Error::Invalid(format!("not a size WxH: {t}")))?;
+            let (a, b) =
+                t.trim().split_once(['x', 'X', '×']).ok_or_else(|| Error::Invalid(format!("not a size WxH: {t}")))?;
             let parse = |v: &str| v.trim().parse::<u32>().ok().filter(|n| *n > 0);
             match (parse(a), parse(b)) {
                 (Some(w), Some(h)) => Ok((w, h)),

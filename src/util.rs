@@ -19,12 +19,7 @@ pub fn iso_from_unix(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem / 60) % 60,
-        rem % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem / 60) % 60, rem % 60)
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (H. Hinnant's algorithm).
@@ -90,11 +85,7 @@ pub fn peak_rss_bytes() -> Option<u64> {
 
 /// Modification time in nanoseconds since the epoch (0 when the platform cannot say).
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
+    meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -111,10 +102,7 @@ mod tests {
     #[test]
     fn exif_dates() {
         assert_eq!(iso_from_exif("2012:03:04 10:11:12", None).as_deref(), Some("2012-03-04T10:11:12"));
-        assert_eq!(
-            iso_from_exif("2012:03:04 10:11:12", Some("+09:00")).as_deref(),
-            Some("2012-03-04T10:11:12+09:00")
-        );
+        assert_eq!(iso_from_exif("2012:03:04 10:11:12", Some("+09:00")).as_deref(), Some("2012-03-04T10:11:12+09:00"));
         assert_eq!(iso_from_exif("0000:00:00 00:00:00", None), None);
         assert_eq!(iso_from_exif("    :  :     :  :  ", None), None);
         assert_eq!(iso_from_exif("2012:13:04 10:11:12", None), None);

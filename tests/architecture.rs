@@ -11,7 +11,12 @@ fn core_never_reaches_into_ui_or_cli() {
         let rel = p.strip_prefix(&src).unwrap();
         let Some(first) = rel.components().next() else { continue };
         let first = first.as_os_str().to_string_lossy();
-        if p.extension().is_none_or(|e| e != "rs") || first == "ui" || first == "cli" || first == "main.rs" || first == "lib.rs" {
+        if p.extension().is_none_or(|e| e != "rs")
+            || first == "ui"
+            || first == "cli"
+            || first == "main.rs"
+            || first == "lib.rs"
+        {
             continue;
         }
         let text = std::fs::read_to_string(p).unwrap();

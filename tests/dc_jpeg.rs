@@ -36,7 +36,9 @@ mod common {
                 if p.is_dir() {
                     stack.push(p);
                 } else if exts.is_empty()
-                    || p.extension().and_then(|e| e.to_str()).is_some_and(|e| exts.contains(&e.to_ascii_lowercase().as_str()))
+                    || p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| exts.contains(&e.to_ascii_lowercase().as_str()))
                 {
                     out.push(p);
                 }
@@ -75,14 +77,13 @@ mod common {
         }
         (sum as f64 / a.len().max(1) as f64, max)
     }
-
 }
 
 mod corpus {
     // Hostile, odd and truncated files: each gives the expected Ok/Err kind, and
     // nothing panics or takes long.
     use super::common::*;
-    use dermdesk::thumbs::dc_jpeg::{decode_dc, read_header, DcError};
+    use dermdesk::thumbs::dc_jpeg::{DcError, decode_dc, read_header};
     use std::time::{Duration, Instant};
 
     const MAX_PIXELS: u64 = 100_000_000;
@@ -155,7 +156,10 @@ mod corpus {
         assert_eq!(read_header(&d).unwrap(), (65000, 65000, false));
         let d = std::fs::read(shared(&format!("{g}progressive.jpg"))).unwrap();
         assert_eq!(read_header(&d).unwrap(), (227, 149, true));
-        assert!(matches!(read_header(&std::fs::read(shared(&format!("{g}sof-0x0.jpg"))).unwrap()), Err(DcError::Corrupt(_))));
+        assert!(matches!(
+            read_header(&std::fs::read(shared(&format!("{g}sof-0x0.jpg"))).unwrap()),
+            Err(DcError::Corrupt(_))
+        ));
     }
 
     #[test]
@@ -238,7 +242,6 @@ mod corpus {
         println!("{} files: {ok} Ok, {err} Err; slowest {:?} ({})", paths.len(), slowest.0, slowest.1);
         assert!(slowest.0 < Duration::from_millis(500), "slow: {:?}", slowest);
     }
-
 }
 
 mod reference {
@@ -316,8 +319,14 @@ mod reference {
     fn libjpeg_turbo_decodable_match() {
         let generated = shared("corpora/libjpeg-turbo/generated");
         let names = [
-            "sample411.jpg", "sample410.jpg", "sample440.jpg", "sample444.jpg", "progressive.jpg",
-            "restart1row.jpg", "grayscale.jpg", "q5.jpg",
+            "sample411.jpg",
+            "sample410.jpg",
+            "sample440.jpg",
+            "sample444.jpg",
+            "progressive.jpg",
+            "restart1row.jpg",
+            "grayscale.jpg",
+            "q5.jpg",
         ];
         let mut paths: Vec<_> = names.iter().map(|n| generated.join(n)).collect();
         let ti = shared("corpora/libjpeg-turbo/testimages");
@@ -338,7 +347,8 @@ mod reference {
             }
         }
         // Compare those jpeg-decoder also decodes to RGB/grey.
-        let comparable: Vec<_> = ok.into_iter().filter(|p| reference_eighth(&std::fs::read(p).unwrap()).is_ok()).collect();
+        let comparable: Vec<_> =
+            ok.into_iter().filter(|p| reference_eighth(&std::fs::read(p).unwrap()).is_ok()).collect();
         check_set("image-rs reftest-odd", &comparable);
     }
 
@@ -391,9 +401,11 @@ mod reference {
             assert!(mae < 2.0, "{}: MAE {mae} max {max}", p.display());
             (sum, worst, maxall, n) = (sum + mae, worst.max(mae), maxall.max(max), n + 1);
         }
-        println!("isic-cc0 vs djpeg -scale 1/8: {n} files, mean MAE {:.3}, worst MAE {worst:.3}, max abs err {maxall}", sum / n as f64);
+        println!(
+            "isic-cc0 vs djpeg -scale 1/8: {n} files, mean MAE {:.3}, worst MAE {worst:.3}, max abs err {maxall}",
+            sum / n as f64
+        );
     }
-
 }
 
 mod fuzz {
@@ -551,13 +563,7 @@ mod fuzz {
                 }
             }
         }
-        println!(
-            "{} cases: {ok} Ok, {err} Err, total {:?}, slowest case {:?}",
-            ok + err,
-            start.elapsed(),
-            slowest
-        );
+        println!("{} cases: {ok} Ok, {err} Err, total {:?}, slowest case {:?}", ok + err, start.elapsed(), slowest);
         assert!(slowest < Duration::from_millis(200));
     }
-
 }

@@ -71,7 +71,15 @@ fn browse_filter_select_open_zoom_and_switch_language() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("gui.sqlite");
     let data = shared.join("data");
-    import(&db, &[data.join("isic-cc0/images"), data.join("ph2/images"), data.join("histopathology-he"), data.join("clinical-padufes")]);
+    import(
+        &db,
+        &[
+            data.join("isic-cc0/images"),
+            data.join("ph2/images"),
+            data.join("histopathology-he"),
+            data.join("clinical-padufes"),
+        ],
+    );
 
     let mut h = harness(&db, Vec::new());
     settle(&mut h, "the grid", |a| a.items.len() == 323);
@@ -301,14 +309,15 @@ fn a_cleared_thumbnail_cache_is_rebuilt_in_the_background() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("heal.sqlite");
     import(&db, &[shared.join("data/ph2/images")]);
-    let cache = tmp.path().join("heal-thumbs");
-    std::fs::remove_dir_all(&cache).unwrap();
+    let cache = tmp.path().join("heal-thumbs.sqlite");
+    assert!(cache.is_file());
+    dermdesk::thumbs::cache::delete(&cache).unwrap();
     let mut h = harness(&db, Vec::new());
     // The visible cells find no thumbnail, and the app starts the thumbnail job by itself.
     settle(&mut h, "the thumbnail job", |a| {
         a.items.len() == 200 && a.notices.iter().any(|n| n.text.starts_with("Thumbnails: 200 made"))
     });
     settle(&mut h, "thumbnails on screen", |a| a.thumb_status().0 > 10);
-    let made = walkdir::WalkDir::new(&cache).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()).count();
+    let made = dermdesk::thumbs::cache::ThumbDb::open(&cache).unwrap().count().unwrap();
     assert_eq!(made, 200, "every photo's thumbnail is back");
 }

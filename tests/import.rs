@@ -35,7 +35,8 @@ fn import_list_stats_contract_and_originals_untouched() {
     let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
     assert_eq!(rows.len(), 247);
     for r in &rows {
-        for field in ["id", "hash", "paths", "width", "height", "format", "modality", "modality_source", "captured_at"] {
+        for field in ["id", "hash", "paths", "width", "height", "format", "modality", "modality_source", "captured_at"]
+        {
             assert!(r.get(field).is_some(), "list row lacks {field}: {r}");
         }
         let path = r["paths"][0].as_str().unwrap();
@@ -62,11 +63,12 @@ fn import_list_stats_contract_and_originals_untouched() {
     assert!(!dated.is_empty() && dated.len() < 247, "EXIF dates of the ISIC camera files fall in range");
 
     // Thumbnails exist for every photo, made during import.
-    let thumbs = tmp.path().join("a-thumbs");
+    let thumbs = dermdesk::thumbs::cache::ThumbDb::open(&tmp.path().join("a-thumbs.sqlite")).unwrap();
     for r in &rows {
         let h = r["hash"].as_str().unwrap();
-        assert!(dermdesk::thumbs::cache_path(&thumbs, h).is_file(), "no thumbnail for {h}");
+        assert!(thumbs.has(h).unwrap(), "no thumbnail for {h}");
     }
+    assert_eq!(thumbs.count().unwrap(), 247);
 
     // A second run changes nothing and says so.
     let again = json(&cli_ok(&db, &["import", "--json", isic.to_str().unwrap(), ph2.to_str().unwrap()]));
@@ -132,7 +134,13 @@ fn duplicates_moves_renames_deletions_and_edits() {
     assert_eq!(s["photos"], 30, "no photo row is ever deleted");
     let store = dermdesk::Store::open(&db).unwrap();
     let id = by_hash(14)["id"].as_i64().unwrap();
-    assert!(store.audit_for_photo(by_hash(29)["id"].as_i64().unwrap()).unwrap().iter().any(|a| a.action == "location_repointed"));
+    assert!(
+        store
+            .audit_for_photo(by_hash(29)["id"].as_i64().unwrap())
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "location_repointed")
+    );
     assert!(store.photo(id).unwrap().is_some());
 
     // Restoring the deleted file brings its location back.
@@ -176,14 +184,15 @@ fn exif_orientation_is_applied_to_thumbnails_and_the_viewer() {
     cli_ok(&db, &["import", "--json", dir.to_str().unwrap()]);
     let rows = json_lines(&cli_ok(&db, &["list", "--json", "--sort", "name"]));
     assert_eq!(rows.len(), 4);
+    let cache = dermdesk::thumbs::cache::ThumbDb::open(&tmp.path().join("o-thumbs.sqlite")).unwrap();
+    let thumb = |hash: &str| image::load_from_memory(&cache.get(hash).unwrap().expect("a thumbnail")).unwrap();
     for r in &rows {
         let name = r["paths"][0].as_str().unwrap().to_owned();
         let o = r["orientation"].as_u64().unwrap();
         assert!(name.ends_with(&format!("o{o}.jpg")), "{name} read as orientation {o}");
         // Stored size is the file's own (sensor) size; the thumbnail is upright.
         assert_eq!((r["width"].as_u64(), r["height"].as_u64()), (Some(2272), Some(1704)));
-        let thumb = dermdesk::thumbs::cache_path(&tmp.path().join("o-thumbs"), r["hash"].as_str().unwrap());
-        let t = image::open(&thumb).unwrap();
+        let t = thumb(r["hash"].as_str().unwrap());
         let portrait = t.height() > t.width();
         assert_eq!(portrait, o == 6 || o == 8, "thumbnail of orientation {o} is {}x{}", t.width(), t.height());
         assert_eq!(t.width().max(t.height()), dermdesk::thumbs::THUMB_SIZE);
@@ -191,14 +200,16 @@ fn exif_orientation_is_applied_to_thumbnails_and_the_viewer() {
         assert_eq!((full.width, full.height), if portrait { (1704, 2272) } else { (2272, 1704) });
     }
     // Orientation 3 is upside down: the thumbnail's top row is the original's bottom row.
-    let up = image::open(dermdesk::thumbs::cache_path(&tmp.path().join("o-thumbs"), rows[0]["hash"].as_str().unwrap())).unwrap().to_rgb8();
-    let down = image::open(dermdesk::thumbs::cache_path(&tmp.path().join("o-thumbs"), rows[1]["hash"].as_str().unwrap())).unwrap().to_rgb8();
+    let up = thumb(rows[0]["hash"].as_str().unwrap()).to_rgb8();
+    let down = thumb(rows[1]["hash"].as_str().unwrap()).to_rgb8();
     let (w, h) = up.dimensions();
-    let diff = |a: &image::Rgb<u8>, b: &image::Rgb<u8>| a.0.iter().zip(b.0).map(|(x, y)| (*x as i32 - y as i32).abs()).sum::<i32>();
+    let diff = |a: &image::Rgb<u8>, b: &image::Rgb<u8>| {
+        a.0.iter().zip(b.0).map(|(x, y)| (*x as i32 - y as i32).abs()).sum::<i32>()
+    };
     let mut flipped = 0i64;
     let mut same = 0i64;
     for x in (0..w).step_by(7) {
-        flipped += diff(up.get_pixel(x, 2) , down.get_pixel(w - 1 - x, h - 3)) as i64;
+        flipped += diff(up.get_pixel(x, 2), down.get_pixel(w - 1 - x, h - 3)) as i64;
         same += diff(up.get_pixel(x, 2), down.get_pixel(x, 2)) as i64;
     }
     assert!(flipped < same, "orientation 3 rotates by 180° ({flipped} vs {same})");
@@ -213,19 +224,22 @@ fn the_thumbnail_cache_holds_no_metadata() {
     let db = tmp.path().join("m.sqlite");
     cli_ok(&db, &["import", "--json", meta.to_str().unwrap()]);
     let mut checked = 0;
-    for e in walkdir::WalkDir::new(tmp.path().join("m-thumbs")).into_iter().filter_map(Result::ok) {
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let bytes = std::fs::read(e.path()).unwrap();
-        assert!(dermdesk::archive::exif::parse(&bytes).is_none(), "EXIF in {}", e.path().display());
-        for needle in [&b"Exif\0\0"[..], b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"ICC_PROFILE"] {
-            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{:?} in {}", String::from_utf8_lossy(needle), e.path().display());
-        }
-        // No COM segment before the image data.
-        let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
-        assert!(!bytes[..sos].windows(2).any(|w| w == [0xFF, 0xFE]), "a comment in {}", e.path().display());
-        checked += 1;
-    }
+    let cache = dermdesk::thumbs::cache::ThumbDb::open(&tmp.path().join("m-thumbs.sqlite")).unwrap();
+    cache
+        .for_each(|hash, bytes| {
+            assert!(dermdesk::archive::exif::parse(bytes).is_none(), "EXIF in the thumbnail of {hash}");
+            for needle in [&b"Exif\0\0"[..], b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"ICC_PROFILE"] {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "{:?} in {hash}",
+                    String::from_utf8_lossy(needle)
+                );
+            }
+            // No COM segment before the image data.
+            let sos = bytes.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+            assert!(!bytes[..sos].windows(2).any(|w| w == [0xFF, 0xFE]), "a comment in {hash}");
+            checked += 1;
+        })
+        .unwrap();
     assert!(checked > 50, "only {checked} thumbnails checked");
 }

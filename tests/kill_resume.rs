@@ -12,7 +12,12 @@ fn state(db: &std::path::Path) -> BTreeSet<(String, String)> {
         .into_iter()
         .flat_map(|r| {
             let h = r["hash"].as_str().unwrap().to_owned();
-            r["paths"].as_array().unwrap().iter().map(move |p| (h.clone(), p.as_str().unwrap().to_owned())).collect::<Vec<_>>()
+            r["paths"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(move |p| (h.clone(), p.as_str().unwrap().to_owned()))
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -105,4 +110,9 @@ fn killed_imports_resume_cleanly() {
         .query_row("SELECT count(DISTINCT photo_id) FROM audit WHERE action = 'import'", [], |r| r.get(0))
         .unwrap();
     assert_eq!(audited, 1200);
+    // Thumbnails are stored before their photo row is committed, so none is missing.
+    let cache = dermdesk::thumbs::cache::ThumbDb::open(&store.thumb_db_path()).unwrap();
+    for (hash, _) in &expected {
+        assert!(cache.has(hash).unwrap(), "no thumbnail for {hash}");
+    }
 }

@@ -191,7 +191,8 @@ pub fn measure(img: &RgbImage) -> Cues {
     let mean_all = mean(all_sum, n);
     let col_n = (t3w * hu) as u64;
     let row_n = (t3h * wu) as u64;
-    let asym = ((mean(left_sum, col_n) - mean(right_sum, col_n)).abs() + (mean(top_sum, row_n) - mean(bottom_sum, row_n)).abs())
+    let asym = ((mean(left_sum, col_n) - mean(right_sum, col_n)).abs()
+        + (mean(top_sum, row_n) - mean(bottom_sum, row_n)).abs())
         / mean_all.max(1.0);
     let ring_mean = mean(ring_sum, ring_n);
     Cues {

@@ -48,9 +48,9 @@ impl Parsed {
     fn ascii(&self, tag: Tag) -> Option<String> {
         let field = self.exif.get_field(tag, In::PRIMARY)?;
         match &field.value {
-            Value::Ascii(v) => v.first().map(|b| {
-                String::from_utf8_lossy(b).trim().trim_end_matches('\0').trim().to_string()
-            }),
+            Value::Ascii(v) => {
+                v.first().map(|b| String::from_utf8_lossy(b).trim().trim_end_matches('\0').trim().to_string())
+            }
             _ => None,
         }
         .filter(|s| !s.is_empty())

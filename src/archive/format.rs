@@ -155,7 +155,11 @@ pub fn sniff(head: &[u8], path: &Path) -> Result<Format, Refusal> {
     if starts(&[0xFF, 0x0A]) || starts(&[0, 0, 0, 0x0C, b'J', b'X', b'L', b' ']) {
         return unsupported("JPEG XL");
     }
-    if head.len() >= 2 && head[0] == b'P' && (b'1'..=b'7').contains(&head[1]) && ["pbm", "pgm", "ppm", "pnm", "pam"].contains(&ext.as_str()) {
+    if head.len() >= 2
+        && head[0] == b'P'
+        && (b'1'..=b'7').contains(&head[1])
+        && ["pbm", "pgm", "ppm", "pnm", "pam"].contains(&ext.as_str())
+    {
         return unsupported("PNM/PAM");
     }
     if starts(b"8BPS") {

@@ -119,11 +119,26 @@ struct Entry {
 }
 
 enum Outcome {
-    Unchanged { location_id: i64 },
-    UnchangedRefusal { refusal_id: i64 },
-    NewContent { entry: Entry, hash: String, probe: Box<Probe> },
-    KnownContent { entry: Entry, photo_id: i64 },
-    Refused { entry: Entry, hash: Option<String>, refusal: Refusal },
+    Unchanged {
+        location_id: i64,
+    },
+    UnchangedRefusal {
+        refusal_id: i64,
+    },
+    NewContent {
+        entry: Entry,
+        hash: String,
+        probe: Box<Probe>,
+    },
+    KnownContent {
+        entry: Entry,
+        photo_id: i64,
+    },
+    Refused {
+        entry: Entry,
+        hash: Option<String>,
+        refusal: Refusal,
+    },
     /// The run cannot go on (no worker can start, the database fails).
     Fatal(String),
 }
@@ -182,7 +197,11 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     let mut store = Store::open(db)?;
     store.mark_dead_runs_interrupted()?;
     let rules = Decider { rules: store.rules()?, visia: store.visia_sizes()? };
-    let thumb_dir = store.thumb_dir();
+    let thumb_db = store.thumb_db_path();
+    if opts.thumbnails {
+        // Made here, once, before the workers open it.
+        crate::thumbs::cache::ThumbDb::open(&thumb_db)?;
+    }
     let (run_id, root_ids) = begin_run(&mut store, &sources)?;
     let roots: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
     progress.set_message("scanning");
@@ -203,10 +222,10 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
         for i in 0..threads {
             let rx = entry_rx.clone();
             let tx = out_tx.clone();
-            let thumb_dir = &thumb_dir;
+            let thumb_db = &thumb_db;
             std::thread::Builder::new()
                 .name(format!("import-{i}"))
-                .spawn_scoped(s, move || process(db, rx, tx, opts, thumb_dir, progress))
+                .spawn_scoped(s, move || process(db, rx, tx, opts, thumb_db, progress))
                 .expect("spawn processor");
         }
         drop(out_tx);
@@ -243,7 +262,8 @@ fn begin_run(store: &mut Store, sources: &[Source]) -> Result<(i64, Vec<i64>)> {
     let now = util::now_iso();
     let tx = store.conn_mut().transaction()?;
     let paths: Vec<&str> = sources.iter().map(|s| s.path.as_str()).collect();
-    tx.execute(
+    exec(
+        &tx,
         "INSERT INTO import_runs (started_at, heartbeat_at, status, roots, actor, pid)
          VALUES (?1, ?1, 'running', ?2, ?3, ?4)",
         params![now, serde_json::to_string(&paths).unwrap_or_default(), util::current_user(), std::process::id()],
@@ -251,11 +271,12 @@ fn begin_run(store: &mut Store, sources: &[Source]) -> Result<(i64, Vec<i64>)> {
     let run_id = tx.last_insert_rowid();
     let mut ids = Vec::new();
     for s in sources {
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO roots (path, added_at) VALUES (?1, ?2) ON CONFLICT(path) DO NOTHING",
             params![s.root, now],
         )?;
-        ids.push(tx.query_row("SELECT id FROM roots WHERE path = ?1", [&s.root], |row| row.get(0))?);
+        ids.push(row(&tx, "SELECT id FROM roots WHERE path = ?1", [&s.root], |row| row.get(0))?);
     }
     let shown: Vec<&str> = paths.iter().take(5).copied().collect();
     let more = if paths.len() > 5 { format!(" and {} more", paths.len() - 5) } else { String::new() };
@@ -315,7 +336,7 @@ fn process(
     rx: Arc<Mutex<Receiver<Entry>>>,
     tx: SyncSender<Outcome>,
     opts: &ImportOptions,
-    thumb_dir: &Path,
+    thumb_db: &Path,
     progress: &Progress,
 ) {
     let reader = match Store::open_reader(db) {
@@ -332,7 +353,7 @@ fn process(
         }
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(entry) = next else { return };
-        let outcome = match classify(&reader, &mut worker, entry, opts, thumb_dir) {
+        let outcome = match classify(&reader, &mut worker, entry, opts, thumb_db) {
             Ok(o) => o,
             Err(e) => Outcome::Fatal(e.to_string()),
         };
@@ -343,15 +364,21 @@ fn process(
     }
 }
 
-fn classify(reader: &Store, worker: &mut Worker, entry: Entry, opts: &ImportOptions, thumb_dir: &Path) -> Result<Outcome> {
+fn classify(
+    reader: &Store,
+    worker: &mut Worker,
+    entry: Entry,
+    opts: &ImportOptions,
+    thumb_db: &Path,
+) -> Result<Outcome> {
     let conn = reader.conn();
-    let location: Option<(i64, u64, i64, bool)> = conn
-        .query_row(
-            "SELECT id, byte_size, mtime_ns, missing_since IS NOT NULL FROM locations WHERE path = ?1",
-            [&entry.path],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
+    let location: Option<(i64, u64, i64, bool)> = row(
+        conn,
+        "SELECT id, byte_size, mtime_ns, missing_since IS NOT NULL FROM locations WHERE path = ?1",
+        [&entry.path],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()?;
     if let Some((id, size, mtime, missing)) = location
         && size == entry.size
         && mtime == entry.mtime_ns
@@ -359,12 +386,10 @@ fn classify(reader: &Store, worker: &mut Worker, entry: Entry, opts: &ImportOpti
     {
         return Ok(Outcome::Unchanged { location_id: id });
     }
-    let refusal: Option<(i64, u64, i64, String)> = conn
-        .query_row(
-            "SELECT id, byte_size, mtime_ns, reason_code FROM refusals WHERE path = ?1",
-            [&entry.path],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
+    let refusal: Option<(i64, u64, i64, String)> =
+        row(conn, "SELECT id, byte_size, mtime_ns, reason_code FROM refusals WHERE path = ?1", [&entry.path], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     if let Some((id, size, mtime, code)) = refusal
         && size == entry.size
@@ -385,14 +410,14 @@ fn classify(reader: &Store, worker: &mut Worker, entry: Entry, opts: &ImportOpti
         let refusal = Refusal::new(RefusalCode::Empty, "the file is empty (0 bytes)");
         return Ok(Outcome::Refused { entry, hash: Some(hash), refusal });
     }
-    let known: Option<i64> = conn.query_row("SELECT id FROM photos WHERE hash = ?1", [&hash], |r| r.get(0)).optional()?;
+    let known: Option<i64> = row(conn, "SELECT id FROM photos WHERE hash = ?1", [&hash], |r| r.get(0)).optional()?;
     if let Some(photo_id) = known {
         return Ok(Outcome::KnownContent { entry, photo_id });
     }
     let req = probe::Request {
         mode: probe::Mode::Import,
         path,
-        thumb: opts.thumbnails.then(|| thumbs::cache_path(thumb_dir, &hash)),
+        thumb: opts.thumbnails.then(|| probe::ThumbTarget { db: thumb_db.to_path_buf(), key: hash.clone() }),
         thumb_size: thumbs::THUMB_SIZE,
         limits: opts.limits,
     };
@@ -400,6 +425,21 @@ fn classify(reader: &Store, worker: &mut Worker, entry: Entry, opts: &ImportOpti
         Ok(probe) => Outcome::NewContent { entry, hash, probe: Box::new(probe) },
         Err(refusal) => Outcome::Refused { entry, hash: Some(hash), refusal },
     })
+}
+
+/// Runs a statement through the connection's statement cache: the writer runs the same few
+/// statements for every file, and parsing them each time was a visible part of import time.
+fn exec(c: &rusqlite::Connection, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(p)
+}
+
+fn row<T>(
+    c: &rusqlite::Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    c.prepare_cached(sql)?.query_row(p, f)
 }
 
 const BATCH: usize = 256;
@@ -447,7 +487,13 @@ fn write(
 }
 
 /// Applies a batch of outcomes and the run's counters in one transaction.
-fn flush(store: &mut Store, run_id: i64, rules: &Decider, batch: &mut Vec<Outcome>, report: &mut ImportReport) -> Result<()> {
+fn flush(
+    store: &mut Store,
+    run_id: i64,
+    rules: &Decider,
+    batch: &mut Vec<Outcome>,
+    report: &mut ImportReport,
+) -> Result<()> {
     let tx = store.conn_mut().transaction()?;
     // Work on a copy of the counters (not of the growing refusal list): they move only once
     // their rows are committed.
@@ -455,7 +501,8 @@ fn flush(store: &mut Store, run_id: i64, rules: &Decider, batch: &mut Vec<Outcom
     for outcome in batch.iter() {
         apply(&tx, run_id, rules, outcome, &mut pending)?;
     }
-    tx.execute(
+    exec(
+        &tx,
         "UPDATE import_runs SET heartbeat_at = ?2, scanned = ?3, unchanged = ?4, new_photos = ?5,
              new_locations = ?6, refused = ?7 WHERE id = ?1",
         params![
@@ -477,20 +524,26 @@ fn flush(store: &mut Store, run_id: i64, rules: &Decider, batch: &mut Vec<Outcom
     Ok(())
 }
 
-fn apply(tx: &Transaction<'_>, run_id: i64, rules: &Decider, outcome: &Outcome, report: &mut ImportReport) -> Result<()> {
+fn apply(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    rules: &Decider,
+    outcome: &Outcome,
+    report: &mut ImportReport,
+) -> Result<()> {
     report.scanned += 1;
     match outcome {
         Outcome::Unchanged { location_id } => {
-            tx.execute("UPDATE locations SET last_seen_run = ?1 WHERE id = ?2", params![run_id, location_id])?;
+            exec(tx, "UPDATE locations SET last_seen_run = ?1 WHERE id = ?2", params![run_id, location_id])?;
             report.unchanged += 1;
         }
         Outcome::UnchangedRefusal { refusal_id } => {
-            tx.execute("UPDATE refusals SET last_seen_run = ?1 WHERE id = ?2", params![run_id, refusal_id])?;
+            exec(tx, "UPDATE refusals SET last_seen_run = ?1 WHERE id = ?2", params![run_id, refusal_id])?;
             report.unchanged += 1;
         }
         Outcome::NewContent { entry, hash, probe } => {
             let inserted = insert_photo(tx, run_id, rules, entry, hash, probe)?;
-            let photo_id: i64 = tx.query_row("SELECT id FROM photos WHERE hash = ?1", [hash], |r| r.get(0))?;
+            let photo_id: i64 = row(tx, "SELECT id FROM photos WHERE hash = ?1", [hash], |r| r.get(0))?;
             if inserted {
                 report.new_photos += 1;
                 store::audit(tx, "import", Some(photo_id), &entry.path)?;
@@ -511,7 +564,7 @@ fn apply(tx: &Transaction<'_>, run_id: i64, rules: &Decider, outcome: &Outcome, 
         }
         Outcome::Refused { entry, hash, refusal } => {
             let code = refusal.code.as_str();
-            tx.execute(
+            exec(tx,
                 "INSERT INTO refusals (root_id, path, byte_size, mtime_ns, hash, reason_code, reason, run_id, last_seen_run)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
                  ON CONFLICT(path) DO UPDATE SET root_id = excluded.root_id, byte_size = excluded.byte_size,
@@ -519,24 +572,31 @@ fn apply(tx: &Transaction<'_>, run_id: i64, rules: &Decider, outcome: &Outcome, 
                    reason = excluded.reason, run_id = excluded.run_id, last_seen_run = excluded.last_seen_run",
                 params![entry.root_id, entry.path, entry.size, entry.mtime_ns, hash, code, refusal.message, run_id],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO import_errors (run_id, path, reason_code, reason) VALUES (?1, ?2, ?3, ?4)",
                 params![run_id, entry.path, code, refusal.message],
             )?;
             // A photo's file that turned into something unreadable: its photo is no longer there.
-            let was: Option<(i64, i64)> = tx
-                .query_row(
-                    "SELECT id, photo_id FROM locations WHERE path = ?1 AND missing_since IS NULL",
-                    [&entry.path],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let was: Option<(i64, i64)> = row(
+                tx,
+                "SELECT id, photo_id FROM locations WHERE path = ?1 AND missing_since IS NULL",
+                [&entry.path],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
             if let Some((loc, photo)) = was {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE locations SET missing_since = ?2, missing_run = ?3 WHERE id = ?1",
                     params![loc, util::now_iso(), run_id],
                 )?;
-                store::audit(tx, "location_missing", Some(photo), &format!("replaced by a refused file: {}", entry.path))?;
+                store::audit(
+                    tx,
+                    "location_missing",
+                    Some(photo),
+                    &format!("replaced by a refused file: {}", entry.path),
+                )?;
             }
             report.refused += 1;
             report.refusals.push(RefusedFile {
@@ -550,7 +610,14 @@ fn apply(tx: &Transaction<'_>, run_id: i64, rules: &Decider, outcome: &Outcome, 
     Ok(())
 }
 
-fn insert_photo(tx: &Transaction<'_>, run_id: i64, rules: &Decider, entry: &Entry, hash: &str, p: &Probe) -> Result<bool> {
+fn insert_photo(
+    tx: &Transaction<'_>,
+    run_id: i64,
+    rules: &Decider,
+    entry: &Entry,
+    hash: &str,
+    p: &Probe,
+) -> Result<bool> {
     let (modality, source, detail) = match modality::match_rules(&rules.rules, Path::new(&entry.path)) {
         Some(rule) => (rule.modality, ModalitySource::Rule, rule.pattern.clone()),
         None => {
@@ -569,7 +636,8 @@ fn insert_photo(tx: &Transaction<'_>, run_id: i64, rules: &Decider, entry: &Entr
     let format = p.format.map(|f| f.as_str()).unwrap_or("unknown");
     let exif_json = (!p.exif.fields.is_empty()).then(|| serde_json::to_string(&p.exif.fields).unwrap_or_default());
     let cues_json = p.cues.map(|c| serde_json::to_string(&c).unwrap_or_default());
-    let n = tx.execute(
+    let n = exec(
+        tx,
         "INSERT INTO photos (hash, byte_size, width, height, format, captured_at, captured_source, camera_make,
              camera_model, orientation, modality, modality_source, modality_detail, exif, exif_thumb, cues,
              imported_at, import_run)
@@ -600,12 +668,13 @@ fn insert_photo(tx: &Transaction<'_>, run_id: i64, rules: &Decider, entry: &Entr
 }
 
 fn upsert_location(tx: &Transaction<'_>, run_id: i64, e: &Entry, photo_id: i64) -> Result<()> {
-    let existing: Option<(i64, i64)> = tx
-        .query_row("SELECT id, photo_id FROM locations WHERE path = ?1", [&e.path], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+    let existing: Option<(i64, i64)> =
+        row(tx, "SELECT id, photo_id FROM locations WHERE path = ?1", [&e.path], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
     match existing {
         Some((id, old_photo)) => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE locations SET photo_id = ?2, byte_size = ?3, mtime_ns = ?4, last_seen_run = ?5,
                      missing_since = NULL, missing_run = NULL WHERE id = ?1",
                 params![id, photo_id, e.size, e.mtime_ns, run_id],
@@ -620,14 +689,15 @@ fn upsert_location(tx: &Transaction<'_>, run_id: i64, e: &Entry, photo_id: i64) 
             }
         }
         None => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO locations (photo_id, root_id, path, byte_size, mtime_ns, first_seen_run, last_seen_run)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
                 params![photo_id, e.root_id, e.path, e.size, e.mtime_ns, run_id],
             )?;
         }
     }
-    tx.execute("DELETE FROM refusals WHERE path = ?1", [&e.path])?;
+    exec(tx, "DELETE FROM refusals WHERE path = ?1", [&e.path])?;
     Ok(())
 }
 
@@ -655,7 +725,8 @@ fn finish_run(
                     .collect::<rusqlite::Result<_>>()?
             };
             for (id, photo, path) in vanished {
-                tx.execute(
+                exec(
+                    &tx,
                     "UPDATE locations SET missing_since = ?2, missing_run = ?3 WHERE id = ?1",
                     params![id, now, run_id],
                 )?;
@@ -663,14 +734,16 @@ fn finish_run(
                 missing += 1;
             }
             // Refused files that are gone: the history stays in import_errors.
-            tx.execute(
+            exec(
+                &tx,
                 "DELETE FROM refusals WHERE path >= ?1 AND path < ?2 AND last_seen_run != ?3",
                 params![lo, hi, run_id],
             )?;
         }
     }
     report.missing = missing;
-    report.moved = tx.query_row(
+    report.moved = row(
+        &tx,
         "SELECT count(DISTINCT l.photo_id) FROM locations l
          WHERE l.first_seen_run = ?1 AND EXISTS
            (SELECT 1 FROM locations m WHERE m.photo_id = l.photo_id AND m.missing_run = ?1)",
@@ -685,13 +758,12 @@ fn finish_run(
         "cancelled"
     };
     if complete && !report.scan_errors.is_empty() {
-        report.message = Some(format!(
-            "{} folder(s) could not be read, so no file was marked missing",
-            report.scan_errors.len()
-        ));
+        report.message =
+            Some(format!("{} folder(s) could not be read, so no file was marked missing", report.scan_errors.len()));
     }
     report.status = status.to_owned();
-    tx.execute(
+    exec(
+        &tx,
         "UPDATE import_runs SET status = ?2, finished_at = ?3, heartbeat_at = ?3, missing = ?4, message = ?5,
              scanned = ?6, unchanged = ?7, new_photos = ?8, new_locations = ?9, refused = ?10 WHERE id = ?1",
         params![
@@ -708,7 +780,8 @@ fn finish_run(
         ],
     )?;
     for (path, why) in scan_errors {
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO import_errors (run_id, path, reason_code, reason) VALUES (?1, ?2, 'unreadable', ?3)",
             params![run_id, path, why],
         )?;

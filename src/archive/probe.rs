@@ -5,6 +5,7 @@
 use super::cues::{self, Cues};
 use super::exif::{self, ExifInfo};
 use super::format::{self, Format, Refusal, RefusalCode};
+use crate::thumbs::cache::ThumbDb;
 use crate::thumbs::{self, Limits, Route};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -18,12 +19,19 @@ pub enum Mode {
     Thumbnail,
 }
 
+/// Where a worker stores the thumbnail it makes: the cache file and the key (content hash).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ThumbTarget {
+    pub db: PathBuf,
+    pub key: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Request {
     pub mode: Mode,
     pub path: PathBuf,
-    /// Where to write the thumbnail (None: do not write one).
-    pub thumb: Option<PathBuf>,
+    /// Where to store the thumbnail (None: make none).
+    pub thumb: Option<ThumbTarget>,
     pub thumb_size: u32,
     pub limits: Limits,
 }
@@ -43,7 +51,9 @@ pub struct Probe {
 /// Files above this are not read into memory by a worker (bigger than any photo we decode).
 const MAX_FILE_BYTES: u64 = 2 << 30;
 
-pub fn probe(req: &Request) -> Result<Probe, Refusal> {
+/// Reads and examines one file. The thumbnail, when one was asked for, comes back beside the
+/// probe for the caller to store.
+pub fn probe(req: &Request) -> Result<(Probe, Option<thumbs::Thumb>), Refusal> {
     let meta = std::fs::metadata(&req.path)
         .map_err(|e| Refusal::new(RefusalCode::Unreadable, format!("cannot read the file: {e}")))?;
     if meta.len() > MAX_FILE_BYTES {
@@ -55,15 +65,13 @@ pub fn probe(req: &Request) -> Result<Probe, Refusal> {
     probe_bytes(&bytes, req)
 }
 
-pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<Probe, Refusal> {
+pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<(Probe, Option<thumbs::Thumb>), Refusal> {
     let format = format::sniff(&bytes[..bytes.len().min(512)], &req.path)?;
     match req.mode {
         Mode::Thumbnail => {
             let thumb = thumbs::make_thumbnail(bytes, format, req.thumb_size, &req.limits)?;
-            if let Some(out) = &req.thumb {
-                write_thumb(&thumb.jpeg, out).map_err(|e| Refusal::new(RefusalCode::Unreadable, e))?;
-            }
-            Ok(Probe { format: Some(format), width: 0, height: 0, thumb_route: Some(thumb.route), ..Default::default() })
+            let probe = Probe { format: Some(format), thumb_route: Some(thumb.route), ..Default::default() };
+            Ok((probe, Some(thumb)))
         }
         Mode::Import => {
             let parsed = exif::parse(bytes);
@@ -72,17 +80,26 @@ pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<Probe, Refusal> {
             decoded.image = thumbs::shrink_to(decoded.image, req.thumb_size.max(cues::CUE_SIZE));
             let cues = cues::measure(&cue_image(&decoded.image));
             let (width, height) = (decoded.width, decoded.height);
-            let mut thumb_route = Some(decoded.route);
-            let thumb_error = req.thumb.as_ref().and_then(|out| {
-                match thumbs::thumbnail_of(bytes, format, decoded, exif.orientation, req.thumb_size) {
-                    Ok(thumb) => {
-                        thumb_route = Some(thumb.route);
-                        write_thumb(&thumb.jpeg, out).err()
+            let mut probe = Probe {
+                format: Some(format),
+                width,
+                height,
+                exif,
+                cues: Some(cues),
+                thumb_route: Some(decoded.route),
+                thumb_error: None,
+            };
+            let mut thumb = None;
+            if req.thumb.is_some() {
+                match thumbs::thumbnail_of(bytes, format, decoded, probe.exif.orientation, req.thumb_size) {
+                    Ok(t) => {
+                        probe.thumb_route = Some(t.route);
+                        thumb = Some(t);
                     }
-                    Err(e) => Some(format!("cannot encode the thumbnail: {e}")),
+                    Err(e) => probe.thumb_error = Some(format!("cannot encode the thumbnail: {e}")),
                 }
-            });
-            Ok(Probe { thumb_error, format: Some(format), width, height, exif, cues: Some(cues), thumb_route })
+            }
+            Ok((probe, thumb))
         }
     }
 }
@@ -99,8 +116,18 @@ pub fn cue_image(img: &image::RgbImage) -> image::RgbImage {
     image::imageops::thumbnail(img, tw, th)
 }
 
-/// A thumbnail that cannot be written is the cache's problem, not the photo's: on import the
-/// photo is still taken and the error is reported beside it.
-fn write_thumb(jpeg: &[u8], out: &std::path::Path) -> Result<(), String> {
-    thumbs::write_atomic(out, jpeg).map_err(|e| format!("cannot write the thumbnail ({e}): {}", out.display()))
+/// Stores a thumbnail in its cache, opening the cache file once per worker.
+pub fn store_thumb(
+    open: &mut Option<(PathBuf, ThumbDb)>,
+    target: &ThumbTarget,
+    thumb: &thumbs::Thumb,
+) -> Result<(), String> {
+    if open.as_ref().is_none_or(|(p, _)| *p != target.db) {
+        let db = ThumbDb::open(&target.db).map_err(|e| e.to_string())?;
+        *open = Some((target.db.clone(), db));
+    }
+    let (_, db) = open.as_ref().expect("opened above");
+    let route = serde_json::to_value(thumb.route).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    db.put(&target.key, &thumb.jpeg, &route)
+        .map_err(|e| format!("cannot store the thumbnail ({e}): {}", target.db.display()))
 }

@@ -34,12 +34,27 @@ pub fn serve() -> i32 {
     let handle = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
         let stdin = std::io::stdin();
         let mut stdout = std::io::stdout().lock();
+        let mut cache = None;
         for line in stdin.lock().lines() {
             let Ok(line) = line else { return 1 };
             let answer = match serde_json::from_str::<Request>(&line) {
                 Err(e) => Answer::Err(Refusal::new(RefusalCode::Corrupt, format!("bad worker request: {e}"))),
                 Ok(req) => match std::panic::catch_unwind(|| probe::probe(&req)) {
-                    Ok(Ok(p)) => Answer::Ok(p),
+                    Ok(Ok((mut p, thumb))) => {
+                        let stored = match (&req.thumb, &thumb) {
+                            (Some(target), Some(t)) => probe::store_thumb(&mut cache, target, t),
+                            _ => Ok(()),
+                        };
+                        match (stored, req.mode) {
+                            (Ok(()), _) => Answer::Ok(p),
+                            // On import the photo is fine without its thumbnail: say so beside it.
+                            (Err(e), probe::Mode::Import) => {
+                                p.thumb_error = Some(e);
+                                Answer::Ok(p)
+                            }
+                            (Err(e), probe::Mode::Thumbnail) => Answer::Err(Refusal::new(RefusalCode::Unreadable, e)),
+                        }
+                    }
                     Ok(Err(r)) => Answer::Err(r),
                     Err(panic) => {
                         let msg = panic
@@ -47,7 +62,10 @@ pub fn serve() -> i32 {
                             .map(|s| s.to_string())
                             .or_else(|| panic.downcast_ref::<String>().cloned())
                             .unwrap_or_else(|| "unknown".into());
-                        Answer::Err(Refusal::new(RefusalCode::Corrupt, format!("the decoder failed on this file ({msg})")))
+                        Answer::Err(Refusal::new(
+                            RefusalCode::Corrupt,
+                            format!("the decoder failed on this file ({msg})"),
+                        ))
                     }
                 },
             };

@@ -120,7 +120,8 @@ fn jpegs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
-    let which = |p: &str| Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map(|o| o.status.success());
+    let which =
+        |p: &str| Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map(|o| o.status.success());
     if !which("vipsthumbnail").unwrap_or(false) {
         bail!("vipsthumbnail is not installed (Debian: apt-get install libvips-tools)");
     }
@@ -147,7 +148,10 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
         large.push(p.clone());
         large_exif.push(out);
     }
-    outln!("thumbnails, {threads} thread(s), long side {} px, median of {repeats} runs each, interleaved", crate::thumbs::THUMB_SIZE);
+    outln!(
+        "thumbnails, {threads} thread(s), long side {} px, median of {repeats} runs each, interleaved",
+        crate::thumbs::THUMB_SIZE
+    );
     outln!("{:<32} {:>6} {:>14} {:>16} {:>7}", "set", "files", "dermdesk f/s", "vipsthumbnail f/s", "ratio");
     for (name, files) in [
         ("ISIC camera files (0.4-10 MP)", &isic),
@@ -164,11 +168,12 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
             vips_run(files, &out.join("vips"), threads)?;
             vips.push(files.len() as f64 / t.elapsed().as_secs_f64());
 
-            let items: Vec<(PathBuf, PathBuf)> =
-                files.iter().enumerate().map(|(i, f)| (f.clone(), out.join("ours").join(format!("{i}.jpg")))).collect();
+            let items: Vec<(PathBuf, String)> =
+                files.iter().enumerate().map(|(i, f)| (f.clone(), i.to_string())).collect();
             let opts = ThumbOptions { threads, ..Default::default() };
             let t = Instant::now();
-            let rep = thumb_job::make_all(items, &opts, &crate::jobs::Progress::new())?;
+            let rep =
+                thumb_job::make_all(items, &out.join("ours-thumbs.sqlite"), &opts, &crate::jobs::Progress::new())?;
             ours.push(files.len() as f64 / t.elapsed().as_secs_f64());
             if rep.failed > 0 {
                 bail!("{} thumbnails failed: {:?}", rep.failed, rep.failures);
@@ -254,7 +259,11 @@ fn import(dir: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
         rss.push(children_peak_rss_mib());
     }
     let (o, p) = (median(&mut ours), median(&mut peer));
-    outln!("import of {} files from {}, {threads} thread(s), median of {repeats} runs, warm page cache", files.len(), dir.display());
+    outln!(
+        "import of {} files from {}, {threads} thread(s), median of {repeats} runs, warm page cache",
+        files.len(),
+        dir.display()
+    );
     outln!("dermdesk import        {o:>10.0} files/s (new database each run; decode, EXIF, cues, thumbnail, SQLite)");
     outln!("read + BLAKE3 only     {p:>10.0} files/s");
     outln!("ratio                  {:>10.3}", o / p);

@@ -124,7 +124,10 @@ pub fn thumbs(db: &Path, args: ThumbArgs) -> anyhow::Result<()> {
     } else {
         outln!(
             "{} thumbnails made, {} already cached, {} failed in {:.1} s",
-            report.made, report.already_cached, report.failed, report.seconds
+            report.made,
+            report.already_cached,
+            report.failed,
+            report.seconds
         );
         for (path, why) in &report.failures {
             outln!("failed {why}: {path}");

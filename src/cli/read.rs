@@ -51,9 +51,8 @@ fn open(db: &Path) -> anyhow::Result<Store> {
 }
 
 fn parse_modality(s: &str) -> anyhow::Result<Modality> {
-    Modality::parse(s).ok_or_else(|| {
-        anyhow!("unknown modality {s:?} (use clinical, dermoscopy, visia, histopathology or other)")
-    })
+    Modality::parse(s)
+        .ok_or_else(|| anyhow!("unknown modality {s:?} (use clinical, dermoscopy, visia, histopathology or other)"))
 }
 
 fn filter_from(a: &ListArgs) -> anyhow::Result<PhotoFilter> {
@@ -170,11 +169,7 @@ pub fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
         r.modality_source.as_str(),
         detail.modality_detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
     );
-    outln!(
-        "captured {} ({})",
-        r.captured_at.as_deref().unwrap_or("-"),
-        r.captured_source.as_deref().unwrap_or("-")
-    );
+    outln!("captured {} ({})", r.captured_at.as_deref().unwrap_or("-"), r.captured_source.as_deref().unwrap_or("-"));
     for l in &detail.locations {
         match &l.missing_since {
             Some(since) => outln!("missing since {since}: {}", l.path),

@@ -7,7 +7,9 @@ mod photos;
 mod runs;
 mod schema;
 
-pub use photos::{file_name, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, GridItem, SortKey, Stats, StatusFilter};
+pub use photos::{
+    GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
+};
 pub use runs::{ImportRunRow, RefusalRow};
 
 use crate::error::{Error, Result};
@@ -52,7 +54,8 @@ impl Store {
     /// Another connection to a database this process has already opened with `open`: no
     /// integrity check and no migration (both are slow on a big file and were done once).
     pub fn open_reader(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path).map_err(|e| Error::Corrupt { detail: e.to_string(), path: path.to_path_buf() })?;
+        let conn =
+            Connection::open(path).map_err(|e| Error::Corrupt { detail: e.to_string(), path: path.to_path_buf() })?;
         conn.busy_timeout(Duration::from_secs(30))?;
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
         Ok(Store { conn, path: path.to_path_buf() })
@@ -94,16 +97,13 @@ impl Store {
         Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
     }
 
-    /// Where thumbnails of this database are cached: a folder beside the database file.
-    pub fn thumb_dir(&self) -> PathBuf {
-        thumb_dir_for(&self.path)
+    /// Where thumbnails of this database are cached: a file beside the database file.
+    pub fn thumb_db_path(&self) -> PathBuf {
+        crate::thumbs::cache::path_for(&self.path)
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
-            .optional()?)
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
@@ -126,17 +126,16 @@ impl Store {
     }
 
     pub fn audit_for_photo(&self, photo_id: i64) -> Result<Vec<AuditRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at, actor, action, photo_id, detail FROM audit WHERE photo_id = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, at, actor, action, photo_id, detail FROM audit WHERE photo_id = ?1 ORDER BY id")?;
         let rows = stmt.query_map([photo_id], AuditRow::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     pub fn audit_recent(&self, limit: usize) -> Result<Vec<AuditRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, at, actor, action, photo_id, detail FROM audit ORDER BY id DESC LIMIT ?1",
-        )?;
+        let mut stmt =
+            self.conn.prepare("SELECT id, at, actor, action, photo_id, detail FROM audit ORDER BY id DESC LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], AuditRow::from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -154,11 +153,6 @@ pub fn audit(tx: &rusqlite::Transaction<'_>, action: &str, photo_id: Option<i64>
         params![util::now_iso(), util::current_user(), action, photo_id, detail],
     )?;
     Ok(())
-}
-
-pub fn thumb_dir_for(db_path: &Path) -> PathBuf {
-    let stem = db_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "dermdesk".into());
-    db_path.with_file_name(format!("{stem}-thumbs"))
 }
 
 /// The default database: in the user's data folder (`directories`), e.g.
@@ -278,5 +272,4 @@ mod tests {
             assert!(!(sibling.as_str() >= lo.as_str() && sibling.as_str() < hi.as_str()));
         }
     }
-
 }

@@ -86,7 +86,8 @@ impl Store {
         let cutoff = util::iso_from_unix(unix_now() - HEARTBEAT_TIMEOUT_S);
         let tx = self.conn.transaction()?;
         let dead: Vec<(i64, String)> = {
-            let mut stmt = tx.prepare("SELECT id, roots, heartbeat_at, pid FROM import_runs WHERE status = 'running'")?;
+            let mut stmt =
+                tx.prepare("SELECT id, roots, heartbeat_at, pid FROM import_runs WHERE status = 'running'")?;
             let running: Vec<(i64, String, String, i64)> = stmt
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
                 .collect::<rusqlite::Result<_>>()?;
@@ -136,8 +137,5 @@ fn process_alive(pid: i64) -> bool {
 }
 
 pub(crate) fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

@@ -439,11 +439,7 @@ impl<'a> BitReader<'a> {
     /// follows the scan.
     fn finish_scan(self) -> Result<usize> {
         if self.pad > 0 {
-            return if self.pos + 1 < self.data.len() {
-                Ok(self.pos)
-            } else {
-                truncated("no EOI marker")
-            };
+            return if self.pos + 1 < self.data.len() { Ok(self.pos) } else { truncated("no EOI marker") };
         }
         let mpos = find_marker(self.data, self.pos, true);
         if mpos >= self.data.len() {
@@ -610,9 +606,7 @@ impl HuffTable {
         if self.fast_built {
             return;
         }
-        let cached = TABLE_CACHE.with(|c| {
-            c.borrow().iter().find(|(k, _)| *k == self.key).map(|(_, t)| t.clone())
-        });
+        let cached = TABLE_CACHE.with(|c| c.borrow().iter().find(|(k, _)| *k == self.key).map(|(_, t)| t.clone()));
         if let Some(t) = cached {
             self.fast = t;
             self.fast_built = true;
@@ -729,11 +723,7 @@ fn fuse_dc(table: &mut [u32; FAST_SIZE]) {
 #[inline(always)]
 fn extend(v: u32, s: u32) -> i32 {
     let v = v as i32;
-    if v < 1 << (s - 1) {
-        v - (1 << s) + 1
-    } else {
-        v
-    }
+    if v < 1 << (s - 1) { v - (1 << s) + 1 } else { v }
 }
 
 /// Decodes one DC difference (Huffman category + magnitude bits).
@@ -903,9 +893,7 @@ impl<'a> Decoder<'a> {
                     pos += body.len() + 2;
                 }
                 0xC3 | 0xC7 | 0xCB | 0xCF => return Err(DcError::Unsupported("lossless JPEG")),
-                0xC5 | 0xC6 | 0xCD | 0xCE | 0xDE | 0xDF => {
-                    return Err(DcError::Unsupported("hierarchical JPEG"))
-                }
+                0xC5 | 0xC6 | 0xCD | 0xCE | 0xDE | 0xDF => return Err(DcError::Unsupported("hierarchical JPEG")),
                 0xC9 | 0xCA | 0xCC => return Err(DcError::Unsupported("arithmetic coding")),
                 0xC4 => {
                     let body = segment(data, pos)?;
@@ -996,18 +984,7 @@ impl<'a> Decoder<'a> {
             if comps.iter().any(|c: &Component| c.id == id) {
                 return corrupt(format!("duplicate component id {id}"));
             }
-            comps.push(Component {
-                id,
-                h,
-                v,
-                tq,
-                q0: None,
-                bw: 0,
-                bh: 0,
-                plane: Vec::new(),
-                stride: 0,
-                rows: 0,
-            });
+            comps.push(Component { id, h, v, tq, q0: None, bw: 0, bh: 0, plane: Vec::new(), stride: 0, rows: 0 });
         }
         let hmax = comps.iter().map(|c| c.h).max().unwrap_or(1);
         let vmax = comps.iter().map(|c| c.v).max().unwrap_or(1);
@@ -1111,11 +1088,7 @@ impl<'a> Decoder<'a> {
                 if al > 13 {
                     return corrupt("bad successive-approximation shift");
                 }
-                if ah == 0 {
-                    ScanKind::DcFirst { al }
-                } else {
-                    ScanKind::DcRefine { al }
-                }
+                if ah == 0 { ScanKind::DcFirst { al } } else { ScanKind::DcRefine { al } }
             } else {
                 if se < ss || se > 63 || ns != 1 {
                     return corrupt("bad progressive AC scan parameters");
@@ -1220,17 +1193,8 @@ impl<'a> Decoder<'a> {
                 ac[i] = t;
             }
         }
-        let mut ctx = ScanCtx {
-            planes,
-            strides,
-            mul,
-            dc,
-            ac,
-            slots,
-            mcus_x,
-            mcus_y,
-            restart_interval: self.restart_interval,
-        };
+        let mut ctx =
+            ScanCtx { planes, strides, mul, dc, ac, slots, mcus_x, mcus_y, restart_interval: self.restart_interval };
         let res = match kind {
             ScanKind::Sequential => ctx.decode::<SEQUENTIAL>(data, data_pos, 0),
             ScanKind::DcFirst { al } => ctx.decode::<DC_FIRST>(data, data_pos, al),
@@ -1307,7 +1271,6 @@ impl<'a> Decoder<'a> {
         })
     }
 }
-
 
 const SEQUENTIAL: u8 = 0;
 const DC_FIRST: u8 = 1;

@@ -2,8 +2,9 @@
 //! cache was cleared, or for photos imported without thumbnails), in parallel worker
 //! processes, by the fastest route each file allows.
 
-use super::{Limits, Route, THUMB_SIZE, cache_path};
-use crate::archive::probe::{self, Mode};
+use super::cache::ThumbDb;
+use super::{Limits, Route, THUMB_SIZE};
+use crate::archive::probe::{self, Mode, ThumbTarget};
 use crate::archive::worker::Worker;
 use crate::error::Result;
 use crate::jobs::Progress;
@@ -47,24 +48,36 @@ impl Default for ThumbOptions {
 /// Makes missing thumbnails for every photo in the database.
 pub fn run(db: &Path, opts: &ThumbOptions, progress: &Progress) -> Result<ThumbReport> {
     let store = Store::open(db)?;
-    let dir = store.thumb_dir();
+    let cache = store.thumb_db_path();
     let all = store.photos_for_thumbnails()?;
     drop(store);
-    let todo: Vec<(PathBuf, PathBuf)> =
-        all.iter().map(|(_, hash, path)| (PathBuf::from(path), cache_path(&dir, hash))).collect();
-    let mut report = make_all(todo, opts, progress)?;
-    report.already_cached += (all.len() as u64).saturating_sub(report.made + report.failed + report.already_cached);
-    Ok(report)
+    let items: Vec<(PathBuf, String)> = all.into_iter().map(|(_, hash, path)| (PathBuf::from(path), hash)).collect();
+    make_all(items, &cache, opts, progress)
 }
 
-/// Makes thumbnails for (source, destination) pairs whose destination does not exist yet.
-/// Also what `dermdesk bench thumbs` times.
-pub fn make_all(items: Vec<(PathBuf, PathBuf)>, opts: &ThumbOptions, progress: &Progress) -> Result<ThumbReport> {
+/// Makes the thumbnails of (source file, key) pairs that the cache at `cache` does not hold
+/// yet. Also what `dermdesk bench thumbs` times.
+pub fn make_all(
+    items: Vec<(PathBuf, String)>,
+    cache: &Path,
+    opts: &ThumbOptions,
+    progress: &Progress,
+) -> Result<ThumbReport> {
     let started = Instant::now();
-    let (todo, cached): (Vec<_>, Vec<_>) = items.into_iter().partition(|(_, out)| !out.exists());
+    let db = ThumbDb::open(cache)?;
+    let mut todo = Vec::new();
+    let mut cached = 0u64;
+    for (src, key) in items {
+        if db.has(&key)? {
+            cached += 1;
+        } else {
+            todo.push((src, key));
+        }
+    }
+    drop(db);
     progress.set_total(todo.len() as u64, true);
     let queue = Mutex::new(todo.into_iter());
-    let report = Mutex::new(ThumbReport { already_cached: cached.len() as u64, ..Default::default() });
+    let report = Mutex::new(ThumbReport { already_cached: cached, ..Default::default() });
     let fatal: Mutex<Option<crate::Error>> = Mutex::new(None);
     std::thread::scope(|s| {
         for _ in 0..opts.threads.max(1) {
@@ -75,11 +88,11 @@ pub fn make_all(items: Vec<(PathBuf, PathBuf)>, opts: &ThumbOptions, progress: &
                         return;
                     }
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-                    let Some((src, out)) = next else { return };
+                    let Some((src, key)) = next else { return };
                     let req = probe::Request {
                         mode: Mode::Thumbnail,
                         path: src.clone(),
-                        thumb: Some(out),
+                        thumb: Some(ThumbTarget { db: cache.to_path_buf(), key }),
                         thumb_size: opts.size,
                         limits: opts.limits,
                     };

@@ -9,8 +9,9 @@
 //!
 //! Import uses `decode_reduced`, which decodes the whole image stream (so a truncated or
 //! corrupt file is caught) but never the EXIF thumbnail. Thumbnails are cached on disk as
-//! JPEG, keyed by content hash, with the EXIF orientation applied.
+//! JPEG, keyed by content hash, with the EXIF orientation applied (`cache`).
 
+pub mod cache;
 pub mod dc_jpeg;
 pub mod job;
 
@@ -18,7 +19,6 @@ use crate::archive::{Format, Refusal, RefusalCode};
 use image::{DynamicImage, RgbImage, imageops::FilterType};
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
 
 /// Long side of a cached thumbnail, in pixels.
 pub const THUMB_SIZE: u32 = 256;
@@ -64,10 +64,6 @@ pub struct Decoded {
     pub route: Route,
 }
 
-pub fn cache_path(dir: &Path, hash: &str) -> PathBuf {
-    dir.join(&hash[..2.min(hash.len())]).join(format!("{hash}.jpg"))
-}
-
 fn check_size(w: u32, h: u32, limits: &Limits) -> Result<(), Refusal> {
     if w == 0 || h == 0 {
         return Err(Refusal::new(RefusalCode::Corrupt, format!("the image claims a size of {w}x{h}")));
@@ -76,7 +72,11 @@ fn check_size(w: u32, h: u32, limits: &Limits) -> Result<(), Refusal> {
     if px > limits.max_pixels {
         return Err(Refusal::new(
             RefusalCode::TooLarge,
-            format!("{w}x{h} is {:.0} megapixels, over the limit of {:.0}", px as f64 / 1e6, limits.max_pixels as f64 / 1e6),
+            format!(
+                "{w}x{h} is {:.0} megapixels, over the limit of {:.0}",
+                px as f64 / 1e6,
+                limits.max_pixels as f64 / 1e6
+            ),
         ));
     }
     Ok(())
@@ -152,7 +152,9 @@ fn dc_refusal(e: dc_jpeg::DcError) -> Refusal {
         D::Unsupported(what) => Refusal::new(RefusalCode::Unsupported, format!("unsupported JPEG variant: {what}")),
         D::Truncated(s) => Refusal::new(RefusalCode::Truncated, format!("the JPEG ends early: {s}")),
         D::Corrupt(s) => Refusal::new(RefusalCode::Corrupt, format!("damaged JPEG: {s}")),
-        D::TooLarge { width, height } => Refusal::new(RefusalCode::TooLarge, format!("{width}x{height} is over the pixel limit")),
+        D::TooLarge { width, height } => {
+            Refusal::new(RefusalCode::TooLarge, format!("{width}x{height} is over the pixel limit"))
+        }
     }
 }
 
@@ -328,20 +330,6 @@ pub fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, jpeg_encoder::EncodingErro
     let enc = jpeg_encoder::Encoder::new(&mut out, THUMB_QUALITY);
     enc.encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb)?;
     Ok(out)
-}
-
-/// Writes to a temporary name, then renames: a reader never sees half a file.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = path.with_extension(format!("tmp-{}-{n}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 #[cfg(test)]

@@ -30,7 +30,13 @@ pub struct UiState {
 
 impl Default for UiState {
     fn default() -> Self {
-        UiState { lang: Lang::En, filter: PhotoFilter::default(), thumb_px: 150.0, show_filters: true, show_details: true }
+        UiState {
+            lang: Lang::En,
+            filter: PhotoFilter::default(),
+            thumb_px: 150.0,
+            show_filters: true,
+            show_details: true,
+        }
     }
 }
 
@@ -106,20 +112,13 @@ pub struct App {
 impl App {
     pub fn new(ctx: &egui::Context, mut store: Store, cfg: AppConfig) -> App {
         super::fonts::install(ctx);
-        let state: UiState = store
-            .setting(SETTINGS_KEY)
-            .ok()
-            .flatten()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-        let interrupted = store
-            .mark_dead_runs_interrupted()
-            .and_then(|_| store.runs_to_resume())
-            .map(|r| r.len())
-            .unwrap_or(0);
+        let state: UiState =
+            store.setting(SETTINGS_KEY).ok().flatten().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+        let interrupted =
+            store.mark_dead_runs_interrupted().and_then(|_| store.runs_to_resume()).map(|r| r.len()).unwrap_or(0);
         let mut query = GridQuery::new(cfg.db.clone(), ctx.clone());
         query.request(state.filter.clone());
-        let thumbs = ThumbCache::new(store.thumb_dir(), ctx, cfg.thumb_loader_threads);
+        let thumbs = ThumbCache::new(store.thumb_db_path(), ctx, cfg.thumb_loader_threads);
         let mut commands = Vec::new();
         if !cfg.import_on_start.is_empty() {
             commands.push(Command::Import(cfg.import_on_start.clone()));
@@ -470,7 +469,10 @@ impl App {
                 let f = if cmd == Command::ZoomIn { 1.25 } else { 0.8 };
                 match &mut self.viewer {
                     Some(v) => v.zoom_by(f),
-                    None => self.state.thumb_px = (self.state.thumb_px * f).clamp(*THUMB_PX_RANGE.start(), *THUMB_PX_RANGE.end()),
+                    None => {
+                        self.state.thumb_px =
+                            (self.state.thumb_px * f).clamp(*THUMB_PX_RANGE.start(), *THUMB_PX_RANGE.end())
+                    }
                 }
             }
             Command::LargerThumbs => self.state.thumb_px = (self.state.thumb_px * 1.25).min(*THUMB_PX_RANGE.end()),
@@ -591,9 +593,10 @@ impl App {
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
             if self.viewer.is_some() {
-                let placeholder = self.viewer.as_ref().and_then(|v| {
-                    self.items.iter().find(|it| it.id == v.photo_id).map(|it| it.hash.clone())
-                });
+                let placeholder = self
+                    .viewer
+                    .as_ref()
+                    .and_then(|v| self.items.iter().find(|it| it.id == v.photo_id).map(|it| it.hash.clone()));
                 let tex = placeholder.and_then(|h| self.thumbs.get(&h));
                 let lang = self.lang();
                 if let Some(v) = &mut self.viewer {
@@ -624,7 +627,9 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
                 None => (text, false),
             }
         }
-        JobOutput::Thumbnails(r) => (lang.f(T::ThumbSummary, &[("made", &r.made), ("failed", &r.failed)]), r.failed > 0),
+        JobOutput::Thumbnails(r) => {
+            (lang.f(T::ThumbSummary, &[("made", &r.made), ("failed", &r.failed)]), r.failed > 0)
+        }
     }
 }
 

@@ -111,25 +111,32 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
             // "…" while it loads; the file's format when there is no thumbnail yet (the
             // thumbnail job is making it).
             let mark = if app.thumbs.is_absent(&hash) { "—" } else { "…" };
-            painter.text(square.center(), egui::Align2::CENTER_CENTER, mark, egui::FontId::proportional(18.0), visuals.weak_text_color());
+            painter.text(
+                square.center(),
+                egui::Align2::CENTER_CENTER,
+                mark,
+                egui::FontId::proportional(18.0),
+                visuals.weak_text_color(),
+            );
         }
     }
     // Modality badge: a coloured corner with its initial.
     let badge = Rect::from_min_size(square.min, Vec2::new(18.0, 16.0));
     painter.rect_filled(badge, 2.0, modality_color(modality));
     let initial: String = app.lang().t(modality_key(modality)).chars().next().map(String::from).unwrap_or_default();
-    painter.text(badge.center(), egui::Align2::CENTER_CENTER, initial, egui::FontId::proportional(11.0), Color32::WHITE);
+    painter.text(
+        badge.center(),
+        egui::Align2::CENTER_CENTER,
+        initial,
+        egui::FontId::proportional(11.0),
+        Color32::WHITE,
+    );
     if missing {
         painter.line_segment([square.left_top(), square.right_bottom()], Stroke::new(2.0, Color32::RED));
         painter.line_segment([square.right_top(), square.left_bottom()], Stroke::new(2.0, Color32::RED));
     }
     let text_rect = Rect::from_min_max(Pos2::new(rect.left() + 3.0, rect.bottom() - LABEL_H), rect.max);
-    let galley = painter.layout(
-        label,
-        egui::FontId::proportional(11.0),
-        visuals.text_color(),
-        text_rect.width(),
-    );
+    let galley = painter.layout(label, egui::FontId::proportional(11.0), visuals.text_color(), text_rect.width());
     painter.with_clip_rect(text_rect).galley(text_rect.min, galley, visuals.text_color());
     if focused {
         painter.rect_stroke(rect, 4.0, Stroke::new(2.0, visuals.selection.stroke.color), egui::StrokeKind::Outside);
@@ -197,7 +204,8 @@ fn empty_state(app: &mut App, ui: &mut egui::Ui) {
         ui.add_space(6.0);
         ui.label(lang.t(T::EmptyBody));
         ui.add_space(12.0);
-        let button = egui::Button::new(egui::RichText::new(lang.t(T::AddFolder)).size(18.0)).min_size(Vec2::new(260.0, 44.0));
+        let button =
+            egui::Button::new(egui::RichText::new(lang.t(T::AddFolder)).size(18.0)).min_size(Vec2::new(260.0, 44.0));
         if ui.add(button).clicked() {
             app.push(Command::AddFolder);
         }

@@ -34,7 +34,11 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 ui.end_row();
                 ui.label(lang.t(T::Camera));
                 ui.label(
-                    [r.camera_make.as_deref(), r.camera_model.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" "),
+                    [r.camera_make.as_deref(), r.camera_model.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 );
                 ui.end_row();
                 ui.label(lang.t(T::Orientation));
@@ -80,7 +84,8 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                     Some(t) => {
                         ui.colored_label(
                             ui.visuals().error_fg_color,
-                            egui::RichText::new(format!("{} — {}", l.path, lang.f(T::MissingSince, &[("t", t)]))).small(),
+                            egui::RichText::new(format!("{} — {}", l.path, lang.f(T::MissingSince, &[("t", t)])))
+                                .small(),
                         );
                     }
                 }

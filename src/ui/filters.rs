@@ -49,11 +49,19 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
 
             let from_label = ui.label(egui::RichText::new(lang.t(T::CapturedFrom)).strong());
             let from = ui
-                .add(egui::TextEdit::singleline(&mut app.date_text.0).hint_text(lang.t(T::DateHint)).desired_width(120.0))
+                .add(
+                    egui::TextEdit::singleline(&mut app.date_text.0)
+                        .hint_text(lang.t(T::DateHint))
+                        .desired_width(120.0),
+                )
                 .labelled_by(from_label.id);
             let to_label = ui.label(lang.t(T::CapturedTo));
             let to = ui
-                .add(egui::TextEdit::singleline(&mut app.date_text.1).hint_text(lang.t(T::DateHint)).desired_width(120.0))
+                .add(
+                    egui::TextEdit::singleline(&mut app.date_text.1)
+                        .hint_text(lang.t(T::DateHint))
+                        .desired_width(120.0),
+                )
                 .labelled_by(to_label.id);
             let ok = valid_date(&app.date_text.0) && valid_date(&app.date_text.1);
             if !ok {
@@ -100,7 +108,8 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 (SortKey::Pixels, T::SortPixels),
                 (SortKey::Modality, T::SortModality),
             ];
-            let current = sorts.iter().find(|(k, _)| *k == app.state.filter.sort).map(|(_, t)| lang.t(*t)).unwrap_or("");
+            let current =
+                sorts.iter().find(|(k, _)| *k == app.state.filter.sort).map(|(_, t)| lang.t(*t)).unwrap_or("");
             egui::ComboBox::from_id_salt("sort")
                 .selected_text(current)
                 .show_ui(ui, |ui| {

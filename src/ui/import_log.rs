@@ -38,7 +38,10 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                 for r in runs {
                     ui.label(&r.started_at);
                     ui.label(&r.status);
-                    ui.label(format!("{} / {} / {} / {} / {}", r.new_photos, r.new_locations, r.unchanged, r.refused, r.missing));
+                    ui.label(format!(
+                        "{} / {} / {} / {} / {}",
+                        r.new_photos, r.new_locations, r.unchanged, r.refused, r.missing
+                    ));
                     ui.label(egui::RichText::new(r.message.as_deref().unwrap_or("")).small());
                     ui.end_row();
                 }

@@ -52,7 +52,11 @@ pub fn run(db: PathBuf, args: GuiArgs) -> anyhow::Result<()> {
         Err(e) => {
             let message = e.to_string();
             eprintln!("dermdesk: {message}");
-            eframe::run_native("dermdesk", options, Box::new(move |cc| Ok(Box::new(app::ErrorApp::new(&cc.egui_ctx, message)))))
+            eframe::run_native(
+                "dermdesk",
+                options,
+                Box::new(move |cc| Ok(Box::new(app::ErrorApp::new(&cc.egui_ctx, message)))),
+            )
         }
     };
     result.map_err(|e| anyhow::anyhow!("the window could not open: {e}"))

@@ -32,7 +32,10 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             ui.end_row();
             for (i, r) in rules.iter_mut().enumerate() {
                 ui.checkbox(&mut r.enabled, "").on_hover_text(lang.t(T::Enabled));
-                ui.add(egui::TextEdit::singleline(&mut r.pattern).desired_width(200.0).min_size(egui::vec2(200.0, 0.0))).on_hover_text(lang.t(T::Pattern));
+                ui.add(
+                    egui::TextEdit::singleline(&mut r.pattern).desired_width(200.0).min_size(egui::vec2(200.0, 0.0)),
+                )
+                .on_hover_text(lang.t(T::Pattern));
                 egui::ComboBox::from_id_salt(("rule-modality", i))
                     .selected_text(lang.t(modality_key(r.modality)))
                     .show_ui(ui, |ui| {

@@ -1,7 +1,8 @@
-//! Grid thumbnails as textures: loaded from the on-disk cache by background threads, newest
+//! Grid thumbnails as textures: loaded from the thumbnail cache by background threads, newest
 //! request first (so fast scrolling never queues up work for rows long gone), kept in a
 //! bounded LRU so GPU and RAM use stay flat with 100,000 photos.
 
+use crate::thumbs::cache::ThumbDb;
 use egui::{ColorImage, TextureHandle, TextureOptions};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
@@ -19,12 +20,11 @@ const RETRY: Duration = Duration::from_secs(2);
 type Loaded = (String, Option<ColorImage>);
 
 struct Queue {
-    items: Mutex<VecDeque<(String, PathBuf)>>,
+    items: Mutex<VecDeque<String>>,
     ready: Condvar,
 }
 
 pub struct ThumbCache {
-    dir: PathBuf,
     textures: HashMap<String, (TextureHandle, u64)>,
     clock: u64,
     pending: HashSet<String>,
@@ -34,14 +34,17 @@ pub struct ThumbCache {
 }
 
 impl ThumbCache {
-    pub fn new(dir: PathBuf, ctx: &egui::Context, threads: usize) -> ThumbCache {
+    pub fn new(cache: PathBuf, ctx: &egui::Context, threads: usize) -> ThumbCache {
         let queue = Arc::new(Queue { items: Mutex::new(VecDeque::new()), ready: Condvar::new() });
         let (tx, done) = channel::<Loaded>();
         for i in 0..threads.max(1) {
             let queue = queue.clone();
             let tx: Sender<Loaded> = tx.clone();
             let ctx = ctx.clone();
+            let cache = cache.clone();
             let spawned = std::thread::Builder::new().name(format!("thumb-loader-{i}")).spawn(move || {
+                // Opened on first use: the cache file may not exist until an import makes it.
+                let mut db: Option<ThumbDb> = None;
                 loop {
                     let job = {
                         let mut q = queue.items.lock().unwrap_or_else(|e| e.into_inner());
@@ -52,8 +55,11 @@ impl ThumbCache {
                             q = queue.ready.wait(q).unwrap_or_else(|e| e.into_inner());
                         }
                     };
-                    let (hash, path) = job;
-                    let img = load(&path);
+                    let hash = job;
+                    if db.is_none() && cache.exists() {
+                        db = ThumbDb::open(&cache).ok();
+                    }
+                    let img = db.as_ref().and_then(|db| load(db, &hash));
                     if tx.send((hash, img)).is_err() {
                         return; // the cache is gone: the app closed
                     }
@@ -64,15 +70,7 @@ impl ThumbCache {
                 break;
             }
         }
-        ThumbCache {
-            dir,
-            textures: HashMap::new(),
-            clock: 0,
-            pending: HashSet::new(),
-            absent: HashMap::new(),
-            queue,
-            done,
-        }
+        ThumbCache { textures: HashMap::new(), clock: 0, pending: HashSet::new(), absent: HashMap::new(), queue, done }
     }
 
     /// The texture for a photo, or None while it loads (it is then requested).
@@ -87,9 +85,9 @@ impl ThumbCache {
         }
         self.pending.insert(hash.to_owned());
         let mut q = self.queue.items.lock().unwrap_or_else(|e| e.into_inner());
-        q.push_front((hash.to_owned(), crate::thumbs::cache_path(&self.dir, hash)));
+        q.push_front(hash.to_owned());
         while q.len() > QUEUE {
-            if let Some((old, _)) = q.pop_back() {
+            if let Some(old) = q.pop_back() {
                 self.pending.remove(&old);
             }
         }
@@ -146,8 +144,8 @@ impl ThumbCache {
     }
 }
 
-fn load(path: &std::path::Path) -> Option<ColorImage> {
-    let bytes = std::fs::read(path).ok()?;
+fn load(db: &ThumbDb, hash: &str) -> Option<ColorImage> {
+    let bytes = db.get(hash).ok()??;
     let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).ok()?.to_rgb8();
     Some(ColorImage::from_rgb([img.width() as usize, img.height() as usize], img.as_raw()))
 }

@@ -167,12 +167,15 @@ impl Viewer {
                 return;
             }
             State::Failed(e) => {
-                let msg = if e.is_empty() {
-                    lang.t(T::FileMissing).to_owned()
-                } else {
-                    lang.f(T::ViewerError, &[("e", e)])
-                };
-                painter.text(avail.center(), egui::Align2::CENTER_CENTER, msg, egui::FontId::proportional(16.0), Color32::LIGHT_RED);
+                let msg =
+                    if e.is_empty() { lang.t(T::FileMissing).to_owned() } else { lang.f(T::ViewerError, &[("e", e)]) };
+                painter.text(
+                    avail.center(),
+                    egui::Align2::CENTER_CENTER,
+                    msg,
+                    egui::FontId::proportional(16.0),
+                    Color32::LIGHT_RED,
+                );
                 return;
             }
         };
@@ -210,7 +213,12 @@ impl Viewer {
                 painter.image(tex, screen, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
             }
         }
-        let mut status = format!("{}  ·  {}×{}", lang.f(T::Zoom, &[("z", &format!("{:.0}", z * ui.ctx().pixels_per_point() * 100.0))]), width, height);
+        let mut status = format!(
+            "{}  ·  {}×{}",
+            lang.f(T::Zoom, &[("z", &format!("{:.0}", z * ui.ctx().pixels_per_point() * 100.0))]),
+            width,
+            height
+        );
         if let Some(p) = response.hover_pos() {
             let ip = self.to_image(p, avail);
             if ip.x >= 0.0 && ip.y >= 0.0 && ip.x < width && ip.y < height {
@@ -219,9 +227,12 @@ impl Viewer {
         }
         // A real label (not painted text), so screen readers and tests can read it.
         let bar = Rect::from_min_max(avail.left_bottom() + Vec2::new(8.0, -24.0), avail.right_bottom());
-        ui.scope_builder(egui::UiBuilder::new().max_rect(bar).layout(egui::Layout::left_to_right(egui::Align::Center)), |ui| {
-            ui.add(egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
-        });
+        ui.scope_builder(
+            egui::UiBuilder::new().max_rect(bar).layout(egui::Layout::left_to_right(egui::Align::Center)),
+            |ui| {
+                ui.add(egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
+            },
+        );
     }
 
     fn to_screen(&self, p: Pos2, view: Rect) -> Pos2 {

@@ -25,12 +25,7 @@ pub fn bin() -> PathBuf {
 
 /// Runs the CLI; returns its output (does not assert success).
 pub fn cli(db: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .output()
-        .expect("run dermdesk")
+    Command::new(bin()).arg("--db").arg(db).args(args).output().expect("run dermdesk")
 }
 
 /// Runs the CLI and insists on exit code 0.

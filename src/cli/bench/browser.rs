@@ -62,7 +62,11 @@ pub fn run(photos: usize, frames: usize, keep: Option<&Path>) -> anyhow::Result<
             source: egui::MouseWheelSource::Wheel,
             modifiers: egui::Modifiers::NONE,
         };
-        times.push(frame(&ctx, &mut app, &mut clock, vec![egui::Event::PointerMoved(egui::pos2(640.0, 400.0)), ev]).as_secs_f64() * 1000.0);
+        times.push(
+            frame(&ctx, &mut app, &mut clock, vec![egui::Event::PointerMoved(egui::pos2(640.0, 400.0)), ev])
+                .as_secs_f64()
+                * 1000.0,
+        );
     }
     let (textures, _) = app.thumb_status();
     let offset = app.grid_scroll_offset();
@@ -70,8 +74,12 @@ pub fn run(photos: usize, frames: usize, keep: Option<&Path>) -> anyhow::Result<
     outln!("browser over {photos} photos, window {}x{}, {frames} scrolling frames", SIZE.0, SIZE.1);
     outln!("time to first frame            {:>8.1} ms", first_frame.as_secs_f64() * 1000.0);
     outln!("time to first frame with grid  {:>8.1} ms (goal < 1000)", first_grid.as_secs_f64() * 1000.0);
-    outln!("frame time while scrolling     p50 {:.2} ms, p95 {:.2} ms (goal < 8), max {:.2} ms",
-        median(&mut times.clone()), percentile(&mut times.clone(), 0.95), percentile(&mut times, 1.0));
+    outln!(
+        "frame time while scrolling     p50 {:.2} ms, p95 {:.2} ms (goal < 8), max {:.2} ms",
+        median(&mut times.clone()),
+        percentile(&mut times.clone(), 0.95),
+        percentile(&mut times, 1.0)
+    );
     outln!("scrolled to                    {offset:.0} pt, {textures} thumbnail textures resident");
     outln!("peak RSS                       {rss:>8.1} MiB (goal < 500)");
     drop(app);
@@ -129,7 +137,13 @@ fn fill(db: &Path, photos: usize) -> anyhow::Result<()> {
             let r = s >> 33;
             let year = 2003 + (r % 16);
             let (w, h) = sizes[(r % 5) as usize];
-            let date = format!("{year}-{:02}-{:02}T{:02}:{:02}:00", 1 + (r >> 4) % 12, 1 + (r >> 8) % 28, (r >> 12) % 24, (r >> 16) % 60);
+            let date = format!(
+                "{year}-{:02}-{:02}T{:02}:{:02}:00",
+                1 + (r >> 4) % 12,
+                1 + (r >> 8) % 28,
+                (r >> 12) % 24,
+                (r >> 16) % 60
+            );
             let hash = blake3::hash(&i.to_le_bytes()).to_hex().to_string();
             let size = 200_000 + (r % 5_000_000) as i64;
             photo.execute(params![i, hash, size, w, h, date, modalities[(r % 7) as usize], now])?;
@@ -145,13 +159,13 @@ fn fill(db: &Path, photos: usize) -> anyhow::Result<()> {
 /// here, one look per modality (no real photo is used, so screenshots of it can be shared).
 fn write_thumbs(db: &Path, n: usize) -> anyhow::Result<usize> {
     let store = Store::open(db)?;
-    let dir = store.thumb_dir();
+    let cache = crate::thumbs::cache::ThumbDb::open(&store.thumb_db_path())?;
     let items = store.grid(&PhotoFilter::default())?;
     let mut written = 0;
     for (i, it) in items.iter().take(n).enumerate() {
         let img = synthetic(it.modality, i as u32);
         let bytes = crate::thumbs::encode_jpeg(&img).context("encode")?;
-        crate::thumbs::write_atomic(&crate::thumbs::cache_path(&dir, &it.hash), &bytes)?;
+        cache.put(&it.hash, &bytes, "synthetic")?;
         written += 1;
     }
     Ok(written)
@@ -163,7 +177,10 @@ pub fn synthetic(m: crate::modality::Modality, seed: u32) -> image::RgbImage {
     use crate::modality::Modality as M;
     let (w, h) = (256u32, 192u32);
     let noise = |x: u32, y: u32, k: u32| -> f32 {
-        let mut v = x.wrapping_mul(374_761_393) ^ y.wrapping_mul(668_265_263) ^ k.wrapping_mul(2_246_822_519) ^ seed.wrapping_mul(3_266_489_917);
+        let mut v = x.wrapping_mul(374_761_393)
+            ^ y.wrapping_mul(668_265_263)
+            ^ k.wrapping_mul(2_246_822_519)
+            ^ seed.wrapping_mul(3_266_489_917);
         v = (v ^ (v >> 13)).wrapping_mul(1_274_126_177);
         ((v ^ (v >> 16)) & 0xffff) as f32 / 65535.0
     };
@@ -176,7 +193,9 @@ pub fn synthetic(m: crate::modality::Modality, seed: u32) -> image::RgbImage {
         let d = (((u - lx) / 1.2).powi(2) + (v - ly).powi(2)).sqrt() + 0.04 * (noise(x / 9, y / 9, 12) - 0.5);
         let lesion = ((r0 - d) / 0.05).clamp(0.0, 1.0);
         let brown = [120.0, 70.0, 45.0];
-        let mix = |a: [f32; 3], b: [f32; 3], t: f32| [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
+        let mix = |a: [f32; 3], b: [f32; 3], t: f32| {
+            [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t]
+        };
         let px = match m {
             M::Dermoscopy => {
                 let edge = (((u - 0.5) / 0.55).powi(2) + ((v - 0.5) / 0.55).powi(2)).sqrt();

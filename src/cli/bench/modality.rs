@@ -43,7 +43,7 @@ pub fn run(shared: &Path, json: bool) -> anyhow::Result<()> {
                 thumb_size: crate::thumbs::THUMB_SIZE,
                 limits: Default::default(),
             };
-            let Ok(p) = probe::probe(&req) else {
+            let Ok((p, _)) = probe::probe(&req) else {
                 skipped += 1; // not an image (a profile, a broken test file): not part of the measure
                 continue;
             };
