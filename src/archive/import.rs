@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::jobs::Progress;
 use crate::modality::{self, ModalitySource, Rule};
 use crate::store::{self, Store, path_prefix_range};
+use crate::thumbs::cache::ThumbDb;
 use crate::thumbs::{self, Limits};
 use crate::util;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -39,7 +40,7 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            threads: crate::jobs::default_workers(),
             file_timeout: Duration::from_secs(60),
             worker_exe: worker::default_exe(),
             limits: Limits::default(),
@@ -129,6 +130,7 @@ enum Outcome {
         entry: Entry,
         hash: String,
         probe: Box<Probe>,
+        thumb: Option<Vec<u8>>,
     },
     KnownContent {
         entry: Entry,
@@ -197,11 +199,8 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     let mut store = Store::open(db)?;
     store.mark_dead_runs_interrupted()?;
     let rules = Decider { rules: store.rules()?, visia: store.visia_sizes()? };
-    let thumb_db = store.thumb_db_path();
-    if opts.thumbnails {
-        // Made here, once, before the workers open it.
-        crate::thumbs::cache::ThumbDb::open(&thumb_db)?;
-    }
+    // Thumbnails come back from the workers and are stored by the one writer.
+    let mut thumb_db = if opts.thumbnails { Some(ThumbDb::open(&store.thumb_db_path())?) } else { None };
     let (run_id, root_ids) = begin_run(&mut store, &sources)?;
     let roots: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
     progress.set_message("scanning");
@@ -222,15 +221,14 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
         for i in 0..threads {
             let rx = entry_rx.clone();
             let tx = out_tx.clone();
-            let thumb_db = &thumb_db;
             std::thread::Builder::new()
                 .name(format!("import-{i}"))
-                .spawn_scoped(s, move || process(db, rx, tx, opts, thumb_db, progress))
+                .spawn_scoped(s, move || process(db, rx, tx, opts, progress))
                 .expect("spawn processor");
         }
         drop(out_tx);
         drop(entry_rx);
-        let written = write(&mut store, run_id, &rules, out_rx, progress);
+        let written = write(&mut store, thumb_db.as_mut(), run_id, &rules, out_rx, progress);
         if written.is_err() {
             // Stop the others; nothing more can be recorded.
             progress.cancel();
@@ -336,7 +334,6 @@ fn process(
     rx: Arc<Mutex<Receiver<Entry>>>,
     tx: SyncSender<Outcome>,
     opts: &ImportOptions,
-    thumb_db: &Path,
     progress: &Progress,
 ) {
     let reader = match Store::open_reader(db) {
@@ -353,7 +350,7 @@ fn process(
         }
         let next = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
         let Ok(entry) = next else { return };
-        let outcome = match classify(&reader, &mut worker, entry, opts, thumb_db) {
+        let outcome = match classify(&reader, &mut worker, entry, opts) {
             Ok(o) => o,
             Err(e) => Outcome::Fatal(e.to_string()),
         };
@@ -364,13 +361,7 @@ fn process(
     }
 }
 
-fn classify(
-    reader: &Store,
-    worker: &mut Worker,
-    entry: Entry,
-    opts: &ImportOptions,
-    thumb_db: &Path,
-) -> Result<Outcome> {
+fn classify(reader: &Store, worker: &mut Worker, entry: Entry, opts: &ImportOptions) -> Result<Outcome> {
     let conn = reader.conn();
     let location: Option<(i64, u64, i64, bool)> = row(
         conn,
@@ -417,12 +408,12 @@ fn classify(
     let req = probe::Request {
         mode: probe::Mode::Import,
         path,
-        thumb: opts.thumbnails.then(|| probe::ThumbTarget { db: thumb_db.to_path_buf(), key: hash.clone() }),
+        thumb: opts.thumbnails,
         thumb_size: thumbs::THUMB_SIZE,
         limits: opts.limits,
     };
     Ok(match worker.call(&req)? {
-        Ok(probe) => Outcome::NewContent { entry, hash, probe: Box::new(probe) },
+        Ok((probe, thumb)) => Outcome::NewContent { entry, hash, probe: Box::new(probe), thumb },
         Err(refusal) => Outcome::Refused { entry, hash: Some(hash), refusal },
     })
 }
@@ -447,6 +438,7 @@ const BATCH_AGE: Duration = Duration::from_millis(400);
 
 fn write(
     store: &mut Store,
+    mut thumbs: Option<&mut ThumbDb>,
     run_id: i64,
     rules: &Decider,
     rx: Receiver<Outcome>,
@@ -472,7 +464,7 @@ fn write(
         };
         if done || batch.len() >= BATCH || last_flush.elapsed() >= BATCH_AGE {
             let n = batch.len() as u64;
-            flush(store, run_id, rules, &mut batch, &mut report)?;
+            flush(store, thumbs.as_deref_mut(), run_id, rules, &mut batch, &mut report)?;
             progress.add_done(n);
             progress.set_message(format!(
                 "{} new, {} unchanged, {} refused",
@@ -486,20 +478,42 @@ fn write(
     }
 }
 
-/// Applies a batch of outcomes and the run's counters in one transaction.
+/// Applies a batch of outcomes and the run's counters in one transaction. The batch's
+/// thumbnails are stored first, so that no committed photo lacks its thumbnail.
 fn flush(
     store: &mut Store,
+    thumbs: Option<&mut ThumbDb>,
     run_id: i64,
     rules: &Decider,
     batch: &mut Vec<Outcome>,
     report: &mut ImportReport,
 ) -> Result<()> {
+    let mut thumb_failed: Option<String> = None;
+    if let Some(db) = thumbs {
+        let made = batch.iter().filter_map(|o| match o {
+            Outcome::NewContent { hash, probe, thumb: Some(jpeg), .. } => {
+                Some((hash.as_str(), jpeg.as_slice(), probe.thumb_route.map(|r| r.as_str()).unwrap_or("full")))
+            }
+            _ => None,
+        });
+        // A cache that cannot be written costs thumbnails, not photos: the photos are still
+        // recorded and the error is reported beside them.
+        if let Err(e) = db.put_many(made) {
+            thumb_failed = Some(e.to_string());
+        }
+    }
     let tx = store.conn_mut().transaction()?;
     // Work on a copy of the counters (not of the growing refusal list): they move only once
     // their rows are committed.
     let mut pending = ImportReport { refusals: Vec::new(), scan_errors: Vec::new(), ..report.clone_counts() };
     for outcome in batch.iter() {
         apply(&tx, run_id, rules, outcome, &mut pending)?;
+        if let (Some(_), Outcome::NewContent { thumb: Some(_), .. }) = (&thumb_failed, outcome) {
+            pending.thumbnail_errors += 1;
+        }
+    }
+    if let Some(e) = thumb_failed {
+        pending.message.get_or_insert(format!("thumbnails could not be stored: {e}"));
     }
     exec(
         &tx,
@@ -541,7 +555,7 @@ fn apply(
             exec(tx, "UPDATE refusals SET last_seen_run = ?1 WHERE id = ?2", params![run_id, refusal_id])?;
             report.unchanged += 1;
         }
-        Outcome::NewContent { entry, hash, probe } => {
+        Outcome::NewContent { entry, hash, probe, .. } => {
             let inserted = insert_photo(tx, run_id, rules, entry, hash, probe)?;
             let photo_id: i64 = row(tx, "SELECT id FROM photos WHERE hash = ?1", [hash], |r| r.get(0))?;
             if inserted {

@@ -5,7 +5,6 @@
 use super::cues::{self, Cues};
 use super::exif::{self, ExifInfo};
 use super::format::{self, Format, Refusal, RefusalCode};
-use crate::thumbs::cache::ThumbDb;
 use crate::thumbs::{self, Limits, Route};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -19,19 +18,12 @@ pub enum Mode {
     Thumbnail,
 }
 
-/// Where a worker stores the thumbnail it makes: the cache file and the key (content hash).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ThumbTarget {
-    pub db: PathBuf,
-    pub key: String,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Request {
     pub mode: Mode,
     pub path: PathBuf,
-    /// Where to store the thumbnail (None: make none).
-    pub thumb: Option<ThumbTarget>,
+    /// Make a thumbnail (it comes back beside the probe).
+    pub thumb: bool,
     pub thumb_size: u32,
     pub limits: Limits,
 }
@@ -90,7 +82,7 @@ pub fn probe_bytes(bytes: &[u8], req: &Request) -> Result<(Probe, Option<thumbs:
                 thumb_error: None,
             };
             let mut thumb = None;
-            if req.thumb.is_some() {
+            if req.thumb {
                 match thumbs::thumbnail_of(bytes, format, decoded, probe.exif.orientation, req.thumb_size) {
                     Ok(t) => {
                         probe.thumb_route = Some(t.route);
@@ -114,20 +106,4 @@ pub fn cue_image(img: &image::RgbImage) -> image::RgbImage {
     let tw = ((w as u64 * cues::CUE_SIZE as u64 + long as u64 / 2) / long as u64).max(1) as u32;
     let th = ((h as u64 * cues::CUE_SIZE as u64 + long as u64 / 2) / long as u64).max(1) as u32;
     image::imageops::thumbnail(img, tw, th)
-}
-
-/// Stores a thumbnail in its cache, opening the cache file once per worker.
-pub fn store_thumb(
-    open: &mut Option<(PathBuf, ThumbDb)>,
-    target: &ThumbTarget,
-    thumb: &thumbs::Thumb,
-) -> Result<(), String> {
-    if open.as_ref().is_none_or(|(p, _)| *p != target.db) {
-        let db = ThumbDb::open(&target.db).map_err(|e| e.to_string())?;
-        *open = Some((target.db.clone(), db));
-    }
-    let (_, db) = open.as_ref().expect("opened above");
-    let route = serde_json::to_value(thumb.route).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    db.put(&target.key, &thumb.jpeg, &route)
-        .map_err(|e| format!("cannot store the thumbnail ({e}): {}", target.db.display()))
 }

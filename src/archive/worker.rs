@@ -3,13 +3,16 @@
 //! Every decoder reads untrusted bytes. Running them in a child process (`dermdesk
 //! __decode-worker`, the same executable) means a file that hangs a decoder is cut off by a
 //! per-file time limit, and one that crashes it (abort, stack overflow, out of memory) costs
-//! a refusal and a fresh worker, never the import. Requests and answers are JSON lines.
+//! a refusal and a fresh worker, never the import. Requests are JSON lines; each answer is a
+//! frame: two little-endian u32 lengths, the JSON, then the thumbnail's JPEG bytes (so that
+//! one writer in the parent stores thumbnails, instead of every worker contending for the
+//! cache file).
 
 use super::format::{Refusal, RefusalCode};
 use super::probe::{self, Probe, Request};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
@@ -34,43 +37,32 @@ pub fn serve() -> i32 {
     let handle = std::thread::Builder::new().stack_size(64 << 20).spawn(|| {
         let stdin = std::io::stdin();
         let mut stdout = std::io::stdout().lock();
-        let mut cache = None;
         for line in stdin.lock().lines() {
             let Ok(line) = line else { return 1 };
-            let answer = match serde_json::from_str::<Request>(&line) {
-                Err(e) => Answer::Err(Refusal::new(RefusalCode::Corrupt, format!("bad worker request: {e}"))),
+            let (answer, thumb) = match serde_json::from_str::<Request>(&line) {
+                Err(e) => (Answer::Err(Refusal::new(RefusalCode::Corrupt, format!("bad worker request: {e}"))), None),
                 Ok(req) => match std::panic::catch_unwind(|| probe::probe(&req)) {
-                    Ok(Ok((mut p, thumb))) => {
-                        let stored = match (&req.thumb, &thumb) {
-                            (Some(target), Some(t)) => probe::store_thumb(&mut cache, target, t),
-                            _ => Ok(()),
-                        };
-                        match (stored, req.mode) {
-                            (Ok(()), _) => Answer::Ok(p),
-                            // On import the photo is fine without its thumbnail: say so beside it.
-                            (Err(e), probe::Mode::Import) => {
-                                p.thumb_error = Some(e);
-                                Answer::Ok(p)
-                            }
-                            (Err(e), probe::Mode::Thumbnail) => Answer::Err(Refusal::new(RefusalCode::Unreadable, e)),
-                        }
-                    }
-                    Ok(Err(r)) => Answer::Err(r),
+                    Ok(Ok((p, thumb))) => (Answer::Ok(p), thumb.map(|t| t.jpeg)),
+                    Ok(Err(r)) => (Answer::Err(r), None),
                     Err(panic) => {
                         let msg = panic
                             .downcast_ref::<&str>()
                             .map(|s| s.to_string())
                             .or_else(|| panic.downcast_ref::<String>().cloned())
                             .unwrap_or_else(|| "unknown".into());
-                        Answer::Err(Refusal::new(
-                            RefusalCode::Corrupt,
-                            format!("the decoder failed on this file ({msg})"),
-                        ))
+                        let r = Refusal::new(RefusalCode::Corrupt, format!("the decoder failed on this file ({msg})"));
+                        (Answer::Err(r), None)
                     }
                 },
             };
-            let Ok(json) = serde_json::to_string(&answer) else { return 1 };
-            if writeln!(stdout, "{json}").and_then(|_| stdout.flush()).is_err() {
+            let Ok(json) = serde_json::to_vec(&answer) else { return 1 };
+            let thumb = thumb.unwrap_or_default();
+            let mut frame = Vec::with_capacity(8 + json.len() + thumb.len());
+            frame.extend_from_slice(&(json.len() as u32).to_le_bytes());
+            frame.extend_from_slice(&(thumb.len() as u32).to_le_bytes());
+            frame.extend_from_slice(&json);
+            frame.extend_from_slice(&thumb);
+            if stdout.write_all(&frame).and_then(|_| stdout.flush()).is_err() {
                 return 1;
             }
         }
@@ -82,10 +74,16 @@ pub fn serve() -> i32 {
     }
 }
 
+/// One answer off the pipe: the JSON and the thumbnail bytes (empty when none).
+type Frame = (Vec<u8>, Vec<u8>);
+
+/// Answers larger than this are nonsense (a thumbnail is tens of kilobytes).
+const MAX_FRAME_PART: usize = 64 << 20;
+
 struct Proc {
     child: Child,
     stdin: ChildStdin,
-    answers: Receiver<String>,
+    answers: Receiver<Frame>,
 }
 
 impl Drop for Proc {
@@ -124,9 +122,22 @@ impl Worker {
         std::thread::Builder::new()
             .name("decode-worker-reader".into())
             .spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if tx.send(line).is_err() {
+                let mut r = BufReader::new(stdout);
+                loop {
+                    let mut head = [0u8; 8];
+                    if r.read_exact(&mut head).is_err() {
+                        break;
+                    }
+                    let json_len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+                    let thumb_len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+                    if json_len > MAX_FRAME_PART || thumb_len > MAX_FRAME_PART {
+                        break; // the worker is confused: treat it as crashed
+                    }
+                    let (mut json, mut thumb) = (vec![0u8; json_len], vec![0u8; thumb_len]);
+                    if r.read_exact(&mut json).and_then(|_| r.read_exact(&mut thumb)).is_err() {
+                        break;
+                    }
+                    if tx.send((json, thumb)).is_err() {
                         break;
                     }
                 }
@@ -136,8 +147,9 @@ impl Worker {
     }
 
     /// Sends one request. The outer error means no worker could run at all (the import
-    /// cannot go on); the inner one is this file's refusal.
-    pub fn call(&mut self, req: &Request) -> Result<Result<Probe, Refusal>> {
+    /// cannot go on); the inner one is this file's refusal. A thumbnail, when one was asked
+    /// for and made, comes back as JPEG bytes.
+    pub fn call(&mut self, req: &Request) -> Result<Result<(Probe, Option<Vec<u8>>), Refusal>> {
         if self.proc.is_none() {
             self.proc = Some(self.start()?);
         }
@@ -147,8 +159,8 @@ impl Worker {
             return Ok(Err(self.crashed()));
         }
         match proc.answers.recv_timeout(self.timeout) {
-            Ok(answer) => match serde_json::from_str::<Answer>(&answer) {
-                Ok(Answer::Ok(p)) => Ok(Ok(p)),
+            Ok((answer, thumb)) => match serde_json::from_slice::<Answer>(&answer) {
+                Ok(Answer::Ok(p)) => Ok(Ok((p, (!thumb.is_empty()).then_some(thumb)))),
                 Ok(Answer::Err(r)) => Ok(Err(r)),
                 Err(e) => {
                     self.proc = None;

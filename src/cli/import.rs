@@ -17,7 +17,7 @@ pub struct ImportArgs {
     /// Also (or only) resume the folders of interrupted runs.
     #[arg(long)]
     pub resume: bool,
-    /// Decoder processes (default: one per core).
+    /// Decoder processes (default: two more than the cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Per-file decoding time limit in seconds.

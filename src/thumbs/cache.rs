@@ -53,6 +53,23 @@ impl ThumbDb {
         Ok(())
     }
 
+    /// Stores several thumbnails in one transaction.
+    pub fn put_many<'a>(&mut self, thumbs: impl IntoIterator<Item = (&'a str, &'a [u8], &'a str)>) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO thumbs (hash, jpeg, route, made_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(hash) DO UPDATE SET jpeg = excluded.jpeg, route = excluded.route, made_at = excluded.made_at",
+            )?;
+            let now = crate::util::now_iso();
+            for (hash, jpeg, route) in thumbs {
+                stmt.execute(params![hash, jpeg, route, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn get(&self, hash: &str) -> Result<Option<Vec<u8>>> {
         Ok(self.conn.query_row("SELECT jpeg FROM thumbs WHERE hash = ?1", [hash], |r| r.get(0)).optional()?)
     }

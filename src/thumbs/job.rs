@@ -4,7 +4,7 @@
 
 use super::cache::ThumbDb;
 use super::{Limits, Route, THUMB_SIZE};
-use crate::archive::probe::{self, Mode, ThumbTarget};
+use crate::archive::probe::{self, Mode};
 use crate::archive::worker::Worker;
 use crate::error::Result;
 use crate::jobs::Progress;
@@ -36,7 +36,7 @@ pub struct ThumbOptions {
 impl Default for ThumbOptions {
     fn default() -> Self {
         ThumbOptions {
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            threads: crate::jobs::default_workers(),
             worker_exe: crate::archive::worker::default_exe(),
             file_timeout: Duration::from_secs(60),
             limits: Limits::default(),
@@ -74,7 +74,7 @@ pub fn make_all(
             todo.push((src, key));
         }
     }
-    drop(db);
+    let db = Mutex::new(db);
     progress.set_total(todo.len() as u64, true);
     let queue = Mutex::new(todo.into_iter());
     let report = Mutex::new(ThumbReport { already_cached: cached, ..Default::default() });
@@ -92,7 +92,7 @@ pub fn make_all(
                     let req = probe::Request {
                         mode: Mode::Thumbnail,
                         path: src.clone(),
-                        thumb: Some(ThumbTarget { db: cache.to_path_buf(), key }),
+                        thumb: true,
                         thumb_size: opts.size,
                         limits: opts.limits,
                     };
@@ -104,16 +104,26 @@ pub fn make_all(
                             return;
                         }
                     };
-                    let mut r = report.lock().unwrap_or_else(|e| e.into_inner());
-                    match answer {
-                        Ok(p) => {
-                            r.made += 1;
+                    // Stored by this process, one writer at a time (no contention between
+                    // worker processes for the cache file).
+                    let stored = match answer {
+                        Ok((p, Some(jpeg))) => {
                             let route = p.thumb_route.unwrap_or(Route::Full);
+                            let db = db.lock().unwrap_or_else(|e| e.into_inner());
+                            db.put(&key, &jpeg, route.as_str()).map(|_| route).map_err(|e| e.to_string())
+                        }
+                        Ok((_, None)) => Err("the decoder made no thumbnail".to_owned()),
+                        Err(refusal) => Err(refusal.to_string()),
+                    };
+                    let mut r = report.lock().unwrap_or_else(|e| e.into_inner());
+                    match stored {
+                        Ok(route) => {
+                            r.made += 1;
                             *r.by_route.entry(format!("{route:?}")).or_default() += 1;
                         }
-                        Err(refusal) => {
+                        Err(why) => {
                             r.failed += 1;
-                            r.failures.push((src.display().to_string(), refusal.to_string()));
+                            r.failures.push((src.display().to_string(), why));
                         }
                     }
                     drop(r);

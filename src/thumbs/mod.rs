@@ -49,6 +49,18 @@ pub enum Route {
     Full,
 }
 
+impl Route {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::AsIs => "as_is",
+            Route::ExifThumbnail => "exif_thumbnail",
+            Route::DcOnly => "dc_only",
+            Route::DctScaled => "dct_scaled",
+            Route::Full => "full",
+        }
+    }
+}
+
 /// A thumbnail, encoded as JPEG, and how it was made.
 pub struct Thumb {
     pub jpeg: Vec<u8>,

@@ -39,7 +39,7 @@ pub fn run(shared: &Path, json: bool) -> anyhow::Result<()> {
             let req = Request {
                 mode: Mode::Import,
                 path: f.clone(),
-                thumb: None,
+                thumb: false,
                 thumb_size: crate::thumbs::THUMB_SIZE,
                 limits: Default::default(),
             };
