@@ -243,3 +243,23 @@ fn the_thumbnail_cache_holds_no_metadata() {
         .unwrap();
     assert!(checked > 50, "only {checked} thumbnails checked");
 }
+
+#[test]
+fn a_run_that_cannot_start_its_decoders_fails_cleanly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("f.sqlite");
+    let opts = dermdesk::archive::ImportOptions {
+        worker_exe: tmp.path().join("no-such-dermdesk"),
+        ..dermdesk::archive::ImportOptions::default()
+    };
+    let dir = shared().join("data/histopathology-he");
+    let r = dermdesk::archive::import(&db, &[dir], &opts, &dermdesk::jobs::Progress::new()).unwrap();
+    assert_eq!(r.status, "failed");
+    let msg = r.message.unwrap();
+    assert!(msg.contains("cannot start a decoder worker") && msg.contains("no-such-dermdesk"), "{msg}");
+    assert_eq!(r.missing, 0, "a failed run marks nothing missing");
+    let store = dermdesk::Store::open(&db).unwrap();
+    let runs = store.import_runs(1).unwrap();
+    assert_eq!(runs[0].status, "failed");
+    assert_eq!(store.stats().unwrap().photos, 0);
+}

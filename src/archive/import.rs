@@ -80,6 +80,9 @@ pub struct ImportReport {
     pub message: Option<String>,
     /// Peak resident memory of the importing process (Linux; decoder workers not included).
     pub peak_rss_bytes: Option<u64>,
+    /// The run could not go on (its reason is in `message`).
+    #[serde(skip)]
+    fatal: bool,
 }
 
 /// What decides a new photo's modality: folder rules first, then cues.
@@ -108,6 +111,7 @@ impl ImportReport {
             seconds: self.seconds,
             message: self.message.clone(),
             peak_rss_bytes: self.peak_rss_bytes,
+            fatal: self.fatal,
         }
     }
 }
@@ -248,7 +252,7 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     report.run_id = run_id;
     report.roots = roots;
     report.scan_errors = scan_errors.iter().map(|(path, why)| format!("{why}: {path}")).collect();
-    let complete = !progress.is_cancelled() && report.message.is_none();
+    let complete = !progress.is_cancelled() && !report.fatal;
     let scanned_dirs: Vec<String> = sources.iter().filter(|s| s.is_dir).map(|s| s.path.clone()).collect();
     finish_run(&mut store, run_id, &scanned_dirs, complete, &scan_errors, &mut report)?;
     report.seconds = started.elapsed().as_secs_f64();
@@ -452,6 +456,7 @@ fn write(
         let done = match next {
             Ok(Outcome::Fatal(msg)) => {
                 progress.cancel();
+                report.fatal = true;
                 report.message = Some(msg);
                 false
             }
@@ -764,7 +769,7 @@ fn finish_run(
         [run_id],
         |r| r.get(0),
     )?;
-    let status = if report.message.is_some() {
+    let status = if report.fatal {
         "failed"
     } else if complete {
         "finished"
