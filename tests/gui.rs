@@ -321,3 +321,34 @@ fn a_cleared_thumbnail_cache_is_rebuilt_in_the_background() {
     let made = dermdesk::thumbs::cache::ThumbDb::open(&cache).unwrap().count().unwrap();
     assert_eq!(made, 200, "every photo's thumbnail is back");
 }
+
+#[test]
+fn add_archive_folder_by_typing_its_path() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("add.sqlite");
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "empty grid", |a| a.loaded_once);
+    // The welcome screen's big button opens the Add-folder window.
+    h.get_all_by_label("Add archive folder…").last().expect("welcome button").click();
+    h.run_steps(4); // a new window lays itself out over a couple of frames
+    assert!(h.state().show_add);
+    h.get_by_label("Folder").focus();
+    h.get_by_label("Folder").type_text("/no/such/folder");
+    h.step();
+    h.get_by_label("No such folder");
+    // Replace the text with a real folder and import it.
+    h.get_by_label("Folder").focus();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Folder").type_text(shared.join("data/clinical-padufes").to_str().unwrap());
+    h.step();
+    assert!(
+        h.state().add_path_text().starts_with("/") && !h.state().add_path_text().contains("no/such"),
+        "{}",
+        h.state().add_path_text()
+    );
+    h.get_by_label("Import").click();
+    h.run_steps(2);
+    assert!(!h.state().show_add, "the window closes on import");
+    settle(&mut h, "the import", |a| a.jobs.is_empty() && a.items.len() == 66);
+}

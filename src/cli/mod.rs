@@ -33,6 +33,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// Options for the app when no command is given.
+    #[command(flatten)]
+    pub gui: GuiArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -88,7 +92,7 @@ pub fn main() -> i32 {
     };
     let db = cli.db.clone().unwrap_or_else(crate::store::default_db_path);
     let result = match cli.command {
-        None => crate::ui::run(db, GuiArgs::default()),
+        None => crate::ui::run(db, cli.gui),
         Some(Command::Gui(g)) => crate::ui::run(db, g),
         Some(Command::Import(a)) => import::import(&db, a),
         Some(Command::List(a)) => read::list(&db, a),

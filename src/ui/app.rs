@@ -95,6 +95,9 @@ pub struct App {
     pub(super) visia_draft: String,
     pub interrupted: usize,
     folder_dialog: Option<Promise<Option<Vec<PathBuf>>>>,
+    /// The Add-folder window: open, and the path typed or picked in it.
+    pub show_add: bool,
+    pub(super) add_path: String,
     pub(super) scroll_to_focus: bool,
     pub(super) focus_search: bool,
     last_refresh: Instant,
@@ -150,6 +153,8 @@ impl App {
             visia_draft: String::new(),
             interrupted,
             folder_dialog: None,
+            show_add: false,
+            add_path: String::new(),
             scroll_to_focus: false,
             focus_search: false,
             last_refresh: Instant::now(),
@@ -185,6 +190,11 @@ impl App {
         }
     }
 
+    /// What the Add-folder window's path field holds.
+    pub fn add_path_text(&self) -> &str {
+        &self.add_path
+    }
+
     /// How far the grid is scrolled, in points.
     pub fn grid_scroll_offset(&self) -> f32 {
         self.grid_scroll.0
@@ -213,8 +223,15 @@ impl App {
         if let Some(d) = &self.folder_dialog
             && let Some(picked) = d.ready()
         {
-            if let Some(paths) = picked.clone() {
-                self.push(Command::Import(paths));
+            // The system dialog's choice lands in the Add-folder window's field (several
+            // folders at once are imported straight away).
+            match picked.clone().unwrap_or_default().as_slice() {
+                [] => {}
+                [one] => self.add_path = one.display().to_string(),
+                many => {
+                    self.push(Command::Import(many.to_vec()));
+                    self.show_add = false;
+                }
             }
             self.folder_dialog = None;
         }
@@ -381,7 +398,8 @@ impl App {
     fn run(&mut self, cmd: Command, ctx: &egui::Context) {
         let lang = self.lang();
         match cmd {
-            Command::AddFolder => {
+            Command::AddFolder => self.show_add = true,
+            Command::BrowseFolder => {
                 if self.folder_dialog.is_none() {
                     let title = self.t(T::AddFolder).to_owned();
                     self.folder_dialog = Some(Promise::spawn_thread("folder-dialog", move || {
@@ -610,6 +628,7 @@ impl App {
         super::palette::ui(self, &ctx);
         super::import_log::ui(self, &ctx);
         super::rules::ui(self, &ctx);
+        super::add_folder::ui(self, &ctx);
     }
 }
 

@@ -9,6 +9,8 @@ use std::path::PathBuf;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     AddFolder,
+    /// The system's folder picker (from the Add-folder window).
+    BrowseFolder,
     Import(Vec<PathBuf>),
     ResumeImports,
     MakeThumbnails,
@@ -79,6 +81,7 @@ impl Command {
     pub fn label(&self, lang: Lang) -> String {
         let key = match self {
             Command::AddFolder => T::AddFolder,
+            Command::BrowseFolder => T::Browse,
             Command::Import(_) => T::JobImport,
             Command::ResumeImports => T::ResumeImports,
             Command::MakeThumbnails => T::MakeThumbnails,

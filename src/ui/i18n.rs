@@ -62,6 +62,11 @@ catalogue! {
     MenuPhoto => "Photo", "写真";
     MenuHelp => "Help", "ヘルプ";
     AddFolder => "Add archive folder…", "アーカイブフォルダを追加…";
+    Browse => "Browse…", "参照…";
+    FolderPath => "Folder", "フォルダ";
+    AddFolderHelp => "Type or paste a folder path (a network share works too), or browse for one. Every photo below it is imported; the originals are only read.", "フォルダのパスを入力または貼り付けるか (ネットワーク共有も可)、参照して選んでください。その下のすべての写真を取り込みます。元のファイルは読むだけです。";
+    NotAFolder => "No such folder", "フォルダが見つかりません";
+    Import => "Import", "取り込む";
     ResumeImports => "Resume interrupted imports", "中断した取り込みを再開";
     MakeThumbnails => "Make missing thumbnails", "不足しているサムネイルを作成";
     Refresh => "Refresh", "再読み込み";

@@ -1,6 +1,7 @@
 //! The egui app. `App` holds a small serialisable state plus handles to background work;
 //! `logic` (commands, jobs, queries) is apart from `ui` (panels, one file each).
 
+mod add_folder;
 mod app;
 mod browser;
 pub mod command;
