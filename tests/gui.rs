@@ -274,6 +274,15 @@ fn empty_archive_welcome_palette_and_rules_snapshots() {
     assert!(!h.state().show_rules);
     let store = dermdesk::Store::open(&db).unwrap();
     assert!(store.audit_recent(5).unwrap().iter().any(|a| a.action == "set_modality_rules"));
+
+    h.state_mut().push(dermdesk::ui::command::Command::AddFolder);
+    h.run_steps(4);
+    // Typing goes straight into the path field: it took the keyboard when the window opened.
+    h.event(egui::Event::Text("/dermdesk-no-such-folder".into()));
+    h.run_steps(2);
+    assert_eq!(h.state().add_path_text(), "/dermdesk-no-such-folder", "the path field takes the keyboard at once");
+    h.get_by_label("No such folder");
+    h.snapshot("add_folder_en");
 }
 
 #[derive(Debug)]

@@ -98,6 +98,7 @@ pub struct App {
     /// The Add-folder window: open, and the path typed or picked in it.
     pub show_add: bool,
     pub(super) add_path: String,
+    pub(super) add_focus: u8,
     pub(super) scroll_to_focus: bool,
     pub(super) focus_search: bool,
     last_refresh: Instant,
@@ -155,6 +156,7 @@ impl App {
             folder_dialog: None,
             show_add: false,
             add_path: String::new(),
+            add_focus: 0,
             scroll_to_focus: false,
             focus_search: false,
             last_refresh: Instant::now(),
@@ -398,7 +400,10 @@ impl App {
     fn run(&mut self, cmd: Command, ctx: &egui::Context) {
         let lang = self.lang();
         match cmd {
-            Command::AddFolder => self.show_add = true,
+            Command::AddFolder => {
+                self.show_add = true;
+                self.add_focus = 3;
+            }
             Command::BrowseFolder => {
                 if self.folder_dialog.is_none() {
                     let title = self.t(T::AddFolder).to_owned();
