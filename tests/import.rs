@@ -263,3 +263,35 @@ fn a_run_that_cannot_start_its_decoders_fails_cleanly() {
     assert_eq!(runs[0].status, "failed");
     assert_eq!(store.stats().unwrap().photos, 0);
 }
+
+#[test]
+fn heic_dicom_raw_and_slides_are_refused_as_unsupported_with_the_format_named() {
+    // Made at test time: the first bytes are what identify these formats (a DICOM preamble,
+    // an ISO-BMFF `ftyp heic` box, TIFF-based RAW and slide files known by extension).
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("odd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut dicom = vec![0u8; 128];
+    dicom.extend_from_slice(b"DICM");
+    dicom.extend_from_slice(&[0u8; 64]);
+    std::fs::write(dir.join("CT0001"), &dicom).unwrap();
+    std::fs::write(dir.join("IMG_0001.HEIC"), b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap();
+    let tiff = std::fs::read(shared().join("corpora/pngsuite-tiff/tiff/libtiffpic/jello.tif")).unwrap();
+    std::fs::write(dir.join("DSC_0001.NEF"), &tiff).unwrap();
+    std::fs::write(dir.join("biopsy.svs"), &tiff).unwrap();
+    std::fs::write(dir.join("notes.txt"), "patient notes").unwrap();
+    std::fs::write(dir.join("empty.jpg"), b"").unwrap();
+    let db = tmp.path().join("u.sqlite");
+    let r = json(&cli_ok(&db, &["import", "--json", dir.to_str().unwrap()]));
+    assert_eq!(r["new_photos"], 0, "{r}");
+    let reason = |name: &str| -> (String, String) {
+        let x = r["refusals"].as_array().unwrap().iter().find(|x| x["path"].as_str().unwrap().ends_with(name)).unwrap();
+        (x["reason_code"].as_str().unwrap().to_owned(), x["reason"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(reason("CT0001"), ("unsupported".into(), "unsupported format: DICOM".into()));
+    assert_eq!(reason("IMG_0001.HEIC"), ("unsupported".into(), "unsupported format: HEIC/HEIF".into()));
+    assert_eq!(reason("DSC_0001.NEF"), ("unsupported".into(), "unsupported format: camera RAW (.nef)".into()));
+    assert_eq!(reason("biopsy.svs"), ("unsupported".into(), "unsupported format: whole-slide image (.svs)".into()));
+    assert_eq!(reason("notes.txt").0, "not_image");
+    assert_eq!(reason("empty.jpg").0, "empty");
+}

@@ -136,7 +136,11 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
         painter.line_segment([square.right_top(), square.left_bottom()], Stroke::new(2.0, Color32::RED));
     }
     let text_rect = Rect::from_min_max(Pos2::new(rect.left() + 3.0, rect.bottom() - LABEL_H), rect.max);
-    let galley = painter.layout(label, egui::FontId::proportional(11.0), visuals.text_color(), text_rect.width());
+    // One line, cut with "…" when the name is longer than the cell.
+    let mut job =
+        egui::text::LayoutJob::simple_singleline(label, egui::FontId::proportional(11.0), visuals.text_color());
+    job.wrap = egui::text::TextWrapping::truncate_at_width(text_rect.width());
+    let galley = painter.layout_job(job);
     painter.with_clip_rect(text_rect).galley(text_rect.min, galley, visuals.text_color());
     if focused {
         painter.rect_stroke(rect, 4.0, Stroke::new(2.0, visuals.selection.stroke.color), egui::StrokeKind::Outside);

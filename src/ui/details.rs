@@ -97,7 +97,11 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 }
                 egui::Grid::new("exif").num_columns(2).striped(true).show(ui, |ui| {
                     for (ifd, tag, value) in &d.exif {
-                        let tag = if ifd == "thumbnail" { format!("{tag} (thumb)") } else { tag.clone() };
+                        let tag = if ifd == "thumbnail" {
+                            format!("{tag} ({})", lang.t(T::ExifThumbnailIfd))
+                        } else {
+                            tag.clone()
+                        };
                         ui.label(egui::RichText::new(tag).small());
                         ui.label(egui::RichText::new(value).small());
                         ui.end_row();

@@ -160,6 +160,7 @@ catalogue! {
     MissingSince => "missing since {t}", "{t} から見つからない";
     Exif => "EXIF", "EXIF";
     NoExif => "No EXIF", "EXIF なし";
+    ExifThumbnailIfd => "thumbnail", "サムネイル";
     Cues => "Image cues", "画像の手がかり";
     History => "History", "履歴";
     NothingSelected => "Select a photo to see its details.", "写真を選択すると詳細が表示されます。";
@@ -172,6 +173,48 @@ catalogue! {
     DemoImporting => "Importing the demo archive…", "デモ用アーカイブを取り込み中…";
     Keys => "Keyboard: arrows move, Enter opens, Space selects, Ctrl+A all, Esc back, +/− zoom, 0 fit, 1 100%, Ctrl+Shift+P commands", "キーボード: 矢印で移動、Enter で開く、Space で選択、Ctrl+A ですべて、Esc で戻る、+/− で拡大縮小、0 で全体、1 で等倍、Ctrl+Shift+P でコマンド";
     Undated => "undated", "日付なし";
+    ReasonEmpty => "empty file", "空のファイル";
+    ReasonNotImage => "not an image", "画像ではない";
+    ReasonUnsupported => "unsupported format", "未対応の形式";
+    ReasonTruncated => "truncated", "途中で切れている";
+    ReasonCorrupt => "damaged", "破損";
+    ReasonTooLarge => "too large", "大きすぎる";
+    ReasonUnreadable => "unreadable", "読めない";
+    ReasonTimeout => "took too long", "時間切れ";
+    ReasonCrashed => "decoder crashed", "デコーダー異常終了";
+    RunRunning => "running", "実行中";
+    RunFinished => "finished", "完了";
+    RunCancelled => "cancelled", "キャンセル";
+    RunInterrupted => "interrupted", "中断";
+    RunFailed => "failed", "失敗";
+}
+
+/// The display name of a refusal reason code (the CLI and JSON keep the code itself).
+pub fn reason(code: &str) -> Option<T> {
+    Some(match code {
+        "empty" => T::ReasonEmpty,
+        "not_image" => T::ReasonNotImage,
+        "unsupported" => T::ReasonUnsupported,
+        "truncated" => T::ReasonTruncated,
+        "corrupt" => T::ReasonCorrupt,
+        "too_large" => T::ReasonTooLarge,
+        "unreadable" => T::ReasonUnreadable,
+        "timeout" => T::ReasonTimeout,
+        "crashed" => T::ReasonCrashed,
+        _ => return None,
+    })
+}
+
+/// The display name of an import run's status.
+pub fn run_status(status: &str) -> Option<T> {
+    Some(match status {
+        "running" => T::RunRunning,
+        "finished" => T::RunFinished,
+        "cancelled" => T::RunCancelled,
+        "interrupted" => T::RunInterrupted,
+        "failed" => T::RunFailed,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -183,6 +226,27 @@ mod tests {
         for k in T::ALL {
             assert!(!k.en().trim().is_empty(), "{k:?} has no English");
             assert!(!k.ja().trim().is_empty(), "{k:?} has no Japanese");
+        }
+    }
+
+    #[test]
+    fn every_refusal_code_and_run_status_has_a_name() {
+        use crate::archive::RefusalCode as R;
+        for code in [
+            R::Empty,
+            R::NotImage,
+            R::Unsupported,
+            R::Truncated,
+            R::Corrupt,
+            R::TooLarge,
+            R::Unreadable,
+            R::Timeout,
+            R::Crashed,
+        ] {
+            assert!(reason(code.as_str()).is_some(), "{code:?}");
+        }
+        for s in ["running", "finished", "cancelled", "interrupted", "failed"] {
+            assert!(run_status(s).is_some(), "{s}");
         }
     }
 

@@ -39,10 +39,10 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
         ui.separator();
         egui::ScrollArea::vertical().max_height(360.0).show(ui, |ui| {
             for c in &matches {
-                let mut b = egui::Button::new(c.label(lang)).frame(false);
-                if let Some(sc) = c.shortcut() {
-                    b = b.shortcut_text(ui.ctx().format_shortcut(&sc));
-                }
+                // Every entry gets a shortcut column (empty when it has none), so the labels all
+                // line up on the left instead of centring.
+                let keys = c.shortcut().map(|sc| ui.ctx().format_shortcut(&sc)).unwrap_or_default();
+                let b = egui::Button::new(c.label(lang)).frame(false).shortcut_text(keys);
                 if ui.add_sized([ui.available_width(), 22.0], b).clicked() {
                     run = Some(c.clone());
                 }
