@@ -50,9 +50,11 @@
 //!
 //! # Validation semantics
 //! * `Truncated`: the data ends (or reaches EOI) before all MCUs of a scan are
-//!   decoded, the file never reaches EOI, a marker segment runs past the end
-//!   of the file, or a scan has fewer bits left in the file than it has blocks
-//!   (a header claiming a huge image over a small file).
+//!   decoded, the file never reaches EOI (except a sequential image whose every
+//!   block was decoded: only its EOI is missing, and, as libjpeg does, it is
+//!   accepted), a marker segment runs past the end of the file, or a scan has
+//!   fewer bits left in the file than it has blocks (a header claiming a huge
+//!   image over a small file).
 //! * `Corrupt`: not a JPEG, bad or unknown markers, bad segment lengths,
 //!   impossible Huffman tables, invalid Huffman codes, scan data running into
 //!   a marker, a wrong restart marker, zero width or height, component ids
@@ -133,6 +135,9 @@ fn corrupt<T>(why: impl Into<String>) -> Result<T> {
     Err(DcError::Corrupt(why.into()))
 }
 
+/// The one truncation that can follow a complete image (see `sequential_image_complete`).
+const NO_EOI: &str = "no EOI marker";
+
 fn truncated<T>(why: impl Into<String>) -> Result<T> {
     Err(DcError::Truncated(why.into()))
 }
@@ -202,9 +207,9 @@ fn next_marker(data: &[u8], mut pos: usize) -> Result<(u8, usize)> {
         match data.get(pos..) {
             Some(rest) => match rest.iter().position(|&b| b == 0xFF) {
                 Some(i) => pos += i,
-                None => return truncated("no EOI marker"),
+                None => return truncated(NO_EOI),
             },
-            None => return truncated("no EOI marker"),
+            None => return truncated(NO_EOI),
         }
         // data[pos] == 0xFF; skip fill bytes.
         let mut p = pos + 1;
@@ -212,7 +217,7 @@ fn next_marker(data: &[u8], mut pos: usize) -> Result<(u8, usize)> {
             p += 1;
         }
         match data.get(p) {
-            None => return truncated("no EOI marker"),
+            None => return truncated(NO_EOI),
             Some(0x00) => pos = p + 1, // stuffed byte outside a scan: garbage, skip
             Some(&m) => return Ok((m, p + 1)),
         }
@@ -439,11 +444,11 @@ impl<'a> BitReader<'a> {
     /// follows the scan.
     fn finish_scan(self) -> Result<usize> {
         if self.pad > 0 {
-            return if self.pos + 1 < self.data.len() { Ok(self.pos) } else { truncated("no EOI marker") };
+            return if self.pos + 1 < self.data.len() { Ok(self.pos) } else { truncated(NO_EOI) };
         }
         let mpos = find_marker(self.data, self.pos, true);
         if mpos >= self.data.len() {
-            return truncated("no EOI marker");
+            return truncated(NO_EOI);
         }
         // A well-formed scan ends within the byte holding its last bit. A few
         // stray bytes are tolerated (libjpeg warns); a lot means the entropy
@@ -861,6 +866,8 @@ struct Decoder<'a> {
     jfif: bool,
     adobe_transform: Option<u8>,
     scans: usize,
+    /// Components whose sequential scan was decoded to its last MCU (bit i = component i).
+    complete: u32,
 }
 
 impl<'a> Decoder<'a> {
@@ -875,6 +882,7 @@ impl<'a> Decoder<'a> {
             restart_interval: 0,
             jfif: false,
             adobe_transform: None,
+            complete: 0,
             scans: 0,
         }
     }
@@ -884,7 +892,14 @@ impl<'a> Decoder<'a> {
         check_soi(data)?;
         let mut pos = 2;
         loop {
-            let (marker, after) = next_marker(data, pos)?;
+            let (marker, after) = match next_marker(data, pos) {
+                Ok(m) => m,
+                // Every block of a sequential image was decoded and only the EOI marker is
+                // missing (a writer that stopped two bytes short): libjpeg shows such a file
+                // with a warning, and so do we: the photo is whole.
+                Err(DcError::Truncated(why)) if why == NO_EOI && self.sequential_image_complete() => break,
+                Err(e) => return Err(e),
+            };
             pos = after;
             match marker {
                 0xC0..=0xC2 => {
@@ -915,7 +930,11 @@ impl<'a> Decoder<'a> {
                 }
                 0xDA => {
                     let body = segment(data, pos)?;
-                    pos = self.scan(body, pos + body.len() + 2)?;
+                    pos = match self.scan(body, pos + body.len() + 2) {
+                        Ok(p) => p,
+                        Err(DcError::Truncated(why)) if why == NO_EOI && self.sequential_image_complete() => break,
+                        Err(e) => return Err(e),
+                    };
                 }
                 0xD9 => break,
                 0xD8 => return corrupt("duplicate SOI"),
@@ -1046,6 +1065,11 @@ impl<'a> Decoder<'a> {
 
     /// Parses an SOS header and decodes (or skips) its entropy-coded data.
     /// Returns the position of the marker that follows the scan.
+    /// A sequential (baseline) frame all of whose components were decoded to the last MCU.
+    fn sequential_image_complete(&self) -> bool {
+        self.frame.as_ref().is_some_and(|f| !f.progressive && self.complete == (1u32 << f.comps.len()) - 1)
+    }
+
     fn scan(&mut self, body: &[u8], data_pos: usize) -> Result<usize> {
         let data = self.data;
         let Some(frame) = self.frame.as_mut() else {
@@ -1202,6 +1226,17 @@ impl<'a> Decoder<'a> {
         };
         for (i, s) in sc.iter().enumerate() {
             frame.comps[s.ci].plane = std::mem::take(&mut ctx.planes[i]);
+        }
+        // Every MCU of this scan was decoded (the file may still end without its EOI).
+        let whole = match &res {
+            Ok(_) => true,
+            Err(DcError::Truncated(why)) => why == NO_EOI,
+            Err(_) => false,
+        };
+        if whole && matches!(kind, ScanKind::Sequential) {
+            for s in sc {
+                self.complete |= 1 << s.ci;
+            }
         }
         res
     }

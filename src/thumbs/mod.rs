@@ -121,12 +121,25 @@ fn decode_jpeg_reduced(bytes: &[u8], min_long: u32, limits: &Limits) -> Result<D
             Err(e) => return Err(dc_refusal(e)),
         }
     }
-    let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
-    dec.read_info().map_err(jpeg_refusal)?;
-    let (rw, rh) = scaled_request(w, h, min_long);
-    let (ow, oh) = dec.scale(rw, rh).map_err(jpeg_refusal)?;
-    let pixels = dec.decode().map_err(jpeg_refusal)?;
-    let info = dec.info().ok_or_else(|| Refusal::new(RefusalCode::Corrupt, "JPEG has no frame header"))?;
+    let scaled = |bytes: &[u8]| -> Result<(u16, u16, Vec<u8>, jpeg_decoder::ImageInfo), Refusal> {
+        let mut dec = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+        dec.read_info().map_err(jpeg_refusal)?;
+        let (rw, rh) = scaled_request(w, h, min_long);
+        let (ow, oh) = dec.scale(rw, rh).map_err(jpeg_refusal)?;
+        let pixels = dec.decode().map_err(jpeg_refusal)?;
+        let info = dec.info().ok_or_else(|| Refusal::new(RefusalCode::Corrupt, "JPEG has no frame header"))?;
+        Ok((ow, oh, pixels, info))
+    };
+    let (ow, oh, pixels, info) = match scaled(bytes) {
+        // jpeg-decoder wants the final EOI marker. When the DC decoder finds every block of
+        // the image there and only EOI missing, the photo is whole: decode it with EOI added.
+        Err(r) if r.code == RefusalCode::Truncated && dc_jpeg::decode_dc(bytes, limits.max_pixels).is_ok() => {
+            let mut with_eoi = bytes.to_vec();
+            with_eoi.extend_from_slice(&[0xFF, 0xD9]);
+            scaled(&with_eoi)?
+        }
+        other => other?,
+    };
     let (ow, oh) = (ow as u32, oh as u32);
     let n = (ow * oh) as usize;
     use jpeg_decoder::PixelFormat as P;
@@ -372,6 +385,25 @@ mod tests {
         let mut trailer = with.clone();
         trailer.extend_from_slice(b"trailer after EOI");
         assert!(jpeg_without_metadata(&trailer).is_none(), "files with trailers are re-encoded instead");
+    }
+
+    #[test]
+    fn a_jpeg_missing_only_its_eoi_is_whole_but_one_cut_short_is_not() {
+        let img = RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 128]));
+        let full = encode_jpeg(&img).unwrap();
+        assert!(full.ends_with(&[0xFF, 0xD9]));
+        let a = dc_jpeg::decode_dc(&full, 1 << 20).unwrap();
+        let no_eoi = &full[..full.len() - 2];
+        let b = dc_jpeg::decode_dc(no_eoi, 1 << 20).expect("only the EOI marker is missing");
+        assert_eq!(a.rgb, b.rgb);
+        let cut = &full[..full.len() - 40];
+        assert!(matches!(dc_jpeg::decode_dc(cut, 1 << 20), Err(dc_jpeg::DcError::Truncated(_))));
+        // The general path agrees on both.
+        assert!(decode_reduced(no_eoi, Format::Jpeg, 64, &Limits::default()).is_ok());
+        assert_eq!(
+            decode_reduced(cut, Format::Jpeg, 64, &Limits::default()).err().map(|r| r.code),
+            Some(RefusalCode::Truncated)
+        );
     }
 
     #[test]
