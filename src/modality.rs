@@ -185,7 +185,9 @@ impl Store {
         let rules = self.rules()?;
         let visia = self.visia_sizes()?;
         let tx = self.conn_mut().transaction()?;
-        let rows: Vec<(i64, String, String, Option<String>, u32, u32, Option<String>)> = {
+        // (id, modality, source, cues JSON, width, height, first path)
+        type Row = (i64, String, String, Option<String>, u32, u32, Option<String>);
+        let rows: Vec<Row> = {
             let mut stmt = tx.prepare(
                 "SELECT p.id, p.modality, p.modality_source, p.cues, p.width, p.height,
                     (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1)

@@ -91,7 +91,7 @@ fn browse_filter_select_open_zoom_and_switch_language() {
     h.get_by_label_contains("Histopathology (").click();
     settle(&mut h, "the H&E filter", |a| a.items.len() < 323);
     let n = h.state().items.len();
-    assert!(n >= 8 && n <= 12, "histopathology filter shows the H&E tiles, got {n}");
+    assert!((8..=12).contains(&n), "histopathology filter shows the H&E tiles, got {n}");
     assert!(h.state().items.iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
     h.get_by_label_contains("Histopathology (").click();
     settle(&mut h, "all again", |a| a.items.len() == 323);

@@ -74,6 +74,10 @@ pub fn serve() -> i32 {
     }
 }
 
+/// A worker's verdict on one file: what it found and the thumbnail it made, or why the
+/// file is refused.
+pub type Answered = std::result::Result<(Probe, Option<Vec<u8>>), Refusal>;
+
 /// One answer off the pipe: the JSON and the thumbnail bytes (empty when none).
 type Frame = (Vec<u8>, Vec<u8>);
 
@@ -149,7 +153,7 @@ impl Worker {
     /// Sends one request. The outer error means no worker could run at all (the import
     /// cannot go on); the inner one is this file's refusal. A thumbnail, when one was asked
     /// for and made, comes back as JPEG bytes.
-    pub fn call(&mut self, req: &Request) -> Result<Result<(Probe, Option<Vec<u8>>), Refusal>> {
+    pub fn call(&mut self, req: &Request) -> Result<Answered> {
         if self.proc.is_none() {
             self.proc = Some(self.start()?);
         }

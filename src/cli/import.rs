@@ -56,7 +56,7 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
     if paths.is_empty() {
         bail!("give one or more folders or files to import (or --resume)");
     }
-    if !(args.file_timeout > 0.0) {
+    if args.file_timeout.is_nan() || args.file_timeout <= 0.0 {
         bail!("--file-timeout must be more than 0 seconds");
     }
     let mut opts = ImportOptions { thumbnails: !args.no_thumbnails, ..Default::default() };

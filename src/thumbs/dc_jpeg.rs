@@ -565,10 +565,8 @@ impl HuffTable {
         t.key.push(is_ac as u8);
         t.key.extend_from_slice(&body[..16 + total]);
         t.vals[..total].copy_from_slice(syms);
-        if !is_ac {
-            if let Some(&s) = syms.iter().find(|&&s| s > 15) {
-                return corrupt(format!("DC Huffman symbol {s} > 15"));
-            }
+        if !is_ac && let Some(&s) = syms.iter().find(|&&s| s > 15) {
+            return corrupt(format!("DC Huffman symbol {s} > 15"));
         }
         // Canonical code assignment; like libjpeg, the all-ones code of any
         // length is not allowed, which also rules out over-full code spaces.
