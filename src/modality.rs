@@ -188,11 +188,11 @@ impl Store {
         // (id, modality, source, cues JSON, width, height, first path)
         type Row = (i64, String, String, Option<String>, u32, u32, Option<String>);
         let rows: Vec<Row> = {
-            let mut stmt = tx.prepare(
-                "SELECT p.id, p.modality, p.modality_source, p.cues, p.width, p.height,
-                    (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1)
-                 FROM photos p WHERE p.modality_source != 'person'",
-            )?;
+            let mut stmt = tx.prepare(concat!(
+                "SELECT p.id, p.modality, p.modality_source, p.cues, p.width, p.height, ",
+                crate::store::first_path!(),
+                " FROM photos p WHERE p.modality_source != 'person'"
+            ))?;
             stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))?
                 .collect::<rusqlite::Result<_>>()?
         };

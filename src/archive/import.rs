@@ -91,31 +91,6 @@ struct Decider {
     visia: Vec<(u32, u32)>,
 }
 
-impl ImportReport {
-    /// The counters and scalars, without the lists.
-    fn clone_counts(&self) -> ImportReport {
-        ImportReport {
-            run_id: self.run_id,
-            status: self.status.clone(),
-            roots: Vec::new(),
-            scanned: self.scanned,
-            unchanged: self.unchanged,
-            new_photos: self.new_photos,
-            new_locations: self.new_locations,
-            moved: self.moved,
-            refused: self.refused,
-            missing: self.missing,
-            refusals: Vec::new(),
-            scan_errors: Vec::new(),
-            thumbnail_errors: self.thumbnail_errors,
-            seconds: self.seconds,
-            message: self.message.clone(),
-            peak_rss_bytes: self.peak_rss_bytes,
-            fatal: self.fatal,
-        }
-    }
-}
-
 struct Entry {
     root_id: i64,
     path: String,
@@ -508,9 +483,12 @@ fn flush(
         }
     }
     let tx = store.conn_mut().transaction()?;
-    // Work on a copy of the counters (not of the growing refusal list): they move only once
-    // their rows are committed.
-    let mut pending = ImportReport { refusals: Vec::new(), scan_errors: Vec::new(), ..report.clone_counts() };
+    // Work on a copy of the counters: they move only once their rows are committed. The
+    // growing refusal list (the only list filled during the writing) is set aside so that the
+    // copy stays cheap.
+    let earlier = std::mem::take(&mut report.refusals);
+    let mut pending = report.clone();
+    report.refusals = earlier;
     for outcome in batch.iter() {
         apply(&tx, run_id, rules, outcome, &mut pending)?;
         if let (Some(_), Outcome::NewContent { thumb: Some(_), .. }) = (&thumb_failed, outcome) {
@@ -535,9 +513,8 @@ fn flush(
         ],
     )?;
     tx.commit()?;
-    let refused = std::mem::take(&mut pending.refusals);
     let mut refusals = std::mem::take(&mut report.refusals);
-    refusals.extend(refused);
+    refusals.append(&mut pending.refusals);
     *report = ImportReport { refusals, ..pending };
     batch.clear();
     Ok(())

@@ -3,12 +3,21 @@
 //! Every connection runs in WAL mode with foreign keys on; every write happens inside a
 //! transaction. Open several `Store`s on one file (the UI reads while an import writes).
 
+/// SQL for the path a photo is shown by: its first present location, else its first one.
+/// A macro so that queries can `concat!` it.
+macro_rules! first_path {
+    () => {
+        "(SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1)"
+    };
+}
+pub(crate) use first_path;
+
 mod photos;
 mod runs;
 mod schema;
 
 pub use photos::{
-    GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
+    GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
 };
 pub use runs::{ImportRunRow, RefusalRow};
 

@@ -95,7 +95,7 @@ impl PhotoFilter {
 }
 
 /// Accepts `YYYY-MM-DD` (and `YYYY-MM` or `YYYY`, meaning their first day).
-fn check_date(s: &str) -> Result<String> {
+pub fn check_date(s: &str) -> Result<String> {
     let s = s.trim();
     let ok = |n: usize, t: &str| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
     let parts: Vec<&str> = s.split('-').collect();
@@ -190,11 +190,15 @@ pub struct Stats {
     pub interrupted_runs: u64,
 }
 
-const LIST_COLUMNS: &str = "p.id, p.hash, p.width, p.height, p.format, p.byte_size, p.modality, p.modality_source,
+const LIST_COLUMNS: &str = concat!(
+    "p.id, p.hash, p.width, p.height, p.format, p.byte_size, p.modality, p.modality_source,
     p.captured_at, p.captured_source, p.camera_make, p.camera_model, p.orientation, p.imported_at,
     (SELECT json_group_array(path) FROM (SELECT path FROM locations WHERE photo_id = p.id AND missing_since IS NULL ORDER BY id)),
     (SELECT json_group_array(path) FROM (SELECT path FROM locations WHERE photo_id = p.id AND missing_since IS NOT NULL ORDER BY id)),
-    (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1) AS name";
+    ",
+    first_path!(),
+    " AS name"
+);
 
 fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PhotoListRow> {
     let modality: String = r.get(6)?;
@@ -231,10 +235,14 @@ impl Store {
     pub fn grid(&self, filter: &PhotoFilter) -> Result<Vec<GridItem>> {
         let (where_sql, args) = filter.sql()?;
         let sql = format!(
-            "SELECT p.id, p.hash, p.modality, p.captured_at, p.width, p.height,
-                (SELECT path FROM locations l WHERE l.photo_id = p.id ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1) AS name,
+            concat!(
+                "SELECT p.id, p.hash, p.modality, p.captured_at, p.width, p.height, ",
+                first_path!(),
+                " AS name,
                 NOT EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = p.id AND l.missing_since IS NULL)
-             FROM photos p {where_sql} {}",
+             FROM photos p {} {}"
+            ),
+            where_sql,
             filter.order_sql()
         );
         let mut stmt = self.conn.prepare(&sql)?;
@@ -303,18 +311,6 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(Some(detail))
-    }
-
-    /// A present file of the photo, to read pixels from (None when every file has vanished).
-    pub fn present_path(&self, id: i64) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT path FROM locations WHERE photo_id = ?1 AND missing_since IS NULL ORDER BY id LIMIT 1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?)
     }
 
     pub fn stats(&self) -> Result<Stats> {

@@ -362,8 +362,9 @@ impl App {
     }
 
     pub(super) fn open(&mut self, id: i64, ctx: &egui::Context) {
-        let path = self.store.present_path(id).ok().flatten();
-        let orientation = self.store.photo(id).ok().flatten().map(|d| d.row.orientation).unwrap_or(1);
+        let detail = self.store.photo(id).ok().flatten();
+        let orientation = detail.as_ref().map(|d| d.row.orientation).unwrap_or(1);
+        let path = detail.and_then(|d| d.row.paths.into_iter().next());
         if let Some(i) = self.items.iter().position(|it| it.id == id) {
             self.focus = Some(i);
         }

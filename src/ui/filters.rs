@@ -7,19 +7,10 @@ use crate::modality::Modality;
 use crate::store::{SortKey, StatusFilter};
 use std::time::Instant;
 
+/// Empty, or a date the store's filter accepts (the same check, so a date shown as valid
+/// never fails the query).
 fn valid_date(s: &str) -> bool {
-    let s = s.trim();
-    if s.is_empty() {
-        return true;
-    }
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
-    match b.len() {
-        4 => digits(0..4),
-        7 => digits(0..4) && b[4] == b'-' && digits(5..7),
-        10 => digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10),
-        _ => false,
-    }
+    s.trim().is_empty() || crate::store::check_date(s).is_ok()
 }
 
 pub fn ui(app: &mut App, ui: &mut egui::Ui) {
@@ -145,5 +136,6 @@ mod tests {
         assert!(super::valid_date("2012-03-04"));
         assert!(!super::valid_date("2012-3-4"));
         assert!(!super::valid_date("soon"));
+        assert!(!super::valid_date("2012-13-01"), "the store's own check: the query would refuse it");
     }
 }

@@ -14,6 +14,11 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 ui.separator();
                 ui.label(lang.f(T::PhotosSelected, &[("n", &app.selection.len())]));
             }
+            // A grid query that failed (the database is busy or damaged) is said, not swallowed.
+            if let Some(e) = &app.query_error {
+                ui.separator();
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
             let mut cancel = None;
             for job in &app.jobs {
                 ui.separator();
