@@ -183,11 +183,8 @@ impl Worker {
     }
 
     fn crashed(&mut self) -> Refusal {
-        let status = self.proc.take().and_then(|mut p| {
-            let s = p.child.wait().ok();
-            drop(p);
-            s
-        });
+        // Reaped here for its exit status; dropping the process afterwards is then a no-op.
+        let status = self.proc.take().and_then(|mut p| p.child.wait().ok());
         let how = status.map(|s| s.to_string()).unwrap_or_else(|| "unknown status".into());
         Refusal::new(RefusalCode::Crashed, format!("the decoder process died on this file ({how})"))
     }

@@ -44,13 +44,8 @@ impl ThumbDb {
         Ok(ThumbDb { conn })
     }
 
-    pub fn put(&self, hash: &str, jpeg: &[u8], route: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO thumbs (hash, jpeg, route, made_at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(hash) DO UPDATE SET jpeg = excluded.jpeg, route = excluded.route, made_at = excluded.made_at",
-            params![hash, jpeg, route, crate::util::now_iso()],
-        )?;
-        Ok(())
+    pub fn put(&mut self, hash: &str, jpeg: &[u8], route: &str) -> Result<()> {
+        self.put_many([(hash, jpeg, route)])
     }
 
     /// Stores several thumbnails in one transaction.

@@ -109,7 +109,7 @@ pub fn make_all(
                     let stored = match answer {
                         Ok((p, Some(jpeg))) => {
                             let route = p.thumb_route.unwrap_or(Route::Full);
-                            let db = db.lock().unwrap_or_else(|e| e.into_inner());
+                            let mut db = db.lock().unwrap_or_else(|e| e.into_inner());
                             db.put(&key, &jpeg, route.as_str()).map(|_| route).map_err(|e| e.to_string())
                         }
                         Ok((_, None)) => Err("the decoder made no thumbnail".to_owned()),

@@ -159,7 +159,7 @@ fn fill(db: &Path, photos: usize) -> anyhow::Result<()> {
 /// here, one look per modality (no real photo is used, so screenshots of it can be shared).
 fn write_thumbs(db: &Path, n: usize) -> anyhow::Result<usize> {
     let store = Store::open(db)?;
-    let cache = crate::thumbs::cache::ThumbDb::open(&store.thumb_db_path())?;
+    let mut cache = crate::thumbs::cache::ThumbDb::open(&store.thumb_db_path())?;
     let items = store.grid(&PhotoFilter::default())?;
     let mut written = 0;
     for (i, it) in items.iter().take(n).enumerate() {
