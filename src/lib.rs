@@ -6,13 +6,16 @@
 //! (`tests/architecture.rs` checks this).
 
 pub mod archive;
+pub mod decode;
 pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod modality;
 pub mod store;
+pub mod tasks;
 pub mod thumbs;
 pub mod util;
+pub mod work;
 
 pub mod cli;
 pub mod ui;
