@@ -49,10 +49,13 @@ pub enum Which {
         #[arg(long)]
         shared: Option<PathBuf>,
     },
-    /// The browser over a large synthetic database.
+    /// The browser over large synthetic databases.
     Browser {
-        #[arg(long, default_value_t = 100_000)]
-        photos: usize,
+        /// Archive sizes to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [100_000usize, 1_000_000])]
+        photos: Vec<usize>,
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value_t = 600)]
         frames: usize,
         /// Keep the synthetic database here (to open it in the app) instead of deleting it.
@@ -81,7 +84,7 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
             };
             import(&dir, threads, repeats)
         }
-        Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
+        Which::Browser { photos, frames, keep, json } => browser::run(&photos, frames, keep.as_deref(), json),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
     }
 }

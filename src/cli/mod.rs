@@ -21,6 +21,7 @@ macro_rules! outln {
 mod bench;
 mod import;
 mod read;
+mod values;
 
 use crate::error::Error;
 use clap::{Parser, Subcommand};

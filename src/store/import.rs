@@ -6,7 +6,7 @@ use super::{Store, audit, path_prefix_range};
 use crate::decode::probe::Probe;
 use crate::decode::{Refusal, RefusalCode};
 use crate::error::Result;
-use crate::modality::{self, ModalitySource, Rule};
+use crate::modality::{self, Rule};
 use crate::util;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -390,20 +390,17 @@ fn insert_photo(
     hash: &str,
     p: &Probe,
 ) -> Result<bool> {
-    let (modality, source, detail) = match modality::match_rules(&decider.rules, Path::new(&entry.path)) {
-        Some(rule) => (rule.modality, ModalitySource::Rule, rule.pattern.clone()),
-        None => {
-            let cues = p.cues.unwrap_or_default();
-            let (m, why) = modality::classify(&cues, p.width, p.height, &decider.visia);
-            (m, ModalitySource::Cue, why)
+    let cues = p.cues.unwrap_or_default();
+    let (modality, source, detail) =
+        modality::decide(&decider.rules, &decider.visia, Some(Path::new(&entry.path)), &cues, p.width, p.height);
+    // The capture time as the camera's wall clock, its offset (when EXIF gives one) apart:
+    // all capture times then compare as local times, as file times do.
+    let (captured_at, captured_offset, captured_source) = match (&p.exif.captured_at, &p.exif.captured_source) {
+        (Some(at), Some(src)) if at.len() >= 19 => {
+            let (wall, offset) = at.split_at(19);
+            (Some(wall), (!offset.is_empty()).then_some(offset), Some(src.as_str()))
         }
-    };
-    let (captured_at, captured_source) = match (&p.exif.captured_at, &p.exif.captured_source) {
-        (Some(at), Some(src)) => (Some(at.clone()), Some(src.clone())),
-        _ => {
-            let secs = entry.mtime_ns.div_euclid(1_000_000_000);
-            (Some(util::iso_from_unix(secs)), Some("file:mtime".to_owned()))
-        }
+        _ => (None, None, None),
     };
     let format = p.format.map(|f| f.as_str()).unwrap_or("unknown");
     let exif_json = (!p.exif.fields.is_empty()).then(|| serde_json::to_string(&p.exif.fields).unwrap_or_default());
@@ -412,8 +409,9 @@ fn insert_photo(
         tx,
         "INSERT INTO photos (hash, byte_size, width, height, format, captured_at, captured_source, camera_make,
              camera_model, orientation, modality, modality_source, modality_detail, exif, exif_thumb, cues,
-             imported_at, import_run)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             imported_at, import_run, captured_offset, file_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 strftime('%Y-%m-%dT%H:%M:%S', ?20, 'unixepoch', 'localtime'))
          ON CONFLICT(hash) DO NOTHING",
         params![
             hash,
@@ -433,7 +431,9 @@ fn insert_photo(
             p.exif.thumb_size.map(|(w, h)| format!("{w}x{h}")),
             cues_json,
             util::now_iso(),
-            run_id
+            run_id,
+            captured_offset,
+            entry.mtime_ns.div_euclid(1_000_000_000)
         ],
     )?;
     Ok(n == 1)

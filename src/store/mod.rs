@@ -13,15 +13,19 @@ macro_rules! first_path {
 pub(crate) use first_path;
 
 mod import;
+mod modality;
 mod photos;
 mod rules;
 mod runs;
 mod schema;
+mod synthetic;
+pub mod thread;
 pub mod thumbs;
 
 pub use import::{Decider, ImportCounts, ImportEntry, ImportOutcome, RefusedFile, RunEnd};
+pub use modality::PriorModality;
 pub use photos::{
-    GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
+    GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
 };
 pub use runs::{ImportRunRow, RefusalRow, RunStatus};
 pub use thumbs::ThumbDb;
