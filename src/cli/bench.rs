@@ -297,6 +297,8 @@ fn read_and_hash(files: &[PathBuf], threads: usize) {
 /// The largest peak RSS of any finished child process (and the children they waited for).
 fn children_peak_rss_mib() -> f64 {
     #[cfg(unix)]
+    // getrusage fills a plain struct; there is no safe wrapper in std.
+    #[allow(unsafe_code)]
     unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
         if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) == 0 {

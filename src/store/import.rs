@@ -23,11 +23,34 @@ pub struct ImportEntry {
 
 /// What became of one file.
 pub enum ImportOutcome {
-    Unchanged { location_id: i64 },
-    UnchangedRefusal { refusal_id: i64 },
-    NewContent { entry: ImportEntry, hash: String, probe: Box<Probe>, thumb: Option<Vec<u8>> },
-    KnownContent { entry: ImportEntry, photo_id: i64 },
-    Refused { entry: ImportEntry, hash: Option<String>, refusal: Refusal },
+    Unchanged {
+        location_id: i64,
+    },
+    UnchangedRefusal {
+        refusal_id: i64,
+    },
+    NewContent {
+        entry: ImportEntry,
+        hash: String,
+        probe: Box<Probe>,
+        thumb: Option<Vec<u8>>,
+    },
+    KnownContent {
+        entry: ImportEntry,
+        photo_id: i64,
+    },
+    Refused {
+        entry: ImportEntry,
+        hash: Option<String>,
+        refusal: Refusal,
+    },
+    /// A lesion mask beside the photos, kept for the masks capability.
+    Mask {
+        entry: ImportEntry,
+        stem: String,
+    },
+    /// Not an image and not meant to be one (a README, a spreadsheet): counted, not refused.
+    Skipped,
 }
 
 /// What decides a new photo's modality: folder rules first, then cues.
@@ -68,6 +91,10 @@ pub struct ImportCounts {
     pub moved: u64,
     pub refused: u64,
     pub missing: u64,
+    /// Files that are not photos by their kind (documents, spreadsheets): passed over quietly.
+    pub skipped: u64,
+    /// Lesion masks found beside the photos.
+    pub masks: u64,
     pub thumbnail_errors: u64,
 }
 
@@ -173,7 +200,7 @@ impl Store {
         exec(
             &tx,
             "UPDATE import_runs SET heartbeat_at = ?2, scanned = ?3, unchanged = ?4, new_photos = ?5,
-                 new_locations = ?6, refused = ?7 WHERE id = ?1",
+                 new_locations = ?6, refused = ?7, skipped = ?8, masks = ?9 WHERE id = ?1",
             params![
                 run_id,
                 util::now_iso(),
@@ -181,7 +208,9 @@ impl Store {
                 pending.unchanged,
                 pending.new_photos,
                 pending.new_locations,
-                pending.refused
+                pending.refused,
+                pending.skipped,
+                pending.masks
             ],
         )?;
         tx.commit()?;
@@ -213,7 +242,8 @@ impl Store {
         exec(
             &tx,
             "UPDATE import_runs SET status = ?2, finished_at = ?3, heartbeat_at = ?3, missing = ?4, message = ?5,
-                 scanned = ?6, unchanged = ?7, new_photos = ?8, new_locations = ?9, refused = ?10 WHERE id = ?1",
+                 scanned = ?6, unchanged = ?7, new_photos = ?8, new_locations = ?9, refused = ?10, skipped = ?11,
+                 masks = ?12 WHERE id = ?1",
             params![
                 run_id,
                 status.as_str(),
@@ -224,7 +254,9 @@ impl Store {
                 c.unchanged,
                 c.new_photos,
                 c.new_locations,
-                c.refused
+                c.refused,
+                c.skipped,
+                c.masks
             ],
         )?;
         for (path, why) in folder_errors {
@@ -254,7 +286,7 @@ impl Store {
 
     /// Marks the locations below `dir` not seen by this run as missing, a page per
     /// transaction; forgets refusals of files that are gone (their history stays in
-    /// import_errors). Returns how many locations were marked.
+    /// import_errors) and masks that are gone. Returns how many locations were marked.
     fn mark_vanished(&mut self, run_id: i64, dir: &str, now: &str) -> Result<u64> {
         let (lo, hi) = path_prefix_range(dir);
         let mut marked = 0u64;
@@ -277,11 +309,13 @@ impl Store {
                 audit(&tx, "location_missing", Some(*photo), path)?;
             }
             if page.is_empty() {
-                exec(
-                    &tx,
-                    "DELETE FROM refusals WHERE path >= ?1 AND path < ?2 AND last_seen_run != ?3",
-                    params![lo, hi, run_id],
-                )?;
+                for table in ["refusals", "mask_files"] {
+                    exec(
+                        &tx,
+                        &format!("DELETE FROM {table} WHERE path >= ?1 AND path < ?2 AND last_seen_run != ?3"),
+                        params![lo, hi, run_id],
+                    )?;
+                }
             }
             tx.commit()?;
             marked += page.len() as u64;
@@ -378,6 +412,18 @@ fn apply(
                 reason: refusal.message.clone(),
             });
         }
+        ImportOutcome::Mask { entry, stem } => {
+            exec(
+                tx,
+                "INSERT INTO mask_files (root_id, path, stem, byte_size, mtime_ns, run_id, last_seen_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT(path) DO UPDATE SET byte_size = excluded.byte_size, mtime_ns = excluded.mtime_ns,
+                   stem = excluded.stem, last_seen_run = excluded.last_seen_run",
+                params![entry.root_id, entry.path, stem, entry.size, entry.mtime_ns, run_id],
+            )?;
+            c.masks += 1;
+        }
+        ImportOutcome::Skipped => c.skipped += 1,
     }
     Ok(())
 }

@@ -47,14 +47,20 @@ pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
 impl Store {
     /// Opens (creating if needed) the database, checks it, and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        if path.is_dir() {
+            let detail = "it is a folder; give the database file, e.g. dermdesk.sqlite inside it".to_owned();
+            return Err(Error::NotADatabase { detail, path: path.to_path_buf() });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create the database folder", e, dir))?;
         }
         let corrupt = |detail: String| Error::Corrupt { detail, path: path.to_path_buf() };
-        let conn = Connection::open(path).map_err(|e| corrupt(e.to_string()))?;
+        let conn = Connection::open(path)
+            .map_err(|e| Error::NotADatabase { detail: e.to_string(), path: path.to_path_buf() })?;
         conn.busy_timeout(Duration::from_secs(30))?;
-        let mode: String =
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+        // A file that is not SQLite at all fails here, before any check could run.
+        let not_db = |e: rusqlite::Error| Error::NotADatabase { detail: e.to_string(), path: path.to_path_buf() };
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(not_db)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(corrupt(format!("it could not switch to WAL mode (got {mode})")));
         }
@@ -101,14 +107,6 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
     }
 
     pub fn schema_version(&self) -> Result<i64> {
@@ -228,7 +226,7 @@ mod tests {
         drop(s);
         let s = Store::open(&db).unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
-        let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
+        let rules: i64 = s.conn.query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
         assert!(rules > 0);
     }
 
@@ -246,7 +244,7 @@ mod tests {
             assert_eq!(h.join().unwrap().expect("every concurrent open succeeds"), SCHEMA_VERSION);
         }
         let s = Store::open(&db).unwrap();
-        let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
+        let rules: i64 = s.conn.query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
         assert_eq!(rules, 8, "the default rules were inserted once");
     }
 
@@ -256,9 +254,9 @@ mod tests {
         let dir = dir.path();
         let mut s = Store::open(&dir.join("t.sqlite")).unwrap();
         s.audit("test", None, "first").unwrap();
-        let upd = s.conn().execute("UPDATE audit SET detail = 'changed'", []);
+        let upd = s.conn.execute("UPDATE audit SET detail = 'changed'", []);
         assert!(upd.unwrap_err().to_string().contains("append-only"));
-        let del = s.conn().execute("DELETE FROM audit", []);
+        let del = s.conn.execute("DELETE FROM audit", []);
         assert!(del.unwrap_err().to_string().contains("append-only"));
         assert_eq!(s.audit_recent(10).unwrap()[0].detail, "first");
     }
@@ -269,7 +267,7 @@ mod tests {
         let dir = dir.path();
         let db = dir.join("t.sqlite");
         let s = Store::open(&db).unwrap();
-        s.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+        s.conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
         drop(s);
         assert!(matches!(Store::open(&db), Err(Error::TooNew { .. })));
 

@@ -157,6 +157,22 @@ CREATE INDEX photos_pixels ON photos(width * height);
 CREATE INDEX photos_when ON photos(coalesce(captured_at, file_time));
 CREATE INDEX refusals_run ON refusals(run_id DESC, path);
 
+-- Lesion masks found beside the photos (IMD003_lesion.png, ISIC_..._segmentation.png, masks/
+-- folders): kept apart for the masks capability instead of being imported as photos.
+CREATE TABLE mask_files (
+    id             INTEGER PRIMARY KEY,
+    root_id        INTEGER NOT NULL REFERENCES roots(id),
+    path           TEXT NOT NULL UNIQUE,
+    stem           TEXT NOT NULL,            -- the photo's name it belongs to (IMD003)
+    byte_size      INTEGER NOT NULL,
+    mtime_ns       INTEGER NOT NULL,
+    run_id         INTEGER NOT NULL REFERENCES import_runs(id),
+    last_seen_run  INTEGER NOT NULL REFERENCES import_runs(id)
+);
+CREATE INDEX mask_files_stem ON mask_files(stem);
+ALTER TABLE import_runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE import_runs ADD COLUMN masks INTEGER NOT NULL DEFAULT 0;
+
 CREATE TRIGGER locations_after_insert AFTER INSERT ON locations BEGIN
     UPDATE photos SET
         display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id

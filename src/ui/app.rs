@@ -604,7 +604,7 @@ impl App {
                     Some(v) => v.zoom_by(f),
                     None => {
                         self.state.thumb_px =
-                            (self.state.thumb_px * f).clamp(*THUMB_PX_RANGE.start(), *THUMB_PX_RANGE.end())
+                            (self.state.thumb_px * f).clamp(*THUMB_PX_RANGE.start(), *THUMB_PX_RANGE.end());
                     }
                 }
             }
@@ -706,7 +706,7 @@ impl App {
             }
         }
         if let Some(&top) = self.overlays.last() {
-            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
+            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
                 self.close_overlay(top);
             }
             return;
@@ -784,7 +784,7 @@ impl App {
         super::menu::ui(self, ui);
         super::status::ui(self, ui);
         if self.state.show_filters && self.viewer.is_none() {
-            super::filters::ui(self, ui);
+            filters::ui(self, ui);
         }
         if self.state.show_details {
             super::details::ui(self, ui);
@@ -806,10 +806,10 @@ impl App {
         // Drawn bottom to top, so that the topmost window is drawn last.
         for o in self.overlays.clone() {
             match o {
-                Overlay::Palette => super::palette::ui(self, &ctx),
-                Overlay::ImportLog => super::import_log::ui(self, &ctx),
-                Overlay::Rules => super::rules::ui(self, &ctx),
-                Overlay::AddFolder => super::add_folder::ui(self, &ctx),
+                Overlay::Palette => palette::ui(self, &ctx),
+                Overlay::ImportLog => import_log::ui(self, &ctx),
+                Overlay::Rules => rules::ui(self, &ctx),
+                Overlay::AddFolder => add_folder::ui(self, &ctx),
                 Overlay::Help => super::help::ui(self, &ctx),
             }
         }

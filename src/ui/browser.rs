@@ -79,7 +79,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     app.grid_scroll = (out.state.clamped_offset().y, out.inner_rect.height());
 }
 
-fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
+fn cell_ui(app: &mut App, ui: &egui::Ui, idx: usize, rect: Rect) {
     let Some(id) = app.grid.id(idx) else { return };
     let selected = app.selection.contains(&id);
     let focused = app.focus == Some(idx);

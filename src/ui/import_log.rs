@@ -94,6 +94,16 @@ impl LogPanel {
     }
 }
 
+/// A left-aligned column of fixed width.
+fn cell(ui: &mut egui::Ui, width: f32, widget: impl egui::Widget) -> egui::Response {
+    let layout = egui::Layout::left_to_right(egui::Align::Center);
+    ui.allocate_ui_with_layout(egui::vec2(width, ROW_H), layout, |ui| {
+        ui.set_width(width);
+        ui.add(widget)
+    })
+    .inner
+}
+
 fn default_export_path() -> String {
     let home = directories::UserDirs::new()
         .and_then(|d| d.document_dir().map(|p| p.to_path_buf()).or_else(|| Some(d.home_dir().to_path_buf())))
@@ -182,8 +192,8 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
         let file_w = (width * 0.42).max(160.0);
         let reason_w = (width * 0.2).max(110.0);
         ui.horizontal(|ui| {
-            ui.add_sized([file_w, ROW_H], egui::Label::new(egui::RichText::new(lang.t(T::File)).strong()));
-            ui.add_sized([reason_w, ROW_H], egui::Label::new(egui::RichText::new(lang.t(T::Reason)).strong()));
+            cell(ui, file_w, egui::Label::new(egui::RichText::new(lang.t(T::File)).strong()));
+            cell(ui, reason_w, egui::Label::new(egui::RichText::new(lang.t(T::Reason)).strong()));
             ui.label(egui::RichText::new(lang.t(T::ReasonDetail)).strong());
         });
         egui::ScrollArea::vertical().id_salt("refusals").auto_shrink(false).show_rows(
@@ -195,16 +205,13 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                     ui.horizontal(|ui| match log.row(i as u64, store).cloned() {
                         Some(r) => {
                             let name = crate::store::file_name(&r.path).to_owned();
-                            ui.add_sized([file_w, ROW_H], egui::Label::new(name).truncate()).on_hover_text(&r.path);
-                            ui.add_sized(
-                                [reason_w, ROW_H],
-                                egui::Label::new(lang.t(super::i18n::reason(r.reason_code))).truncate(),
-                            );
+                            cell(ui, file_w, egui::Label::new(name).truncate()).on_hover_text(&r.path);
+                            cell(ui, reason_w, egui::Label::new(lang.t(super::i18n::reason(r.reason_code))).truncate());
                             ui.add(egui::Label::new(egui::RichText::new(&r.reason).small().weak()).truncate())
                                 .on_hover_text(&r.reason);
                         }
                         None => {
-                            ui.add_sized([file_w, ROW_H], egui::Spinner::new());
+                            cell(ui, file_w, egui::Spinner::new());
                         }
                     });
                 }

@@ -21,12 +21,20 @@ pub mod viewer;
 
 pub use app::{App, AppConfig, Overlay, UiState};
 
-use crate::cli::GuiArgs;
 use crate::store::Store;
 use std::path::PathBuf;
 
+/// How the app is started (the command line's `dermdesk [gui]` options).
+#[derive(Clone, Debug, Default)]
+pub struct GuiOptions {
+    /// Where the demo images are (default: DERMDESK_SHARED, then ../shared).
+    pub demo: Option<PathBuf>,
+    /// Do not import the demo archive on first run.
+    pub no_demo: bool,
+}
+
 /// Opens the app window on the database; on first run (no database yet) imports the demo.
-pub fn run(db: PathBuf, args: GuiArgs) -> anyhow::Result<()> {
+pub fn run(db: PathBuf, args: GuiOptions) -> anyhow::Result<()> {
     let first_run = !db.exists();
     let mut cfg = AppConfig::new(db.clone());
     if first_run && !args.no_demo {

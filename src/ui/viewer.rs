@@ -113,7 +113,7 @@ impl FullDecoder {
     }
 
     /// The newest finished decode, if one came in.
-    fn poll(&mut self) -> Option<Answer> {
+    fn poll(&self) -> Option<Answer> {
         let mut out = None;
         while let Ok(a) = self.answers.try_recv() {
             if a.0 == self.latest {
