@@ -188,3 +188,76 @@ fn the_import_log_lists_files_first_in_plain_words_and_exports_them() {
     assert_eq!(csv.lines().count() as u64, r.counts.refused + 1, "a header and every refused file");
     assert!(csv.starts_with("path,reason_code,reason"));
 }
+
+#[test]
+fn a_file_that_changed_or_broke_cannot_take_the_viewer_down() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let files = copy_files(&files_in(&shared.join("data/ph2/images"), "jpg", 3), &tmp.path().join("p"));
+    let db = tmp.path().join("v.sqlite");
+    import(&db, &[tmp.path().join("p")]);
+    // After import: one file is replaced by a cut-off copy of another, one by nonsense.
+    let other = std::fs::read(&files[2]).unwrap();
+    std::fs::write(&files[0], &other[..other.len() / 3]).unwrap();
+    std::fs::write(&files[1], vec![0xFFu8; 5000]).unwrap();
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "the grid", |a| a.grid.len() == 3 && a.screen_filled());
+    // Each photo opened in turn, as the viewer opens them: the app lives through all three.
+    let mut errors = Vec::new();
+    let mut shown = 0;
+    for i in 0..3 {
+        let id = h.state().grid.id(i).unwrap();
+        h.state_mut().push(dermdesk::ui::command::Command::Open(id));
+        settle(&mut h, "the decode", |a| a.viewer.as_ref().is_some_and(|v| v.photo_id == id && !v.is_loading()));
+        let v = h.state().viewer.as_ref().unwrap();
+        match v.error() {
+            Some(e) => errors.push(e.to_owned()),
+            None => shown += 1,
+        }
+        if i == 0 {
+            save_screen(&mut h, "viewer-changed-file");
+        }
+    }
+    assert_eq!(shown, 1, "the intact photo shows: {errors:?}");
+    assert_eq!(errors.len(), 2);
+    assert!(
+        errors.iter().all(|e| e.contains("changed since it was imported") || e.contains("not an image")),
+        "each says why: {errors:?}"
+    );
+}
+
+#[test]
+fn end_with_nothing_focused_goes_to_the_end() {
+    let (_tmp, db) = isic_db();
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "the grid", |a| a.grid.len() == 47 && a.screen_filled());
+    h.key_press(Key::End);
+    settle(&mut h, "the end", |a| a.screen_filled());
+    assert_eq!(h.state().focus, Some(46));
+    h.key_press_modifiers(Modifiers::SHIFT, Key::Home);
+    h.run_steps(2);
+    assert_eq!(h.state().selection.len(), 47, "Shift+Home selects from the end to the start");
+}
+
+#[test]
+fn shift_and_ctrl_arrows_select_as_in_a_file_manager() {
+    let (_tmp, db) = isic_db();
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "the grid", |a| a.grid.len() == 47 && a.screen_filled());
+    h.key_press(Key::Home);
+    h.run_steps(2);
+    for _ in 0..3 {
+        h.key_press_modifiers(Modifiers::SHIFT, Key::ArrowRight);
+    }
+    h.run_steps(2);
+    assert_eq!(h.state().selection.len(), 4, "Shift+→ three times: four photos");
+    // Ctrl+→ moves the focus alone; Ctrl+Space adds the focused photo.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowRight);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!((h.state().focus, h.state().selection.len()), (Some(5), 4));
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Space);
+    h.run_steps(2);
+    assert_eq!(h.state().selection.len(), 5);
+    assert!(h.state().selection.contains(&h.state().grid.id(5).unwrap()));
+}

@@ -473,6 +473,8 @@ impl App {
         let last = self.grid.len() as isize - 1;
         let i = match self.focus {
             Some(i) => (i as isize + delta).clamp(0, last),
+            // Nothing focused yet: End goes to the end, every other key to the start.
+            None if delta > last => last,
             None => 0,
         } as usize;
         self.focus = Some(i);
@@ -564,6 +566,11 @@ impl App {
             Command::ToggleRules => {
                 self.toggle_overlay(Overlay::Rules);
                 self.rules.reset();
+            }
+            Command::SaveRules => {
+                if let Err(e) = self.rules.save(&self.store) {
+                    self.notify(e, true);
+                }
             }
             Command::ToggleHelp => self.toggle_overlay(Overlay::Help),
             Command::CloseOverlay(o) => self.close_overlay(o),
@@ -747,11 +754,13 @@ impl App {
             (Key::Home, -n),
             (Key::End, n),
         ] {
+            // Most specific first: egui matches a key with fewer modifiers than were held
+            // (Shift+Home would otherwise be taken as a plain Home).
             for (mods, how) in [
-                (egui::Modifiers::NONE, StepSelect::Move),
+                (egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, StepSelect::Extend),
                 (egui::Modifiers::SHIFT, StepSelect::Extend),
                 (egui::Modifiers::COMMAND, StepSelect::Keep),
-                (egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, StepSelect::Extend),
+                (egui::Modifiers::NONE, StepSelect::Move),
             ] {
                 if ctx.input_mut(|i| i.consume_key(mods, key)) {
                     self.step(delta, how);
@@ -762,7 +771,7 @@ impl App {
             self.push(Command::OpenFocused);
         }
         let space = |m| ctx.input_mut(|i| i.consume_key(m, Key::Space));
-        if (space(egui::Modifiers::NONE) || space(egui::Modifiers::COMMAND))
+        if (space(egui::Modifiers::COMMAND) || space(egui::Modifiers::NONE))
             && let Some(id) = self.focused_id()
             && !self.selection.remove(&id)
         {

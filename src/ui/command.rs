@@ -36,6 +36,8 @@ pub enum Command {
     ToggleCommandPalette,
     ToggleImportLog,
     ToggleRules,
+    /// Save the rule editor's rules (and apply them).
+    SaveRules,
     ToggleDetails,
     ToggleFilters,
     ToggleHelp,
@@ -123,6 +125,7 @@ impl Command {
             Command::ToggleCommandPalette => T::CommandPalette,
             Command::ToggleImportLog => T::ImportLog,
             Command::ToggleRules => T::ModalityRules,
+            Command::SaveRules => T::Save,
             Command::ToggleDetails => T::Details,
             Command::ToggleFilters => T::Filters,
             Command::ToggleHelp => T::Shortcuts,

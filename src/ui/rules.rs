@@ -32,6 +32,26 @@ impl RulesPanel {
         self.reading.is_some() || self.saving.is_some()
     }
 
+    /// Saves the rules being edited (and the VISIA sizes), then re-decides the modality of
+    /// photos not set by hand; closes once that is through. Nothing is saved unless the
+    /// stored list was read first (a list that failed to read is never saved over).
+    pub fn save(&mut self, store: &StoreThread) -> Result<(), String> {
+        let Some(rules) = self.draft.clone() else { return Ok(()) };
+        if self.saving.is_some() {
+            return Ok(());
+        }
+        // Empty patterns (a rule added and never written) are dropped, not saved.
+        let rules: Vec<Rule> = rules.into_iter().filter(|r| !r.pattern.trim().is_empty()).collect();
+        let sizes = crate::modality::parse_sizes(&self.visia).map_err(|e| e.to_string())?;
+        self.saving = Some(store.ask(move |s| {
+            s.set_visia_sizes(&sizes)?;
+            s.set_rules(&rules)?;
+            s.reapply_modality()
+        }));
+        self.close_after_save = true;
+        Ok(())
+    }
+
     pub fn poll(&mut self, _store: &StoreThread) {
         if let Some(p) = &self.reading
             && p.ready().is_some()
@@ -144,24 +164,8 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     if retry {
         panel.reset();
     }
-    let mut bad_sizes = None;
-    if save && let Some(rules) = panel.draft.clone() {
-        // Empty patterns (a rule added and never written) are dropped, not saved.
-        let rules: Vec<Rule> = rules.into_iter().filter(|r| !r.pattern.trim().is_empty()).collect();
-        match crate::modality::parse_sizes(&panel.visia) {
-            Ok(sizes) => {
-                panel.saving = Some(app.store.ask(move |s| {
-                    s.set_visia_sizes(&sizes)?;
-                    s.set_rules(&rules)?;
-                    s.reapply_modality()
-                }));
-                panel.close_after_save = true;
-            }
-            Err(e) => bad_sizes = Some(e.to_string()),
-        }
-    }
-    if let Some(e) = bad_sizes {
-        app.notify(e, true);
+    if save {
+        app.push(Command::SaveRules);
     }
     match saved {
         Some(Ok(n)) => {

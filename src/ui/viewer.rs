@@ -223,6 +223,14 @@ impl Viewer {
         matches!(self.state, State::Loading(_) | State::Waiting)
     }
 
+    /// Why the photo cannot be shown ("" when none of its files can be found).
+    pub fn error(&self) -> Option<&str> {
+        match &self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
     pub fn tile_count(&self) -> usize {
         match &self.state {
             State::Ready { tiles, .. } => tiles.len(),
