@@ -261,3 +261,28 @@ fn shift_and_ctrl_arrows_select_as_in_a_file_manager() {
     assert_eq!(h.state().selection.len(), 5);
     assert!(h.state().selection.contains(&h.state().grid.id(5).unwrap()));
 }
+
+#[test]
+fn a_damaged_database_opens_at_once_says_so_and_is_never_written() {
+    let shared = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("d.sqlite");
+    import(&db, &[shared.join("data/ph2/images")]);
+    // Fold the log into the file, then damage a page in its middle (the header stays whole,
+    // so the file opens, as a damaged archive database would).
+    drop(rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())));
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page = bytes.len() / 4096 / 2;
+    bytes[page * 4096 + 100..page * 4096 + 4000].fill(0x5A);
+    std::fs::write(&db, &bytes).unwrap();
+    assert!(matches!(dermdesk::Store::open(&db), Err(dermdesk::Error::Corrupt { .. })), "the CLI's open refuses it");
+
+    let mut h = harness_opened(&db, dermdesk::Store::open_for_app(&db).expect("the app opens it at once"));
+    settle(&mut h, "the integrity check", |a| a.notices.iter().any(|n| n.error && n.text.contains("damaged")));
+    let before = std::fs::read(&db).unwrap();
+    h.state_mut().push(dermdesk::ui::command::Command::Focus { index: 0, select: dermdesk::ui::command::Select::Only });
+    h.run_steps(2);
+    h.key_press_modifiers(Modifiers::ALT, Key::Num1);
+    settle(&mut h, "the refused write", |a| a.notices.iter().filter(|n| n.error).count() >= 2);
+    assert_eq!(std::fs::read(&db).unwrap(), before, "nothing is written to a damaged database");
+}

@@ -41,12 +41,41 @@ pub struct Store {
     path: PathBuf,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Now,
+    BeforeMigrating,
+}
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
 
 impl Store {
     /// Opens (creating if needed) the database, checks it, and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, Check::Now)
+    }
+
+    /// Opens the database for the app: when its schema is current, the integrity check (a
+    /// read of the whole file: seconds for a million photos) is left to `quick_check` on the
+    /// store's own thread, so that the window opens at once. A database that needs migrating
+    /// is checked first, as by `open`.
+    pub fn open_for_app(path: &Path) -> Result<Store> {
+        Store::open_with(path, Check::BeforeMigrating)
+    }
+
+    /// `PRAGMA quick_check`: Ok, or the damage found.
+    pub fn quick_check(&self) -> Result<()> {
+        let corrupt = |detail: String| Error::Corrupt { detail, path: self.path.clone() };
+        let check: String =
+            self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+        if check != "ok" {
+            return Err(corrupt(check));
+        }
+        Ok(())
+    }
+
+    fn open_with(path: &Path, check: Check) -> Result<Store> {
         if path.is_dir() {
             let detail = "it is a folder; give the database file, e.g. dermdesk.sqlite inside it".to_owned();
             return Err(Error::NotADatabase { detail, path: path.to_path_buf() });
@@ -65,12 +94,11 @@ impl Store {
             return Err(corrupt(format!("it could not switch to WAL mode (got {mode})")));
         }
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
-        let check: String =
-            conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
-        if check != "ok" {
-            return Err(corrupt(check));
-        }
         let mut store = Store { conn, path: path.to_path_buf() };
+        let current = store.schema_version().map_err(|e| corrupt(e.to_string()))? == SCHEMA_VERSION;
+        if check == Check::Now || !current {
+            store.quick_check()?;
+        }
         store.migrate()?;
         Ok(store)
     }

@@ -23,10 +23,26 @@ impl StoreThread {
     /// Starts the thread with its own connection to the database at `db` (opened and
     /// migrated before by `Store::open`). `waker` runs after each answer (a repaint).
     pub fn start(db: &Path, waker: impl Fn() + Send + 'static) -> StoreThread {
+        StoreThread::spawn(db, false, waker)
+    }
+
+    /// The same, but the thread first runs the integrity check the app's open left for later
+    /// (`Store::open_for_app`). Every call waits behind it; if the file is damaged, every call
+    /// answers with that (nothing is written to a damaged file).
+    pub fn start_checked(db: &Path, waker: impl Fn() + Send + 'static) -> StoreThread {
+        StoreThread::spawn(db, true, waker)
+    }
+
+    fn spawn(db: &Path, check: bool, waker: impl Fn() + Send + 'static) -> StoreThread {
         let (calls, rx) = channel::<Call>();
         let db = db.to_path_buf();
         let _ = std::thread::Builder::new().name("store".into()).spawn(move || {
             let mut store = Store::open_reader(&db).map_err(|e| e.to_string());
+            if check && let Ok(s) = &store {
+                if let Err(e) = s.quick_check() {
+                    store = Err(e.to_string());
+                }
+            }
             while let Ok(call) = rx.recv() {
                 match &mut store {
                     Ok(s) => call(Ok(s)),

@@ -120,6 +120,8 @@ pub struct App {
     undo: Vec<Vec<PriorModality>>,
     pub interrupted: usize,
     interrupted_check: Option<Pending<usize>>,
+    /// The database's integrity check, until it answers.
+    integrity: Option<Pending<()>>,
     folder_dialog: Option<Promise<Option<Vec<PathBuf>>>>,
     pub(super) scroll_to_focus: bool,
     last_refresh: Instant,
@@ -142,7 +144,9 @@ impl App {
         let thumb_db = store.thumb_db_path();
         drop(store);
         let waker = ctx.clone();
-        let store = StoreThread::start(&cfg.db, move || waker.request_repaint());
+        let store = StoreThread::start_checked(&cfg.db, move || waker.request_repaint());
+        // The check runs first on the store thread; its answer (ok, or the damage) is shown.
+        let integrity = store.ask(|_| Ok(()));
         let mut grid = Grid::new(cfg.db.clone(), ctx.clone());
         grid.request(state.filter.clone());
         let thumbs = ThumbCache::new(thumb_db, ctx, cfg.thumb_loader_threads);
@@ -179,6 +183,7 @@ impl App {
             undo: Vec::new(),
             interrupted,
             interrupted_check: None,
+            integrity: Some(integrity),
             folder_dialog: None,
             scroll_to_focus: false,
             last_refresh: Instant::now(),
@@ -328,6 +333,15 @@ impl App {
         {
             self.interrupted = r.as_ref().map(|n| *n).unwrap_or(0);
             self.interrupted_check = None;
+        }
+        if let Some(p) = &self.integrity
+            && let Some(r) = p.ready()
+        {
+            if let Err(e) = r {
+                let text = self.lang().f(T::DatabaseDamaged, &[("e", e)]);
+                self.notify(text, true);
+            }
+            self.integrity = None;
         }
         self.rules.poll(&self.store);
         self.log.poll();

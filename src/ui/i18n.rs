@@ -233,6 +233,7 @@ catalogue! {
     ViewerError => "Cannot show this photo: {e}", "この写真を表示できません: {e}";
     PaletteHint => "Type to filter commands", "コマンドを絞り込む";
     DatabaseError => "The database cannot be opened", "データベースを開けません";
+    DatabaseDamaged => "The database is damaged; nothing will be written to it. Restore it from a backup: {e}", "データベースが破損しています。書き込みは行いません。バックアップから復元してください: {e}";
     DemoImporting => "Importing the demo archive…", "デモ用アーカイブを取り込み中…";
     Undated => "undated", "日付なし";
     ReasonEmpty => "empty file", "空のファイル";

@@ -45,7 +45,7 @@ pub fn run(db: PathBuf, args: GuiOptions) -> anyhow::Result<()> {
             ),
         }
     }
-    let opened = Store::open(&db);
+    let opened = Store::open_for_app(&db);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("dermdesk")

@@ -14,6 +14,17 @@ pub fn import(db: &Path, dirs: &[PathBuf]) {
     assert_eq!(r.status, dermdesk::store::RunStatus::Finished);
 }
 
+/// The app over a store the test opened itself.
+pub fn harness_opened(db: &Path, store: dermdesk::Store) -> Harness<'static, App> {
+    let db = db.to_path_buf();
+    let mut store = Some(store);
+    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let mut cfg = AppConfig::new(db.clone());
+        cfg.worker_exe = bin();
+        App::new(&cc.egui_ctx, store.take().expect("built once"), cfg)
+    })
+}
+
 pub fn harness(db: &Path, import_on_start: Vec<PathBuf>) -> Harness<'static, App> {
     let db = db.to_path_buf();
     Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {

@@ -78,7 +78,7 @@ fn measure(db: &Path, photos: usize, frames: usize) -> anyhow::Result<serde_json
     // From nothing to the first frame, and to the first frame that shows a filled grid.
     let t0 = Instant::now();
     let ctx = egui::Context::default();
-    let store = Store::open(db)?;
+    let store = Store::open_for_app(db)?;
     let open_ms = ms(t0.elapsed());
     let mut app = App::new(&ctx, store, AppConfig::new(db.to_path_buf()));
     let mut clock = 0.0f64;
