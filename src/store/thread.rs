@@ -38,10 +38,11 @@ impl StoreThread {
         let db = db.to_path_buf();
         let _ = std::thread::Builder::new().name("store".into()).spawn(move || {
             let mut store = Store::open_reader(&db).map_err(|e| e.to_string());
-            if check && let Ok(s) = &store {
-                if let Err(e) = s.quick_check() {
-                    store = Err(e.to_string());
-                }
+            if check
+                && let Ok(s) = &store
+                && let Err(e) = s.quick_check()
+            {
+                store = Err(e.to_string());
             }
             while let Ok(call) = rx.recv() {
                 match &mut store {

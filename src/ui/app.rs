@@ -254,6 +254,7 @@ impl App {
     /// Something is still on its way: a job, the grid, a store answer, a decode.
     pub fn is_busy(&self) -> bool {
         self.jobs.iter().any(|j| j.is_running())
+            || !self.commands.is_empty()
             || self.grid.is_pending()
             || self.folder_dialog.is_some()
             || !self.writes.is_empty()
