@@ -59,11 +59,20 @@ pub struct AppConfig {
     /// Imported as soon as the app opens (the demo archive on first run).
     pub import_on_start: Vec<PathBuf>,
     pub thumb_loader_threads: usize,
+    /// Make missing thumbnails in the background when the grid finds some (off in the
+    /// browser benchmark, whose synthetic photos have no files to make them from).
+    pub heal_thumbnails: bool,
 }
 
 impl AppConfig {
     pub fn new(db: PathBuf) -> AppConfig {
-        AppConfig { db, worker_exe: crate::work::default_exe(), import_on_start: Vec::new(), thumb_loader_threads: 2 }
+        AppConfig {
+            db,
+            worker_exe: crate::work::default_exe(),
+            import_on_start: Vec::new(),
+            thumb_loader_threads: 2,
+            heal_thumbnails: true,
+        }
     }
 }
 
@@ -130,6 +139,11 @@ pub struct App {
     pub(super) grid_scroll: (f32, f32),
     /// Grid positions of the cells drawn last frame.
     pub visible: std::ops::Range<usize>,
+    /// A new filter or order shows from the top.
+    pub(super) scroll_to_top: bool,
+    /// A move past the head of a new order (End just after sorting), made once the whole
+    /// list is in.
+    pending_step: Option<(isize, StepSelect)>,
 }
 
 impl App {
@@ -191,6 +205,8 @@ impl App {
             thumbs_healed: false,
             grid_scroll: (0.0, 0.0),
             visible: 0..0,
+            scroll_to_top: false,
+            pending_step: None,
         }
     }
 
@@ -267,7 +283,8 @@ impl App {
     /// The grid's list is in and every cell on screen has its row: what a person sees is
     /// complete (thumbnails aside, which fill in on their own).
     pub fn screen_filled(&self) -> bool {
-        self.grid.loaded_once && !self.grid.is_pending() && self.grid.is_loaded(self.visible.clone())
+        let list = self.grid.is_partial() || (self.grid.loaded_once && !self.grid.is_pending());
+        list && self.grid.is_loaded(self.visible.clone())
     }
 
     pub fn focused_id(&self) -> Option<i64> {
@@ -312,6 +329,7 @@ impl App {
         }
         if let Some(text) = self.filters.debounced_path() {
             self.state.filter.path_contains = text;
+            self.scroll_to_top = true;
             self.refresh();
         }
         let importing = self.jobs.iter().any(|j| j.is_running());
@@ -322,7 +340,7 @@ impl App {
         self.thumbs.poll(ctx);
         // Thumbnails missing from the cache (it was cleared, or moved with the database) are
         // made again in the background, once per session, when nothing else is running.
-        if !self.thumbs_healed && self.thumbs.absent_count() > 0 && self.jobs.is_empty() {
+        if self.cfg.heal_thumbnails && !self.thumbs_healed && self.thumbs.absent_count() > 0 && self.jobs.is_empty() {
             self.thumbs_healed = true;
             self.start_thumbnails(ctx);
         }
@@ -360,6 +378,11 @@ impl App {
 
     /// A new list of ids came in: keep the focus and selection on the same photos.
     fn grid_changed(&mut self) {
+        if !self.grid.is_partial()
+            && let Some((delta, how)) = self.pending_step.take()
+        {
+            self.step(delta, how);
+        }
         let focused = self.details.shown_id().or(self.viewer.as_ref().map(|v| v.photo_id));
         let keep = self.focus.and(focused);
         self.focus = keep.and_then(|id| self.grid.position(id));
@@ -486,6 +509,10 @@ impl App {
             return;
         }
         let last = self.grid.len() as isize - 1;
+        if self.grid.is_partial() && self.focus.map_or(delta, |f| f as isize + delta) > last {
+            self.pending_step = Some((delta, how));
+            return;
+        }
         let i = match self.focus {
             Some(i) => (i as isize + delta).clamp(0, last),
             // Nothing focused yet: End goes to the end, every other key to the start.
@@ -651,10 +678,12 @@ impl App {
                     ..Default::default()
                 };
                 self.filters = filters::FiltersPanel::new(&self.state.filter);
+                self.scroll_to_top = true;
                 self.refresh();
             }
             Command::SetFilter(f) => {
                 self.state.filter = *f;
+                self.scroll_to_top = true;
                 self.refresh();
             }
             Command::FocusSearch => {

@@ -44,6 +44,11 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     let row_h = cell + LABEL_H + GAP;
 
     let mut area = egui::ScrollArea::vertical().auto_shrink(false);
+    // Once the new list (or its head) is in, it shows from the top.
+    if app.scroll_to_top && (app.grid.is_partial() || !app.grid.is_pending()) {
+        app.scroll_to_top = false;
+        area = area.vertical_scroll_offset(0.0);
+    }
     if app.scroll_to_focus {
         app.scroll_to_focus = false;
         if let Some(f) = app.focus {
