@@ -6,11 +6,13 @@
 //! (`tests/architecture.rs` checks this).
 
 pub mod archive;
+pub mod charts;
 pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod modality;
 pub mod store;
+pub mod taxonomy;
 pub mod thumbs;
 pub mod util;
 

@@ -12,14 +12,27 @@ macro_rules! first_path {
 }
 pub(crate) use first_path;
 
+mod charts;
+mod diagnoses;
+mod links;
+mod optout;
 mod photos;
 mod runs;
 mod schema;
+mod stand_in;
 
+pub use charts::{ChartCounts, ChartFormat, ChartImportRow, ChartRecordRow, ChartWriter, PatientRow, research_id};
+pub use diagnoses::DiagnosisPhotoCount;
+pub use links::{
+    CandidateVisit, DEFAULT_WINDOW_DAYS, DiagnosisSource, LinkRow, LinkWriter, LinkedDiagnosis, PATHOLOGY_WINDOW_DAYS,
+    PathRuleRow,
+};
+pub use optout::{DisclosedPhoto, Disclosure, Gate, OptOutKind, OptOutRegistry, OptOutRow, Withheld};
 pub use photos::{
     GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
 };
 pub use runs::{ImportRunRow, RefusalRow};
+pub use stand_in::StandIn;
 
 use crate::error::{Error, Result};
 use crate::util;

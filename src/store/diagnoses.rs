@@ -1,0 +1,115 @@
+//! Diagnosis data in the store: the editable synonym table and the raw counts that
+//! `charts::stats` maps through the taxonomy.
+
+use super::{Store, audit};
+use crate::error::{Error, Result};
+use crate::taxonomy::{Taxonomy, normalize_code, normalize_text};
+use crate::util;
+use rusqlite::params;
+use std::collections::HashMap;
+
+/// One group of linked photos: a diagnosis text (and code) seen at the visits, a modality,
+/// and how many photos.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagnosisPhotoCount {
+    pub text: String,
+    pub code: Option<String>,
+    pub modality: String,
+    pub photos: u64,
+}
+
+/// Photos linked (by the linker or a person) to opted-out patients are never counted.
+const NOT_OPTED_OUT: &str = "NOT EXISTS (SELECT 1 FROM optouts o WHERE o.chart_no = l.chart_no)
+    AND NOT EXISTS (SELECT 1 FROM optouts o JOIN patients q ON q.chart_no = o.chart_no WHERE q.id = l.patient_id)";
+
+impl Store {
+    /// The synonym table: normalised text to code.
+    pub fn diagnosis_synonyms(&self) -> Result<HashMap<String, String>> {
+        let mut stmt = self.conn.prepare("SELECT text, code FROM diagnosis_synonyms")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Maps a free text to a code (the code must be in the taxonomy). Audited.
+    pub fn set_diagnosis_synonym(&mut self, text: &str, code: &str) -> Result<()> {
+        let key = normalize_text(text);
+        if key.is_empty() {
+            return Err(Error::Invalid("a synonym needs a text".into()));
+        }
+        let code = normalize_code(code);
+        let entry = Taxonomy::get().entry(&code).ok_or_else(|| {
+            Error::Invalid(format!("{code} is not in the taxonomy (ICD-10 chapter XII and skin neoplasms)"))
+        })?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO diagnosis_synonyms (text, code, added_by, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(text) DO UPDATE SET code = excluded.code, added_by = excluded.added_by, updated_at = excluded.updated_at",
+            params![key, entry.code, util::current_user(), util::now_iso()],
+        )?;
+        audit(&tx, "synonym_set", None, &format!("{key} = {}", entry.code))?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn remove_diagnosis_synonym(&mut self, text: &str) -> Result<bool> {
+        let key = normalize_text(text);
+        let tx = self.conn.transaction()?;
+        let n = tx.execute("DELETE FROM diagnosis_synonyms WHERE text = ?1", [&key])?;
+        if n > 0 {
+            audit(&tx, "synonym_removed", None, &key)?;
+        }
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
+    /// Linked photos per pathology diagnosis (the reference label) and modality, with visits in
+    /// [from, to].
+    pub fn pathology_photo_counts(&self, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
+        let sql = format!(
+            "SELECT l.dx_text, l.dx_code, p.modality, count(*) FROM photo_links l JOIN photos p ON p.id = l.photo_id
+             WHERE l.status IN ('linked','confirmed') AND l.dx_source = 'pathology'
+               AND l.visit_date BETWEEN ?1 AND ?2 AND {NOT_OPTED_OUT}
+             GROUP BY 1, 2, 3"
+        );
+        self.dx_counts(&sql, from, to)
+    }
+
+    /// Linked photos per chart diagnosis of their visit and modality (a visit with two
+    /// diagnoses counts its photos under both), with visits in [from, to].
+    pub fn chart_photo_counts(&self, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
+        let sql = format!(
+            "SELECT r.text, r.code, p.modality, count(DISTINCT l.photo_id)
+             FROM photo_links l JOIN photos p ON p.id = l.photo_id
+             JOIN chart_records r ON r.patient_id = l.patient_id AND r.kind = 'visit' AND r.date = l.visit_date
+             WHERE l.status IN ('linked','confirmed') AND (r.text <> '' OR r.code IS NOT NULL)
+               AND l.visit_date BETWEEN ?1 AND ?2 AND {NOT_OPTED_OUT}
+             GROUP BY 1, 2, 3"
+        );
+        self.dx_counts(&sql, from, to)
+    }
+
+    fn dx_counts(&self, sql: &str, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params![from, to], |r| {
+            Ok(DiagnosisPhotoCount {
+                text: r.get(0)?,
+                code: r.get(1)?,
+                modality: r.get(2)?,
+                photos: r.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every distinct diagnosis text of the charts (visits and pathology) in [from, to], with
+    /// its code and how many records carry it: the curation list starts here.
+    pub fn chart_diagnosis_texts(&self, from: &str, to: &str) -> Result<Vec<(String, Option<String>, u64)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT text, code, count(*) FROM chart_records
+             WHERE kind IN ('visit','pathology') AND text <> '' AND date BETWEEN ?1 AND ?2
+             GROUP BY text, code ORDER BY count(*) DESC",
+        )?;
+        let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
