@@ -7,14 +7,17 @@
 
 pub mod archive;
 pub mod charts;
+pub mod decode;
 pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod modality;
 pub mod store;
+pub mod tasks;
 pub mod taxonomy;
 pub mod thumbs;
 pub mod util;
+pub mod work;
 
 pub mod cli;
 pub mod ui;

@@ -134,6 +134,8 @@ pub struct PhotoFacts {
     pub id: i64,
     pub captured_at: Option<String>,
     pub captured_source: Option<String>,
+    /// The file's modification time (local), when no capture time is known it is the last resort.
+    pub file_time: Option<String>,
     pub paths: Vec<String>,
 }
 
@@ -197,8 +199,8 @@ pub fn decide(
 
     let captured = photo.captured_at.as_deref().and_then(Date::from_iso);
     let source = photo.captured_source.as_deref().unwrap_or("");
-    let exif = captured.filter(|_| source.starts_with("exif:"));
-    let file = captured.filter(|_| source.starts_with("file:"));
+    let exif = captured.filter(|_| !source.starts_with("file:"));
+    let file = photo.file_time.as_deref().and_then(Date::from_iso).or(captured.filter(|_| source.starts_with("file:")));
     let path_date = matches.iter().find_map(|m| m.date);
     let (day, src) = match (exif, path_date, file) {
         (Some(e), _, _) => (e, DateSource::Exif),
@@ -322,10 +324,12 @@ mod tests {
     }
 
     fn photo(path: &str, captured: Option<&str>, source: Option<&str>) -> PhotoFacts {
+        let file = source == Some("file:mtime");
         PhotoFacts {
             id: 1,
-            captured_at: captured.map(str::to_owned),
-            captured_source: source.map(str::to_owned),
+            captured_at: captured.filter(|_| !file).map(str::to_owned),
+            captured_source: source.filter(|_| !file).map(str::to_owned),
+            file_time: captured.filter(|_| file).map(str::to_owned),
             paths: vec![path.to_owned()],
         }
     }

@@ -2,8 +2,9 @@
 //! modality, within a study period (default 2003-01-01 to 2018-11-30), mapped through the
 //! taxonomy; and the diagnosis texts no mapping reaches, with counts, for curation.
 
+use super::dates::Date;
 use crate::error::Result;
-use crate::store::{DiagnosisPhotoCount, Store, check_date};
+use crate::store::{DiagnosisPhotoCount, Period, Store};
 use crate::taxonomy::Taxonomy;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -86,8 +87,10 @@ fn aggregate(rows: Vec<DiagnosisPhotoCount>, synonyms: &HashMap<String, String>)
 
 /// The counts for a period (either end may be None for the study period's).
 pub fn diagnosis_stats(store: &Store, from: Option<&str>, to: Option<&str>) -> Result<DiagnosisStats> {
-    let from = check_date(from.unwrap_or(STUDY_FROM))?;
-    let to = check_date(to.unwrap_or(STUDY_TO))?;
+    // Half-open [from, to_end): `--to 2018` means to the end of 2018.
+    let from = Period::parse(from.unwrap_or(STUDY_FROM))?.start;
+    let to_end = Period::parse(to.unwrap_or(STUDY_TO))?.end;
+    let to = Date::from_iso(&to_end).map(|d| Date::from_days(d.days() - 1).iso()).unwrap_or_else(|| to_end.clone());
     let synonyms = store.diagnosis_synonyms()?;
     let tax = Taxonomy::get();
     let unmapped = store
@@ -103,8 +106,8 @@ pub fn diagnosis_stats(store: &Store, from: Option<&str>, to: Option<&str>) -> R
         unmapped.into_iter().map(|(text, records)| UnmappedText { text, records }).collect();
     unmapped.sort_by(|a, b| b.records.cmp(&a.records).then(a.text.cmp(&b.text)));
     Ok(DiagnosisStats {
-        chart: aggregate(store.chart_photo_counts(&from, &to)?, &synonyms),
-        pathology: aggregate(store.pathology_photo_counts(&from, &to)?, &synonyms),
+        chart: aggregate(store.chart_photo_counts(&from, &to_end)?, &synonyms),
+        pathology: aggregate(store.pathology_photo_counts(&from, &to_end)?, &synonyms),
         unmapped,
         from,
         to,

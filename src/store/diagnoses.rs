@@ -63,26 +63,26 @@ impl Store {
     }
 
     /// Linked photos per pathology diagnosis (the reference label) and modality, with visits in
-    /// [from, to].
+    /// [from, to) (to exclusive).
     pub fn pathology_photo_counts(&self, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
         let sql = format!(
             "SELECT l.dx_text, l.dx_code, p.modality, count(*) FROM photo_links l JOIN photos p ON p.id = l.photo_id
              WHERE l.status IN ('linked','confirmed') AND l.dx_source = 'pathology'
-               AND l.visit_date BETWEEN ?1 AND ?2 AND {NOT_OPTED_OUT}
+               AND l.visit_date >= ?1 AND l.visit_date < ?2 AND {NOT_OPTED_OUT}
              GROUP BY 1, 2, 3"
         );
         self.dx_counts(&sql, from, to)
     }
 
     /// Linked photos per chart diagnosis of their visit and modality (a visit with two
-    /// diagnoses counts its photos under both), with visits in [from, to].
+    /// diagnoses counts its photos under both), with visits in [from, to) (to exclusive).
     pub fn chart_photo_counts(&self, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
         let sql = format!(
             "SELECT r.text, r.code, p.modality, count(DISTINCT l.photo_id)
              FROM photo_links l JOIN photos p ON p.id = l.photo_id
              JOIN chart_records r ON r.patient_id = l.patient_id AND r.kind = 'visit' AND r.date = l.visit_date
              WHERE l.status IN ('linked','confirmed') AND (r.text <> '' OR r.code IS NOT NULL)
-               AND l.visit_date BETWEEN ?1 AND ?2 AND {NOT_OPTED_OUT}
+               AND l.visit_date >= ?1 AND l.visit_date < ?2 AND {NOT_OPTED_OUT}
              GROUP BY 1, 2, 3"
         );
         self.dx_counts(&sql, from, to)
@@ -101,12 +101,12 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Every distinct diagnosis text of the charts (visits and pathology) in [from, to], with
+    /// Every distinct diagnosis text of the charts (visits and pathology) in [from, to) (to exclusive), with
     /// its code and how many records carry it: the curation list starts here.
     pub fn chart_diagnosis_texts(&self, from: &str, to: &str) -> Result<Vec<(String, Option<String>, u64)>> {
         let mut stmt = self.conn.prepare(
             "SELECT text, code, count(*) FROM chart_records
-             WHERE kind IN ('visit','pathology') AND text <> '' AND date BETWEEN ?1 AND ?2
+             WHERE kind IN ('visit','pathology') AND text <> '' AND date >= ?1 AND date < ?2
              GROUP BY text, code ORDER BY count(*) DESC",
         )?;
         let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?;

@@ -151,12 +151,18 @@ pub struct LinkWriter<'a> {
 impl LinkWriter<'_> {
     /// The next page of photos after `after_id`, with all their paths (present or missing).
     pub fn photos_after(&self, after_id: i64, limit: usize) -> Result<Vec<PhotoFacts>> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT id, captured_at, captured_source FROM photos WHERE id > ?1 ORDER BY id LIMIT ?2")?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, captured_at, captured_source, file_time FROM photos WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
         let mut photos: Vec<PhotoFacts> = stmt
             .query_map(params![after_id, limit as i64], |r| {
-                Ok(PhotoFacts { id: r.get(0)?, captured_at: r.get(1)?, captured_source: r.get(2)?, paths: Vec::new() })
+                Ok(PhotoFacts {
+                    id: r.get(0)?,
+                    captured_at: r.get(1)?,
+                    captured_source: r.get(2)?,
+                    file_time: r.get(3)?,
+                    paths: Vec::new(),
+                })
             })?
             .collect::<rusqlite::Result<_>>()?;
         let (Some(first), Some(last)) = (photos.first().map(|p| p.id), photos.last().map(|p| p.id)) else {

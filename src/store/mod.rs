@@ -14,25 +14,34 @@ pub(crate) use first_path;
 
 mod charts;
 mod diagnoses;
+mod import;
 mod links;
+mod modality;
 mod optout;
 mod photos;
+mod rules;
 mod runs;
 mod schema;
 mod stand_in;
+mod synthetic;
+pub mod thread;
+pub mod thumbs;
 
 pub use charts::{ChartCounts, ChartFormat, ChartImportRow, ChartRecordRow, ChartWriter, PatientRow, research_id};
 pub use diagnoses::DiagnosisPhotoCount;
+pub use import::{Decider, ImportCounts, ImportEntry, ImportOutcome, RefusedFile, RunEnd};
 pub use links::{
     CandidateVisit, DEFAULT_WINDOW_DAYS, DiagnosisSource, LinkRow, LinkWriter, LinkedDiagnosis, PATHOLOGY_WINDOW_DAYS,
     PathRuleRow,
 };
+pub use modality::PriorModality;
 pub use optout::{DisclosedPhoto, Disclosure, Gate, OptOutKind, OptOutRegistry, OptOutRow, Withheld};
 pub use photos::{
-    GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
+    GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
 };
-pub use runs::{ImportRunRow, RefusalRow};
+pub use runs::{ImportRunRow, RefusalRow, RunStatus};
 pub use stand_in::StandIn;
+pub use thumbs::ThumbDb;
 
 use crate::error::{Error, Result};
 use crate::util;
@@ -121,7 +130,7 @@ impl Store {
 
     /// Where thumbnails of this database are cached: a file beside the database file.
     pub fn thumb_db_path(&self) -> PathBuf {
-        crate::thumbs::cache::path_for(&self.path)
+        thumbs::path_for(&self.path)
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -130,6 +130,52 @@ CREATE TABLE settings (
     value  TEXT NOT NULL
 );
 "#,
+    // 2: a million photos. What the grid sorts and filters by is stored on the photo and
+    // indexed (display name and presence kept by triggers on locations; pixel count and the
+    // capture-or-file time as expression indexes). One zone rule for times: a capture time
+    // is the wall-clock time where it was taken (EXIF's offset, when given, kept apart); the
+    // file time is this computer's local time; both compare as plain local times. File times
+    // are no longer passed off as capture times.
+    r#"
+ALTER TABLE photos ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE photos ADD COLUMN present INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE photos ADD COLUMN file_time TEXT;
+ALTER TABLE photos ADD COLUMN captured_offset TEXT;
+
+UPDATE photos SET file_time = (SELECT strftime('%Y-%m-%dT%H:%M:%S', l.mtime_ns / 1000000000, 'unixepoch', 'localtime')
+                               FROM locations l WHERE l.photo_id = photos.id ORDER BY l.id LIMIT 1);
+UPDATE photos SET captured_at = NULL, captured_source = NULL WHERE captured_source = 'file:mtime';
+UPDATE photos SET captured_offset = substr(captured_at, 20), captured_at = substr(captured_at, 1, 19)
+    WHERE length(captured_at) > 19;
+UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL);
+
+CREATE INDEX photos_name ON photos(display_name COLLATE NOCASE);
+CREATE INDEX photos_pixels ON photos(width * height);
+CREATE INDEX photos_when ON photos(coalesce(captured_at, file_time));
+CREATE INDEX refusals_run ON refusals(run_id DESC, path);
+
+CREATE TRIGGER locations_after_insert AFTER INSERT ON locations BEGIN
+    UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id = NEW.photo_id;
+END;
+CREATE TRIGGER locations_after_update AFTER UPDATE OF photo_id, path, missing_since ON locations BEGIN
+    UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id IN (NEW.photo_id, OLD.photo_id);
+END;
+CREATE TRIGGER locations_after_delete AFTER DELETE ON locations BEGIN
+    UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id = OLD.photo_id;
+END;
+"#,
     // Charts (issue 16): chart imports, patients and research IDs, chart records, column-map
     // profiles, path rules, photo links, the opt-out registry, diagnosis synonyms.
     r#"

@@ -6,13 +6,13 @@ use crate::error::Result;
 use crate::util;
 use rusqlite::params;
 
-/// One stand-in: its path, capture time and the time's source (`exif:DateTimeOriginal`,
-/// `file:mtime` or none).
+/// One stand-in: its path, capture time and its source (`exif:DateTimeOriginal`), file time.
 #[derive(Clone, Debug)]
 pub struct StandIn {
     pub path: String,
     pub captured_at: Option<String>,
     pub captured_source: Option<String>,
+    pub file_time: Option<String>,
 }
 
 impl Store {
@@ -31,7 +31,8 @@ impl Store {
         {
             let mut photo = tx.prepare(
                 "INSERT INTO photos (hash, byte_size, width, height, format, captured_at, captured_source, modality,
-                    modality_source, imported_at, import_run) VALUES (?1, 1000, 600, 450, 'jpeg', ?2, ?3, 'clinical', 'cue', ?4, ?5)",
+                    modality_source, imported_at, import_run, file_time)
+                 VALUES (?1, 1000, 600, 450, 'jpeg', ?2, ?3, 'clinical', 'cue', ?4, ?5, ?6)",
             )?;
             let mut loc = tx.prepare(
                 "INSERT INTO locations (photo_id, root_id, path, byte_size, mtime_ns, first_seen_run, last_seen_run)
@@ -39,7 +40,7 @@ impl Store {
             )?;
             for r in rows {
                 let hash = blake3::hash(r.path.as_bytes()).to_hex().to_string();
-                photo.execute(params![hash, r.captured_at, r.captured_source, now, run])?;
+                photo.execute(params![hash, r.captured_at, r.captured_source, now, run, r.file_time])?;
                 let id = tx.last_insert_rowid();
                 loc.execute(params![id, root_id, r.path, run])?;
                 ids.push(id);

@@ -1,10 +1,26 @@
 //! Everything a person can do goes through one `Command`: buttons, menus, shortcuts and
 //! the command palette push commands onto a queue, and `App::logic` drains it.
 
+use super::app::Overlay;
 use super::i18n::{Lang, T};
 use crate::modality::Modality;
+use crate::store::PhotoFilter;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use std::path::PathBuf;
+
+/// How a click on a grid cell changes the selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    /// The cell alone (a plain click).
+    Only,
+    /// Add or remove the cell (Ctrl+click).
+    Toggle,
+    /// Add the cells from the anchor to this one (Shift+click).
+    Range,
+    /// Keep the selection when it holds the cell, else the cell alone (a right-click, whose
+    /// menu then acts on what is selected and shown).
+    KeepIfSelected,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -22,6 +38,8 @@ pub enum Command {
     ToggleRules,
     ToggleDetails,
     ToggleFilters,
+    ToggleHelp,
+    CloseOverlay(Overlay),
     ToggleLanguage,
     SetLanguage(Lang),
     Open(i64),
@@ -29,17 +47,29 @@ pub enum Command {
     CloseViewer,
     Next,
     Prev,
+    /// Focus a grid cell and change the selection.
+    Focus {
+        index: usize,
+        select: Select,
+    },
     SelectAll,
     ClearSelection,
     SetModality(Modality),
+    /// Back to the automatic modality (folder rules, then image cues).
+    ResetModality,
+    /// Undo the last modality change.
+    Undo,
     ZoomIn,
     ZoomOut,
     ZoomFit,
     ZoomActual,
     ClearFilters,
+    SetFilter(Box<PhotoFilter>),
     FocusSearch,
     LargerThumbs,
     SmallerThumbs,
+    /// Write the import log's refused files as CSV.
+    ExportImportLog(PathBuf),
 }
 
 impl Command {
@@ -58,6 +88,7 @@ impl Command {
             Command::ClearSelection,
         ];
         all.extend(Modality::ALL.iter().map(|&m| Command::SetModality(m)));
+        all.extend([Command::ResetModality, Command::Undo]);
         all.extend([
             Command::ZoomIn,
             Command::ZoomOut,
@@ -73,6 +104,7 @@ impl Command {
             Command::ToggleRules,
             Command::ToggleLanguage,
             Command::ToggleCommandPalette,
+            Command::ToggleHelp,
             Command::Quit,
         ]);
         all
@@ -93,6 +125,13 @@ impl Command {
             Command::ToggleRules => T::ModalityRules,
             Command::ToggleDetails => T::Details,
             Command::ToggleFilters => T::Filters,
+            Command::ToggleHelp => T::Shortcuts,
+            Command::CloseOverlay(_) => T::Close,
+            Command::Focus { .. } => T::OpenPhoto,
+            Command::ResetModality => T::ResetModality,
+            Command::Undo => T::Undo,
+            Command::SetFilter(_) => T::Filters,
+            Command::ExportImportLog(_) => T::ExportCsv,
             Command::ToggleLanguage | Command::SetLanguage(_) => T::ToggleLanguage,
             Command::Open(_) | Command::OpenFocused => T::OpenPhoto,
             Command::CloseViewer => T::CloseViewer,
@@ -128,6 +167,9 @@ impl Command {
             Command::ToggleLanguage => KeyboardShortcut::new(cmd_shift, Key::L),
             Command::ToggleImportLog => KeyboardShortcut::new(cmd_shift, Key::I),
             Command::ToggleDetails => KeyboardShortcut::new(cmd_shift, Key::D),
+            Command::Undo => KeyboardShortcut::new(cmd, Key::Z),
+            Command::ResetModality => KeyboardShortcut::new(Modifiers::ALT, Key::Num0),
+            Command::ToggleHelp => KeyboardShortcut::new(Modifiers::NONE, Key::F1),
             Command::Quit => KeyboardShortcut::new(cmd, Key::Q),
             Command::SetModality(m) => {
                 let key = match m {
@@ -141,6 +183,41 @@ impl Command {
             }
             _ => return None,
         })
+    }
+}
+
+impl Command {
+    /// Shortcuts that still work while a text field has the keyboard: they have Ctrl (or
+    /// are function keys) and a text field has no use for them.
+    pub fn works_while_typing(&self) -> bool {
+        matches!(
+            self,
+            Command::AddFolder
+                | Command::ToggleCommandPalette
+                | Command::ToggleLanguage
+                | Command::ToggleImportLog
+                | Command::ToggleDetails
+                | Command::ToggleHelp
+                | Command::Refresh
+                | Command::FocusSearch
+                | Command::Quit
+        )
+    }
+
+    /// Commands that act on the photos in the grid: never run from a key while a window
+    /// covers the grid (the person cannot see what they would change).
+    pub fn acts_on_photos(&self) -> bool {
+        matches!(
+            self,
+            Command::SelectAll
+                | Command::ClearSelection
+                | Command::SetModality(_)
+                | Command::ResetModality
+                | Command::Undo
+                | Command::OpenFocused
+                | Command::Next
+                | Command::Prev
+        )
     }
 }
 

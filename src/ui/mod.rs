@@ -8,6 +8,7 @@ pub mod command;
 mod details;
 mod filters;
 pub mod fonts;
+mod help;
 pub mod i18n;
 mod import_log;
 mod menu;
@@ -18,7 +19,7 @@ mod status;
 mod thumb_cache;
 pub mod viewer;
 
-pub use app::{App, AppConfig, UiState};
+pub use app::{App, AppConfig, Overlay, UiState};
 
 use crate::cli::GuiArgs;
 use crate::store::Store;

@@ -51,16 +51,9 @@ pub fn run(rows: u64, photos: usize, repeats: usize, json: bool) -> anyhow::Resu
         .iter()
         .map(|t| StandIn {
             path: format!("/archive/{}", t.path),
-            captured_at: Some(if t.date_outside_path {
-                format!("{}T10:00:00", t.taken.iso())
-            } else {
-                "2024-06-01T09:00:00".into()
-            }),
-            captured_source: Some(if t.date_outside_path {
-                "exif:DateTimeOriginal".into()
-            } else {
-                "file:mtime".into()
-            }),
+            captured_at: t.date_outside_path.then(|| format!("{}T10:00:00", t.taken.iso())),
+            captured_source: t.date_outside_path.then(|| "exif:DateTimeOriginal".into()),
+            file_time: Some("2024-06-01T09:00:00".into()),
         })
         .collect();
     let ids = store.add_stand_in_photos("/archive", &stand_ins)?;
