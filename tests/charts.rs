@@ -305,3 +305,72 @@ sys.stdout.write("\n".join(out))
     assert!(checked > 7000, "{checked}");
     assert!(differ.is_empty(), "{} codes differ: {:?}", differ.len(), &differ[..differ.len().min(20)]);
 }
+
+/// A minimal workbook: one sheet "外来" with a title row, a header row and data rows
+/// (inline strings; numbers as numbers, so a date can be an Excel serial).
+fn write_xlsx(path: &Path, rows: &[Vec<&str>]) {
+    use std::io::Write;
+    let col = |i: usize| char::from(b'A' + i as u8).to_string();
+    let mut sheet = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+    );
+    for (r, row) in rows.iter().enumerate() {
+        sheet.push_str(&format!(r#"<row r="{}">"#, r + 1));
+        for (c, v) in row.iter().enumerate() {
+            let at = format!("{}{}", col(c), r + 1);
+            if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && v.len() == 5 {
+                sheet.push_str(&format!(r#"<c r="{at}"><v>{v}</v></c>"#));
+            } else {
+                sheet.push_str(&format!(r#"<c r="{at}" t="inlineStr"><is><t>{v}</t></is></c>"#));
+            }
+        }
+        sheet.push_str("</row>");
+    }
+    sheet.push_str("</sheetData></worksheet>");
+    let files = [
+        ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_owned()),
+        ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_owned()),
+        ("xl/workbook.xml", r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="外来" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_owned()),
+        ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_owned()),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    for (name, body) in files {
+        z.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        z.write_all(body.as_bytes()).unwrap();
+    }
+    z.finish().unwrap();
+}
+
+#[test]
+fn xlsx_export_is_read_with_serial_dates_and_bad_rows_by_sheet_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("d.sqlite");
+    let x = dir.path().join("export.xlsx");
+    write_xlsx(
+        &x,
+        &[
+            vec!["外来病名（架空）"],
+            vec!["カルテ番号", "氏名", "診療日", "診断名", "病理診断"],
+            vec!["００１２３４５６", "架空 太郎", "37641", "基底細胞癌", "基底細胞癌"],
+            vec!["123456", "架空 太郎", "H15.02.03", "脂漏性角化症", ""],
+            vec!["", "架空 花子", "2003/02/03", "湿疹", ""],
+        ],
+    );
+    let r = json(&cli_ok(&db, &["charts", "import", x.to_str().unwrap(), "--json"]));
+    assert_eq!(
+        (r["format"].as_str(), r["rows"].as_u64(), r["records_new"].as_u64()),
+        (Some("xlsx"), Some(2), Some(3)),
+        "{r}"
+    );
+    assert_eq!(r["bad"][0]["at"], "sheet \"外来\" row 5", "{r}");
+    let mut store = dermdesk::Store::open(&db).unwrap();
+    let p = store.patient_by_chart_no("123456").unwrap().expect("one patient for both spellings");
+    let dates: Vec<String> =
+        store.patient_records(p.id).unwrap().into_iter().map(|r| format!("{} {}", r.date, r.kind.as_str())).collect();
+    assert_eq!(dates, vec!["2003-01-20 visit", "2003-01-20 pathology", "2003-02-03 visit"]);
+    // A re-import of the same bytes changes nothing.
+    let again = json(&cli_ok(&db, &["charts", "import", x.to_str().unwrap(), "--json"]));
+    assert_eq!(again["files_already_imported"], 1);
+    store.audit("test", None, "reopened").unwrap();
+}

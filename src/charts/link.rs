@@ -253,6 +253,7 @@ pub fn decide(
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct LinkReport {
     pub photos: u64,
+    /// What the linker decided for the photos no person had decided.
     pub by_status: BTreeMap<String, u64>,
     pub by_reason: BTreeMap<String, u64>,
     /// Photos a person had decided: left as they were (their diagnosis refreshed).
@@ -282,10 +283,11 @@ pub fn run(store: &mut Store, window_days: Option<i64>) -> Result<LinkReport> {
         after = last.id;
         for p in &page {
             let d = decide(p, &rules, &patients, window);
-            *report.by_status.entry(d.status.as_str().to_owned()).or_default() += 1;
-            *report.by_reason.entry(d.reason.as_str().to_owned()).or_default() += 1;
-            w.write(&d)?;
             report.photos += 1;
+            if w.write(&d)? {
+                *report.by_status.entry(d.status.as_str().to_owned()).or_default() += 1;
+                *report.by_reason.entry(d.reason.as_str().to_owned()).or_default() += 1;
+            }
         }
     }
     report.kept_by_person = w.kept_by_person;

@@ -183,8 +183,8 @@ impl LinkWriter<'_> {
     }
 
     /// Stores the linker's decision, unless a person has decided this photo already (then
-    /// only its diagnosis is brought up to date with the charts).
-    pub fn write(&mut self, d: &Decision) -> Result<()> {
+    /// only its diagnosis is brought up to date with the charts, and false is returned).
+    pub fn write(&mut self, d: &Decision) -> Result<bool> {
         let person: Option<(bool, Option<i64>, Option<String>)> = self
             .tx
             .prepare_cached("SELECT by_person, patient_id, visit_date FROM photo_links WHERE photo_id = ?1")?
@@ -197,7 +197,7 @@ impl LinkWriter<'_> {
                 _ => None,
             };
             set_diagnosis(&self.tx, d.photo_id, dx.as_ref())?;
-            return Ok(());
+            return Ok(false);
         }
         let dx = match (d.patient_id, d.visit, d.status.is_linked()) {
             (Some(pid), Some(v), true) => diagnosis_at(&self.tx, pid, &v.iso())?,
@@ -234,7 +234,7 @@ impl LinkWriter<'_> {
                 util::now_iso(),
             ])?;
         self.written += 1;
-        Ok(())
+        Ok(true)
     }
 
     pub fn commit(self, summary: &str) -> Result<()> {

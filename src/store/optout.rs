@@ -288,3 +288,86 @@ pub struct Disclosure {
     pub photos: Vec<DisclosedPhoto>,
     pub optout: Option<OptOutRow>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::dates::Date;
+    use crate::charts::records::{PatientFacts, Record, RecordKind, RowRecords};
+    use crate::store::{ChartFormat, StandIn};
+
+    fn stand_in(path: &str) -> StandIn {
+        StandIn { path: path.into(), captured_at: None, captured_source: None, file_time: None }
+    }
+
+    /// A store with one charted patient (chart 4455667, visit 2010-01-05) and photos at
+    /// the given paths.
+    fn setup(paths: &[&str]) -> (tempfile::TempDir, Store, Vec<i64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("t.sqlite")).unwrap();
+        let mut w = s.begin_chart_import().unwrap();
+        w.start_file("x.csv", "h", ChartFormat::Csv, None).unwrap();
+        let record = Record {
+            kind: RecordKind::Visit,
+            date: Date::new(2010, 1, 5).unwrap(),
+            end_date: None,
+            text: "湿疹".into(),
+            code: None,
+            specimen: None,
+            site: None,
+            dose: None,
+        };
+        w.add(2, &RowRecords { chart_no: "4455667".into(), facts: PatientFacts::default(), records: vec![record] })
+            .unwrap();
+        w.commit("test").unwrap();
+        let rows: Vec<StandIn> = paths.iter().map(|p| stand_in(p)).collect();
+        let ids = s.add_stand_in_photos("/archive", &rows).unwrap();
+        (dir, s, ids)
+    }
+
+    #[test]
+    fn the_gate_withholds_every_spelling_and_every_link() {
+        let (_d, mut s, ids) = setup(&[
+            "/archive/clean/IMG_0001.jpg",
+            "/archive/４４５５６６７_20100105/IMG_0002.jpg", // never linked, fullwidth digits
+            "/archive/misc/0044-55667 face.jpg",             // hyphenated, leading zeros, in a file name
+            "/archive/misc/IMG_0004.jpg",                    // linked by a person only
+            "/archive/AB1234/IMG_0005.jpg",                  // a lettered chart number
+        ]);
+        let g = s.photos_that_may_leave(&ids).unwrap();
+        assert_eq!(g.allowed, ids, "no opt-outs: everything may leave");
+        assert_eq!(s.photos_that_may_leave(&[999_999]).unwrap().withheld, vec![(999_999, Withheld::NoSuchPhoto)]);
+
+        s.fix_link(ids[3], "4455667", "2010-01-05").unwrap();
+        s.add_optouts(&["００４４５５６６７".into(), "ab-1234".into()], OptOutKind::Refused, "").unwrap();
+        let g = s.photos_that_may_leave(&ids).unwrap();
+        assert_eq!(g.allowed, vec![ids[0]], "{g:?}");
+        let why: std::collections::HashMap<i64, Withheld> = g.withheld.into_iter().collect();
+        assert_eq!(why[&ids[1]], Withheld::OptedOutNumberInPath);
+        assert_eq!(why[&ids[2]], Withheld::OptedOutNumberInPath);
+        assert_eq!(why[&ids[3]], Withheld::OptedOutPatient);
+        assert_eq!(why[&ids[4]], Withheld::OptedOutNumberInPath);
+        assert!(s.photo_opted_out(ids[3]).unwrap() && !s.photo_opted_out(ids[0]).unwrap());
+
+        // Every change to the registry is in the audit log; removing frees the photos again.
+        assert_eq!(s.remove_optouts(&["4455667".into(), "AB1234".into()], "withdrew").unwrap(), 2);
+        assert_eq!(s.photos_that_may_leave(&ids).unwrap().allowed, ids);
+        let actions: Vec<String> = s.audit_recent(10).unwrap().into_iter().map(|a| a.action).collect();
+        assert_eq!(actions.iter().filter(|a| *a == "optout_added").count(), 2, "{actions:?}");
+        assert_eq!(actions.iter().filter(|a| *a == "optout_removed").count(), 2, "{actions:?}");
+    }
+
+    #[test]
+    fn the_key_table_needs_a_reason_and_is_audited() {
+        let (_d, mut s, _) = setup(&[]);
+        assert!(s.export_research_key_table("  ").is_err());
+        let rows = s.export_research_key_table("data manager re-identification, ethics ref 2026-16").unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].0, "4455667");
+        assert!(rows[0].1.starts_with('R') && rows[0].1.len() == 13);
+        assert_eq!(s.audit_recent(1).unwrap()[0].action, "research_key_exported");
+        // Research IDs are stable: the same number gets the same ID in a later import.
+        let again = s.patient_by_chart_no("0044-55667").unwrap().unwrap();
+        assert_eq!(again.research_id, rows[0].1);
+    }
+}
