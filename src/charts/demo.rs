@@ -180,7 +180,7 @@ fn chart_spelling(rng: &mut Rng, chart: &str) -> String {
 /// The date as an EMR might have written it (ISO, slashes, eras in kanji or letters,
 /// compact, Excel serial).
 pub fn date_spelling(rng: &mut Rng, d: Date) -> String {
-    let heisei = d.y >= 1989 && d.y <= 2019 && (d.y < 2019 || d.m < 5);
+    let heisei = d >= Date { y: 1989, m: 1, d: 8 } && d <= Date { y: 2019, m: 4, d: 30 };
     match rng.below(10) {
         0 | 1 => d.iso(),
         2 | 3 => format!("{}/{}/{}", d.y, d.m, d.d),

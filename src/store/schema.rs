@@ -226,9 +226,11 @@ CREATE TABLE chart_records (
     dose        TEXT,
     import_id   INTEGER NOT NULL REFERENCES chart_imports(id),
     line        INTEGER,
-    key         BLOB NOT NULL UNIQUE           -- content of the record: duplicates collapse
+    key         BLOB NOT NULL                  -- hash of the record's content
 );
-CREATE INDEX chart_records_patient ON chart_records(patient_id, kind, date);
+-- The same record twice (one visit exported twice, or in two files) is kept once. Keyed by
+-- patient first, so an export sorted by patient inserts near where it last did.
+CREATE UNIQUE INDEX chart_records_unique ON chart_records(patient_id, kind, date, key);
 
 CREATE TABLE chart_profiles (
     name      TEXT PRIMARY KEY,
