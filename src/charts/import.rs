@@ -105,7 +105,7 @@ fn import_table(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<
         table::read_workbook(path, &spec, &mut each)?;
         ChartFormat::Xlsx
     } else {
-        let (f, _) = table::read_delimited(path, enc.unwrap_or(TextEncoding::Utf8), &spec, &mut each)?;
+        let f = read_pipelined(path, enc.unwrap_or(TextEncoding::Utf8), &spec, &mut each)?;
         if f == TableFormat::Tsv { ChartFormat::Tsv } else { ChartFormat::Csv }
     };
     let fc = w.file_counts();
@@ -130,6 +130,53 @@ fn import_table(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<
         stray_files: 0,
         seconds: 0.0,
     })
+}
+
+/// Reads (decodes, splits, parses) on a second thread while this one writes: the two halves
+/// cost about the same, so a large export takes about half the time on two cores. Rows travel
+/// in bounded batches, so memory stays flat.
+fn read_pipelined(
+    path: &Path,
+    enc: TextEncoding,
+    spec: &MapSpec,
+    each: &mut dyn FnMut(Item) -> Result<()>,
+) -> Result<TableFormat> {
+    const BATCH: usize = 2000;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
+    let (path2, spec2) = (path.to_path_buf(), spec.clone());
+    let reader = std::thread::spawn(move || -> Result<TableFormat> {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut send = |it: Item| -> Result<()> {
+            batch.push(it);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                // The writer hung up (it failed): stop reading; its error is the one reported.
+                tx.send(full).map_err(|_| Error::Cancelled)?;
+            }
+            Ok(())
+        };
+        let (f, _) = table::read_delimited(&path2, enc, &spec2, &mut send)?;
+        if !batch.is_empty() {
+            tx.send(batch).map_err(|_| Error::Cancelled)?;
+        }
+        Ok(f)
+    });
+    let mut written: Result<()> = Ok(());
+    for batch in rx.iter() {
+        for it in batch {
+            written = each(it);
+            if written.is_err() {
+                break;
+            }
+        }
+        if written.is_err() {
+            break;
+        }
+    }
+    drop(rx);
+    let read = reader.join().map_err(|_| Error::Invalid(format!("the reader thread panicked: {}", path.display())))?;
+    written?;
+    read
 }
 
 fn import_ssmix2(store: &mut Store, root: &Path) -> Result<ImportReport> {

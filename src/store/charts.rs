@@ -335,6 +335,10 @@ impl PatientRow {
 impl Store {
     /// Starts writing a chart import; nothing is kept unless `commit` is reached.
     pub fn begin_chart_import(&mut self) -> Result<ChartWriter<'_>> {
+        // A million-row export touches indexes all over: 64 MB of page cache keeps them in
+        // memory instead of spilling pages to the WAL and reading them back (memory stays
+        // bounded by it, however large the file).
+        self.conn.execute_batch("PRAGMA cache_size = -65536")?;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let key = research_key(&tx)?;
         Ok(ChartWriter {

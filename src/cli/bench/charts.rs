@@ -20,24 +20,28 @@ pub fn run(rows: u64, photos: usize, repeats: usize, json: bool) -> anyhow::Resu
     eprintln!("wrote {rows} invented rows ({:.0} MB, CP932) in {:.1} s", bytes as f64 / 1e6, t.elapsed().as_secs_f64());
 
     // Import, fresh database each time; pandas on the same file, interleaved.
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut ours_cpu, mut theirs_cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut report = None;
     for r in 0..repeats.max(1) {
         let db = work.join(format!("import-{r}.sqlite"));
         let mut store = Store::open(&db)?;
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), crate::util::cpu_seconds().unwrap_or(f64::NAN));
         let rep = crate::charts::import(&mut store, &csv, &Default::default())?;
         ours.push(t.elapsed().as_secs_f64());
+        ours_cpu.push(crate::util::cpu_seconds().unwrap_or(f64::NAN) - cpu);
         report = Some(rep);
         drop(store);
         if r + 1 < repeats.max(1) {
             let _ = std::fs::remove_file(&db);
         }
-        theirs.push(pandas(&csv)?);
+        let (wall, cpu) = pandas(&csv)?;
+        theirs.push(wall);
+        theirs_cpu.push(cpu);
     }
     let report = report.context("no import ran")?;
     let rss = crate::util::peak_rss_bytes().map(|b| b as f64 / 1048576.0).unwrap_or(f64::NAN);
     let (o, p) = (median(&mut ours), median(&mut theirs));
+    let (oc, pc) = (median(&mut ours_cpu), median(&mut theirs_cpu));
 
     // Linking: stand-in photos at the truth's paths, in the database of the last import.
     let db = work.join(format!("import-{}.sqlite", repeats.max(1) - 1));
@@ -57,9 +61,10 @@ pub fn run(rows: u64, photos: usize, repeats: usize, json: bool) -> anyhow::Resu
         })
         .collect();
     let ids = store.add_stand_in_photos("/archive", &stand_ins)?;
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), crate::util::cpu_seconds().unwrap_or(f64::NAN));
     let link = crate::charts::link::run(&mut store, Some(7))?;
     let link_s = t.elapsed().as_secs_f64();
+    let link_cpu = crate::util::cpu_seconds().unwrap_or(f64::NAN) - cpu;
 
     // Precision and recall against the truth.
     let (mut tp, mut fp, mut expected_linked, mut amb, mut amb_queued, mut amb_guessed, mut missing_ok, mut missing) =
@@ -102,10 +107,11 @@ pub fn run(rows: u64, photos: usize, repeats: usize, json: bool) -> anyhow::Resu
     let out = serde_json::json!({
         "rows": rows, "file_bytes": bytes, "repeats": repeats,
         "import_seconds_median": o, "pandas_seconds_median": p, "ratio_pandas_over_dermdesk": p / o,
+        "import_cpu_seconds_median": oc, "pandas_cpu_seconds_median": pc,
         "records_new": report.counts.records_new, "records_duplicate": report.counts.records_duplicate,
         "patients": report.counts.patients_new, "bad_rows": report.counts.bad_rows,
         "peak_rss_mib": rss,
-        "link_photos": ids.len(), "link_seconds": link_s,
+        "link_photos": ids.len(), "link_seconds": link_s, "link_cpu_seconds": link_cpu,
         "link_by_status": link.by_status,
         "precision_unambiguous": precision, "recall_unambiguous": recall,
         "ambiguous": amb, "ambiguous_queued": amb_queued, "ambiguous_guessed": amb_guessed,
@@ -128,21 +134,26 @@ pub fn run(rows: u64, photos: usize, repeats: usize, json: bool) -> anyhow::Resu
         report.counts.bad_rows
     );
     outln!("  pandas.read_csv(cp932)   {p:>7.2} s   ratio pandas/dermdesk {:.2}", p / o);
+    outln!("  CPU time (all threads): dermdesk {oc:.2} s, pandas {pc:.2} s (wall clock counts the neighbours too)");
     outln!("  peak RSS of this process {rss:>7.0} MiB (generator and import)");
-    outln!("linking {} stand-in photos against it: {link_s:.2} s (goal < 10 s)", ids.len());
+    outln!("linking {} stand-in photos against it: {link_s:.2} s, CPU {link_cpu:.2} s (goal < 10 s)", ids.len());
     outln!("  precision {precision:.4}, recall {recall:.4} on unambiguous photos (goal >= 0.99)");
     outln!("  ambiguous: {amb_queued} of {amb} queued, {amb_guessed} guessed (goal: all queued, none guessed)");
     outln!("  unknown patients: {missing_ok} of {missing} left missing");
     Ok(())
 }
 
-/// Seconds pandas takes to read the file (as text columns, skipping the title line).
-fn pandas(csv: &Path) -> anyhow::Result<f64> {
-    let script = "import sys, time\nimport pandas\nt = time.perf_counter()\ndf = pandas.read_csv(sys.argv[1], encoding='cp932', skiprows=1, dtype=str)\nprint(time.perf_counter() - t, len(df))";
+/// Wall and CPU seconds pandas takes to read the file (as text columns, skipping the title line).
+fn pandas(csv: &Path) -> anyhow::Result<(f64, f64)> {
+    let script = "import sys, time\nimport pandas\nt, c = time.perf_counter(), time.process_time()\ndf = pandas.read_csv(sys.argv[1], encoding='cp932', skiprows=1, dtype=str)\nprint(time.perf_counter() - t, time.process_time() - c, len(df))";
     let out = Command::new("python3").arg("-c").arg(script).arg(csv).output().context("cannot run python3")?;
     if !out.status.success() {
         bail!("pandas failed (pip install pandas): {}", String::from_utf8_lossy(&out.stderr));
     }
     let s = String::from_utf8_lossy(&out.stdout);
-    s.split_whitespace().next().and_then(|v| v.parse().ok()).with_context(|| format!("pandas said {s:?}"))
+    let v: Vec<f64> = s.split_whitespace().take(2).filter_map(|v| v.parse().ok()).collect();
+    match v[..] {
+        [wall, cpu] => Ok((wall, cpu)),
+        _ => bail!("pandas said {s:?}"),
+    }
 }
