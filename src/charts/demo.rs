@@ -118,10 +118,14 @@ pub struct TruthPhoto {
 /// Invents patients: visits at least 20 days apart, except a tenth of patients who also have
 /// two visits four days apart (their photo between them is ambiguous).
 pub fn patients(rng: &mut Rng, n: usize) -> Vec<Patient> {
+    patients_unique(rng, n, &mut std::collections::HashSet::new())
+}
+
+/// As [`patients`], with chart numbers unique across calls (`used` holds those taken).
+pub fn patients_unique(rng: &mut Rng, n: usize, used: &mut std::collections::HashSet<String>) -> Vec<Patient> {
     let first = Date::new(STUDY_FIRST.0, STUDY_FIRST.1, STUDY_FIRST.2).map_or(0, |d| d.days());
     let last = Date::new(STUDY_LAST.0, STUDY_LAST.1, STUDY_LAST.2).map_or(0, |d| d.days());
     let total: u64 = DIAGNOSES.iter().map(|d| d.3).sum();
-    let mut used = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let digits = 6 + rng.below(5) as u32;
@@ -257,9 +261,10 @@ pub fn write_visits_csv(path: &Path, rng: &mut Rng, patients: &[Patient]) -> Res
 pub fn write_big_visits_csv(path: &Path, seed: u64, rows: u64) -> Result<Vec<Patient>> {
     let mut rng = Rng::new(seed);
     let mut pts = Vec::new();
+    let mut used = std::collections::HashSet::new();
     let mut n = 0u64;
     while n < rows {
-        let batch = patients(&mut rng, 1000);
+        let batch = patients_unique(&mut rng, 1000, &mut used);
         for p in batch {
             if n >= rows {
                 break;

@@ -5,7 +5,7 @@ use super::{Store, audit};
 use crate::charts::EncodingChoice;
 use crate::charts::dates::Date;
 use crate::charts::mapping::MapSpec;
-use crate::charts::records::{Record, RecordKind, RowRecords, Sex};
+use crate::charts::records::{PatientFacts, Record, RecordKind, RowRecords, Sex};
 use crate::error::{Error, Result};
 use crate::util;
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -132,7 +132,12 @@ fn research_key(tx: &Transaction<'_>) -> Result<[u8; 32]> {
 }
 
 /// Finds or adds a patient by normalised chart number; returns (id, newly added).
-pub(crate) fn patient_id(tx: &Transaction<'_>, key: &[u8; 32], chart_no: &str) -> Result<(i64, bool)> {
+pub(crate) fn patient_id(
+    tx: &Transaction<'_>,
+    key: &[u8; 32],
+    chart_no: &str,
+    facts: &PatientFacts,
+) -> Result<(i64, bool)> {
     let found: Option<i64> = tx
         .prepare_cached("SELECT id FROM patients WHERE chart_no = ?1")?
         .query_row([chart_no], |r| r.get(0))
@@ -140,8 +145,16 @@ pub(crate) fn patient_id(tx: &Transaction<'_>, key: &[u8; 32], chart_no: &str) -
     if let Some(id) = found {
         return Ok((id, false));
     }
-    tx.prepare_cached("INSERT INTO patients (chart_no, research_id, created_at) VALUES (?1, ?2, ?3)")?
-        .execute(params![chart_no, research_id(key, chart_no), util::now_iso()])?;
+    tx.prepare_cached(
+        "INSERT INTO patients (chart_no, research_id, sex, birth_date, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        chart_no,
+        research_id(key, chart_no),
+        facts.sex.map(Sex::as_str),
+        facts.birth_date.map(|d| d.iso()),
+        util::now_iso()
+    ])?;
     Ok((tx.last_insert_rowid(), true))
 }
 
@@ -181,9 +194,11 @@ impl<'a> ChartWriter<'a> {
         let pid = match self.patients.get(&row.chart_no) {
             Some(&id) => id,
             None => {
-                let (id, new) = patient_id(&self.tx, &self.key, &row.chart_no)?;
+                let (id, new) = patient_id(&self.tx, &self.key, &row.chart_no, &row.facts)?;
                 if new {
+                    // Added with this row's facts: nothing to fill in later.
                     self.counts.patients_new += 1;
+                    self.facts_done.insert(id);
                 }
                 self.patients.insert(row.chart_no.clone(), id);
                 id
