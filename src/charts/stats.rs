@@ -4,7 +4,7 @@
 
 use super::dates::Date;
 use crate::error::Result;
-use crate::store::{DiagnosisPhotoCount, Period, Store};
+use crate::store::{DiagnosisPhotoCount, OptOutRegistry, Period, Store};
 use crate::taxonomy::Taxonomy;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -42,10 +42,28 @@ pub struct DiagnosisStats {
     pub unmapped: Vec<UnmappedText>,
 }
 
-fn aggregate(rows: Vec<DiagnosisPhotoCount>, synonyms: &HashMap<String, String>) -> Vec<DiagnosisCount> {
+fn aggregate(
+    store: &Store,
+    registry: &OptOutRegistry,
+    withheld: &mut HashMap<i64, bool>,
+    rows: Vec<DiagnosisPhotoCount>,
+    synonyms: &HashMap<String, String>,
+) -> Result<Vec<DiagnosisCount>> {
     let tax = Taxonomy::get();
     let mut groups: BTreeMap<String, (DiagnosisCount, BTreeMap<String, u64>)> = BTreeMap::new();
     for r in rows {
+        // Counts are a presentation: what the opt-out gate keeps back is not counted.
+        let held = match withheld.get(&r.photo_id) {
+            Some(&h) => h,
+            None => {
+                let h = store.withheld(registry, r.photo_id)?.is_some();
+                withheld.insert(r.photo_id, h);
+                h
+            }
+        };
+        if held {
+            continue;
+        }
         let mapped = tax.map(&r.text, r.code.as_deref(), synonyms);
         let key = match &mapped {
             Some((code, _)) => code.clone(),
@@ -68,9 +86,9 @@ fn aggregate(rows: Vec<DiagnosisPhotoCount>, synonyms: &HashMap<String, String>)
                 BTreeMap::new(),
             )
         });
-        *count.by_modality.entry(r.modality).or_default() += r.photos;
-        count.total += r.photos;
-        *texts.entry(r.text).or_default() += r.photos;
+        *count.by_modality.entry(r.modality).or_default() += 1;
+        count.total += 1;
+        *texts.entry(r.text).or_default() += 1;
     }
     let mut out: Vec<DiagnosisCount> = groups
         .into_values()
@@ -82,7 +100,7 @@ fn aggregate(rows: Vec<DiagnosisPhotoCount>, synonyms: &HashMap<String, String>)
         })
         .collect();
     out.sort_by(|a, b| b.total.cmp(&a.total).then(a.code.cmp(&b.code)));
-    out
+    Ok(out)
 }
 
 /// The counts for a period (either end may be None for the study period's).
@@ -105,9 +123,17 @@ pub fn diagnosis_stats(store: &Store, from: Option<&str>, to: Option<&str>) -> R
     let mut unmapped: Vec<UnmappedText> =
         unmapped.into_iter().map(|(text, records)| UnmappedText { text, records }).collect();
     unmapped.sort_by(|a, b| b.records.cmp(&a.records).then(a.text.cmp(&b.text)));
+    let registry = store.optout_registry()?;
+    let mut withheld = HashMap::new();
     Ok(DiagnosisStats {
-        chart: aggregate(store.chart_photo_counts(&from, &to_end)?, &synonyms),
-        pathology: aggregate(store.pathology_photo_counts(&from, &to_end)?, &synonyms),
+        chart: aggregate(store, &registry, &mut withheld, store.chart_photo_counts(&from, &to_end)?, &synonyms)?,
+        pathology: aggregate(
+            store,
+            &registry,
+            &mut withheld,
+            store.pathology_photo_counts(&from, &to_end)?,
+            &synonyms,
+        )?,
         unmapped,
         from,
         to,

@@ -8,19 +8,14 @@ use crate::util;
 use rusqlite::params;
 use std::collections::HashMap;
 
-/// One group of linked photos: a diagnosis text (and code) seen at the visits, a modality,
-/// and how many photos.
+/// One linked photo with one of its diagnoses (a visit with two diagnoses gives two rows).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DiagnosisPhotoCount {
+    pub photo_id: i64,
     pub text: String,
     pub code: Option<String>,
     pub modality: String,
-    pub photos: u64,
 }
-
-/// Photos linked (by the linker or a person) to opted-out patients are never counted.
-const NOT_OPTED_OUT: &str = "NOT EXISTS (SELECT 1 FROM optouts o WHERE o.chart_no = l.chart_no)
-    AND NOT EXISTS (SELECT 1 FROM optouts o JOIN patients q ON q.chart_no = o.chart_no WHERE q.id = l.patient_id)";
 
 impl Store {
     /// The synonym table: normalised text to code.
@@ -62,41 +57,31 @@ impl Store {
         Ok(n > 0)
     }
 
-    /// Linked photos per pathology diagnosis (the reference label) and modality, with visits in
-    /// [from, to) (to exclusive).
+    /// Linked photos with their pathology diagnosis (the reference label) and modality, visits in
+    /// [from, to). The caller passes them through the opt-out gate before counting.
     pub fn pathology_photo_counts(&self, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
-        let sql = format!(
-            "SELECT l.dx_text, l.dx_code, p.modality, count(*) FROM photo_links l JOIN photos p ON p.id = l.photo_id
+        let sql =
+            "SELECT l.photo_id, l.dx_text, l.dx_code, p.modality FROM photo_links l JOIN photos p ON p.id = l.photo_id
              WHERE l.status IN ('linked','confirmed') AND l.dx_source = 'pathology'
-               AND l.visit_date >= ?1 AND l.visit_date < ?2 AND {NOT_OPTED_OUT}
-             GROUP BY 1, 2, 3"
-        );
-        self.dx_counts(&sql, from, to)
+               AND l.visit_date >= ?1 AND l.visit_date < ?2";
+        self.dx_counts(sql, from, to)
     }
 
-    /// Linked photos per chart diagnosis of their visit and modality (a visit with two
-    /// diagnoses counts its photos under both), with visits in [from, to) (to exclusive).
+    /// Linked photos with each chart diagnosis of their visit and their modality, visits in
+    /// [from, to). The caller passes them through the opt-out gate before counting.
     pub fn chart_photo_counts(&self, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
-        let sql = format!(
-            "SELECT r.text, r.code, p.modality, count(DISTINCT l.photo_id)
+        let sql = "SELECT DISTINCT l.photo_id, r.text, r.code, p.modality
              FROM photo_links l JOIN photos p ON p.id = l.photo_id
              JOIN chart_records r ON r.patient_id = l.patient_id AND r.kind = 'visit' AND r.date = l.visit_date
              WHERE l.status IN ('linked','confirmed') AND (r.text <> '' OR r.code IS NOT NULL)
-               AND l.visit_date >= ?1 AND l.visit_date < ?2 AND {NOT_OPTED_OUT}
-             GROUP BY 1, 2, 3"
-        );
-        self.dx_counts(&sql, from, to)
+               AND l.visit_date >= ?1 AND l.visit_date < ?2";
+        self.dx_counts(sql, from, to)
     }
 
     fn dx_counts(&self, sql: &str, from: &str, to: &str) -> Result<Vec<DiagnosisPhotoCount>> {
         let mut stmt = self.conn.prepare(sql)?;
         let rows = stmt.query_map(params![from, to], |r| {
-            Ok(DiagnosisPhotoCount {
-                text: r.get(0)?,
-                code: r.get(1)?,
-                modality: r.get(2)?,
-                photos: r.get::<_, i64>(3)? as u64,
-            })
+            Ok(DiagnosisPhotoCount { photo_id: r.get(0)?, text: r.get(1)?, code: r.get(2)?, modality: r.get(3)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
