@@ -6,6 +6,7 @@
 //! (`tests/architecture.rs` checks this).
 
 pub mod archive;
+pub mod charts;
 pub mod decode;
 pub mod demo;
 pub mod error;
@@ -13,6 +14,7 @@ pub mod jobs;
 pub mod modality;
 pub mod store;
 pub mod tasks;
+pub mod taxonomy;
 pub mod thumbs;
 pub mod util;
 pub mod work;

@@ -268,11 +268,11 @@ fn a_damaged_database_opens_at_once_says_so_and_is_never_written() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("d.sqlite");
     import(&db, &[shared.join("data/ph2/images")]);
-    // Fold the log into the file, then damage a page in its middle (the header stays whole,
-    // so the file opens, as a damaged archive database would).
+    // Fold the log into the file, then damage its last page, which the import wrote (the
+    // header and the schema stay whole, so the file opens, as a damaged archive database would).
     drop(rusqlite::Connection::open(&db).unwrap().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())));
     let mut bytes = std::fs::read(&db).unwrap();
-    let page = bytes.len() / 4096 / 2;
+    let page = bytes.len() / 4096 - 1;
     bytes[page * 4096 + 100..page * 4096 + 4000].fill(0x5A);
     std::fs::write(&db, &bytes).unwrap();
     assert!(matches!(dermdesk::Store::open(&db), Err(dermdesk::Error::Corrupt { .. })), "the CLI's open refuses it");

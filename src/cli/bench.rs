@@ -11,6 +11,7 @@
 //! - `modality`: precision and recall of the modality cues on the labelled shared data.
 
 mod browser;
+mod charts;
 mod frames;
 mod modality;
 
@@ -81,6 +82,17 @@ pub enum Which {
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
     },
+    /// Chart import (1,000,000 CP932 rows) against pandas, linking, link precision/recall.
+    Charts {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 100_000)]
+        photos: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -115,6 +127,7 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         }
         Which::Browser { photos, frames, keep, json } => browser::run(&photos, frames, keep.as_deref(), json),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
+        Which::Charts { rows, photos, repeats, json } => charts::run(rows, photos, repeats, json),
     }
 }
 

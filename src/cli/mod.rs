@@ -19,6 +19,8 @@ macro_rules! outln {
 }
 
 mod bench;
+mod charts;
+mod charts_demo;
 mod import;
 mod read;
 mod values;
@@ -51,7 +53,7 @@ pub enum Command {
     /// List photos, one line (or one JSON object) per photo.
     List(read::ListArgs),
     /// Counts: photos, locations, missing files, refusals, modalities.
-    Stats(read::JsonArg),
+    Stats(read::StatsArgs),
     /// One photo in full: locations, EXIF, cues, audit trail.
     Show(read::ShowArgs),
     /// Import runs, newest first.
@@ -66,6 +68,12 @@ pub enum Command {
     Thumbs(import::ThumbArgs),
     /// Benchmarks (medians and ratios against a named peer).
     Bench(bench::BenchArgs),
+    /// Charts: import EMR exports and SS-MIX2 trees, path rules, the link queue, synonyms.
+    Charts(charts::ChartsArgs),
+    /// Link photos to patients and visits (headless; people's decisions are kept).
+    Link(charts::LinkArgs),
+    /// The opt-out registry: patients whose photos never leave.
+    Optout(charts::OptOutArgs),
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -111,6 +119,9 @@ pub fn main() -> i32 {
         Some(Command::Rules(a)) => read::rules(&db, a),
         Some(Command::Thumbs(a)) => import::thumbs(&db, a),
         Some(Command::Bench(a)) => bench::run(&db, a),
+        Some(Command::Charts(a)) => charts::run(&db, a),
+        Some(Command::Link(a)) => charts::link(&db, a),
+        Some(Command::Optout(a)) => charts::optout(&db, a),
     };
     match result {
         Ok(()) => 0,

@@ -64,9 +64,23 @@ fn filter_from(a: &ListArgs) -> PhotoFilter {
     }
 }
 
+/// What `list --json` adds to each photo from the charts. No field holds a chart number.
+#[derive(serde::Serialize)]
+struct ListJson<'a> {
+    #[serde(flatten)]
+    row: &'a crate::store::PhotoListRow,
+    research_id: Option<String>,
+    visit_date: Option<String>,
+    diagnosis: Option<serde_json::Value>,
+    link: Option<serde_json::Value>,
+    opted_out: bool,
+}
+
 pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
     let store = open(db)?;
     let filter = filter_from(&a);
+    let registry = store.optout_registry()?;
+    let synonyms = store.diagnosis_synonyms()?;
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut broken_pipe = false;
@@ -75,7 +89,22 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         let res = if a.json {
-            serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+            let link = store.link_of(row.id)?;
+            let linked = link.as_ref().filter(|l| l.status.is_linked());
+            let line = ListJson {
+                row: &row,
+                research_id: link.as_ref().and_then(|l| l.research_id.clone()),
+                visit_date: linked.and_then(|l| l.visit_date.clone()),
+                diagnosis: linked.and_then(|l| l.diagnosis.as_ref()).map(|d| {
+                    let code = crate::taxonomy::Taxonomy::get().map(&d.text, d.code.as_deref(), &synonyms).map(|(c, _)| c);
+                    serde_json::json!({"code": code, "text": d.text, "source": d.source.as_str()})
+                }),
+                link: link.as_ref().map(|l| {
+                    serde_json::json!({"status": l.status.as_str(), "reason": l.reason.as_str(), "confidence": l.confidence})
+                }),
+                opted_out: store.withheld(&registry, row.id)?.is_some(),
+            };
+            serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         } else {
             writeln!(
                 out,
@@ -103,7 +132,58 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn stats(db: &Path, a: JsonArg) -> anyhow::Result<()> {
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum StatsBy {
+    /// Linked photos per chart and pathology diagnosis, by modality.
+    Diagnosis,
+}
+
+#[derive(clap::Args, Debug, Default)]
+pub struct StatsArgs {
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, value_enum)]
+    pub by: Option<StatsBy>,
+    /// Study period start for --by diagnosis (default 2003-01-01).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Study period end for --by diagnosis (default 2018-11-30).
+    #[arg(long)]
+    pub to: Option<String>,
+}
+
+pub fn stats(db: &Path, a: StatsArgs) -> anyhow::Result<()> {
+    if let Some(StatsBy::Diagnosis) = a.by {
+        let store = open(db)?;
+        let s = crate::charts::stats::diagnosis_stats(&store, a.from.as_deref(), a.to.as_deref())?;
+        if a.json {
+            return print_json(&s);
+        }
+        for (title, rows) in [("chart diagnosis", &s.chart), ("pathology diagnosis", &s.pathology)] {
+            outln!("{title}, visits {} to {}", s.from, s.to);
+            for r in rows {
+                let modalities: Vec<String> = r.by_modality.iter().map(|(m, n)| format!("{m} {n}")).collect();
+                outln!(
+                    "  {:<8} {:>6}  {}  [{}]  {}",
+                    r.code.as_deref().unwrap_or("?"),
+                    r.total,
+                    r.name_ja.as_deref().or(r.texts.first().map(String::as_str)).unwrap_or(""),
+                    r.benign_malignant.as_deref().unwrap_or("unmapped"),
+                    modalities.join(", ")
+                );
+            }
+        }
+        outln!("unmapped diagnosis texts (add with `dermdesk charts synonym set TEXT CODE`)");
+        for u in s.unmapped.iter().take(30) {
+            outln!("  {:>6}  {}", u.records, u.text);
+        }
+        return Ok(());
+    }
+    stats_photos(db, a.json)
+}
+
+fn stats_photos(db: &Path, json: bool) -> anyhow::Result<()> {
+    let a = JsonArg { json };
     let store = open(db)?;
     let s = store.stats()?;
     if a.json {

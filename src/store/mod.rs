@@ -12,22 +12,35 @@ macro_rules! first_path {
 }
 pub(crate) use first_path;
 
+mod charts;
+mod diagnoses;
 mod import;
+mod links;
 mod modality;
+mod optout;
 mod photos;
 mod rules;
 mod runs;
 mod schema;
+mod stand_in;
 mod synthetic;
 pub mod thread;
 pub mod thumbs;
 
+pub use charts::{ChartCounts, ChartFormat, ChartImportRow, ChartRecordRow, ChartWriter, PatientRow, research_id};
+pub use diagnoses::DiagnosisPhotoCount;
 pub use import::{Decider, ImportCounts, ImportEntry, ImportOutcome, RefusedFile, RunEnd};
+pub use links::{
+    CandidateVisit, DEFAULT_WINDOW_DAYS, DiagnosisSource, LinkRow, LinkWriter, LinkedDiagnosis, PATHOLOGY_WINDOW_DAYS,
+    PathRuleRow,
+};
 pub use modality::PriorModality;
+pub use optout::{DisclosedPhoto, Disclosure, Gate, OptOutKind, OptOutRegistry, OptOutRow, Withheld};
 pub use photos::{
     GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
 };
 pub use runs::{ImportRunRow, RefusalRow, RunStatus};
+pub use stand_in::StandIn;
 pub use thumbs::ThumbDb;
 
 use crate::error::{Error, Result};

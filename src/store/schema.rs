@@ -192,4 +192,162 @@ CREATE TRIGGER locations_after_delete AFTER DELETE ON locations BEGIN
         present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id = OLD.photo_id;
 END;
 "#,
+    // Charts (issue 16): chart imports, patients and research IDs, chart records, column-map
+    // profiles, path rules, photo links, the opt-out registry, diagnosis synonyms.
+    r#"
+-- One row per chart file read (an SS-MIX2 tree gives one per message file). The content
+-- hash makes re-importing the same file a no-op.
+CREATE TABLE chart_imports (
+    id           INTEGER PRIMARY KEY,
+    path         TEXT NOT NULL,
+    hash         TEXT NOT NULL UNIQUE,
+    format       TEXT NOT NULL CHECK (format IN ('csv','tsv','xlsx','hl7')),
+    encoding     TEXT CHECK (encoding IN ('utf_8','utf_8_bom','cp932','iso_2022_jp')),
+    rows         INTEGER NOT NULL DEFAULT 0,
+    records      INTEGER NOT NULL DEFAULT 0,
+    duplicates   INTEGER NOT NULL DEFAULT 0,
+    bad_rows     INTEGER NOT NULL DEFAULT 0,
+    imported_at  TEXT NOT NULL,
+    actor        TEXT NOT NULL
+);
+
+CREATE TABLE chart_import_errors (
+    id         INTEGER PRIMARY KEY,
+    import_id  INTEGER NOT NULL REFERENCES chart_imports(id),
+    at         TEXT NOT NULL,
+    reason     TEXT NOT NULL
+);
+CREATE INDEX chart_import_errors_import ON chart_import_errors(import_id);
+
+-- A patient is a normalised chart number with a stable pseudonymous research ID.
+CREATE TABLE patients (
+    id           INTEGER PRIMARY KEY,
+    chart_no     TEXT NOT NULL UNIQUE,
+    research_id  TEXT NOT NULL UNIQUE,
+    sex          TEXT CHECK (sex IN ('female','male','other')),
+    birth_date   TEXT,
+    created_at   TEXT NOT NULL
+);
+
+CREATE TABLE chart_records (
+    id          INTEGER PRIMARY KEY,
+    patient_id  INTEGER NOT NULL REFERENCES patients(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('visit','pathology','prescription','treatment','adverse_event','note')),
+    date        TEXT NOT NULL,
+    end_date    TEXT,
+    text        TEXT NOT NULL,
+    code        TEXT,
+    specimen    TEXT,
+    site        TEXT,
+    dose        TEXT,
+    import_id   INTEGER NOT NULL REFERENCES chart_imports(id),
+    line        INTEGER,
+    key         BLOB NOT NULL                  -- hash of the record's content
+);
+-- The same record twice (one visit exported twice, or in two files) is kept once. Keyed by
+-- patient first, so an export sorted by patient inserts near where it last did.
+CREATE UNIQUE INDEX chart_records_unique ON chart_records(patient_id, kind, date, key);
+
+CREATE TABLE chart_profiles (
+    name      TEXT PRIMARY KEY,
+    spec      TEXT NOT NULL,                   -- JSON {"columns": {field: column}}
+    encoding  TEXT CHECK (encoding IN ('auto','utf_8','cp932'))
+);
+
+-- Patterns with named groups (chart, date) that pull identifiers from folder and file names.
+CREATE TABLE path_rules (
+    id        INTEGER PRIMARY KEY,
+    position  INTEGER NOT NULL,
+    pattern   TEXT NOT NULL UNIQUE,
+    enabled   INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO path_rules (position, pattern) VALUES
+    (1, '(?:^|/)(?P<chart>[0-9０-９]{6,10})_(?P<date>[0-9０-９]{8})(?:[_./]|$)'),
+    (2, '(?:^|/)(?P<chart>[0-9０-９]{6,10})/(?P<date>[0-9０-９]{8})(?:[_/]|$)'),
+    (3, '(?:^|/)(?P<chart>[0-9０-９]{6,10})/(?P<date>[0-9０-９]{4}-[0-9０-９]{2}-[0-9０-９]{2})(?:[_/]|$)'),
+    (4, '(?:^|/)(?:19|20)[0-9]{2}/(?P<chart>[0-9０-９]{6,10})_');
+
+-- One row per photo the linker has seen. chart_no is local only (never exported).
+CREATE TABLE photo_links (
+    photo_id     INTEGER PRIMARY KEY REFERENCES photos(id),
+    chart_no     TEXT,
+    patient_id   INTEGER REFERENCES patients(id),
+    visit_date   TEXT,
+    status       TEXT NOT NULL CHECK (status IN ('linked','ambiguous','missing','confirmed','unlinked')),
+    reason       TEXT NOT NULL,
+    confidence   REAL NOT NULL,
+    photo_date   TEXT,
+    date_source  TEXT CHECK (date_source IN ('exif','path','file')),
+    rule         TEXT,
+    candidates   TEXT NOT NULL DEFAULT '[]',   -- JSON array of candidate visit dates
+    dx_text      TEXT,
+    dx_code      TEXT,
+    dx_source    TEXT CHECK (dx_source IN ('pathology','chart')),
+    by_person    INTEGER NOT NULL DEFAULT 0,
+    updated_at   TEXT NOT NULL
+);
+CREATE INDEX photo_links_patient ON photo_links(patient_id);
+CREATE INDEX photo_links_status ON photo_links(status);
+
+-- Patients who refused (or asked to suspend) the use of their data, by chart number.
+CREATE TABLE optouts (
+    chart_no  TEXT PRIMARY KEY,
+    kind      TEXT NOT NULL CHECK (kind IN ('refused','suspended')),
+    added_at  TEXT NOT NULL,
+    actor     TEXT NOT NULL,
+    note      TEXT NOT NULL DEFAULT ''
+);
+
+-- Free-text diagnoses mapped to taxonomy codes by people (seeded with common ones).
+CREATE TABLE diagnosis_synonyms (
+    text        TEXT PRIMARY KEY,              -- normalised: halfwidth ASCII, no spaces
+    code        TEXT NOT NULL,
+    added_by    TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+INSERT INTO diagnosis_synonyms (text, code, added_by, updated_at) VALUES
+    ('悪性黒色腫', 'C43.9', 'seed', '2026-12-01'),
+    ('メラノーマ', 'C43.9', 'seed', '2026-12-01'),
+    ('黒色腫', 'C43.9', 'seed', '2026-12-01'),
+    ('MM', 'C43.9', 'seed', '2026-12-01'),
+    ('MELANOMA', 'C43.9', 'seed', '2026-12-01'),
+    ('基底細胞癌', 'C44.9', 'seed', '2026-12-01'),
+    ('基底細胞がん', 'C44.9', 'seed', '2026-12-01'),
+    ('BCC', 'C44.9', 'seed', '2026-12-01'),
+    ('有棘細胞癌', 'C44.9', 'seed', '2026-12-01'),
+    ('扁平上皮癌', 'C44.9', 'seed', '2026-12-01'),
+    ('SCC', 'C44.9', 'seed', '2026-12-01'),
+    ('ボーエン病', 'D04.9', 'seed', '2026-12-01'),
+    ('日光角化症', 'L57.0', 'seed', '2026-12-01'),
+    ('光線角化症', 'L57.0', 'seed', '2026-12-01'),
+    ('老人性角化症', 'L57.0', 'seed', '2026-12-01'),
+    ('脂漏性角化症', 'L82', 'seed', '2026-12-01'),
+    ('老人性疣贅', 'L82', 'seed', '2026-12-01'),
+    ('SK', 'L82', 'seed', '2026-12-01'),
+    ('色素性母斑', 'D22.9', 'seed', '2026-12-01'),
+    ('母斑細胞母斑', 'D22.9', 'seed', '2026-12-01'),
+    ('ほくろ', 'D22.9', 'seed', '2026-12-01'),
+    ('ホクロ', 'D22.9', 'seed', '2026-12-01'),
+    ('黒子', 'D22.9', 'seed', '2026-12-01'),
+    ('NEVUS', 'D22.9', 'seed', '2026-12-01'),
+    ('皮膚線維腫', 'D23.9', 'seed', '2026-12-01'),
+    ('血管腫', 'D18.0', 'seed', '2026-12-01'),
+    ('老人性血管腫', 'D18.0', 'seed', '2026-12-01'),
+    ('化膿性肉芽腫', 'L98.0', 'seed', '2026-12-01'),
+    ('アトピー性皮膚炎', 'L20.9', 'seed', '2026-12-01'),
+    ('乾癬', 'L40.9', 'seed', '2026-12-01'),
+    ('尋常性乾癬', 'L40.0', 'seed', '2026-12-01'),
+    ('じんま疹', 'L50.9', 'seed', '2026-12-01'),
+    ('蕁麻疹', 'L50.9', 'seed', '2026-12-01'),
+    ('湿疹', 'L30.9', 'seed', '2026-12-01'),
+    ('接触皮膚炎', 'L25.9', 'seed', '2026-12-01'),
+    ('尋常性ざ瘡', 'L70.0', 'seed', '2026-12-01'),
+    ('にきび', 'L70.0', 'seed', '2026-12-01'),
+    ('円形脱毛症', 'L63.9', 'seed', '2026-12-01'),
+    ('白斑', 'L80', 'seed', '2026-12-01'),
+    ('尋常性白斑', 'L80', 'seed', '2026-12-01'),
+    ('粉瘤', 'L72.0', 'seed', '2026-12-01'),
+    ('アテローム', 'L72.0', 'seed', '2026-12-01'),
+    ('表皮嚢腫', 'L72.0', 'seed', '2026-12-01');
+"#,
 ];
