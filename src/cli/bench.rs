@@ -12,6 +12,7 @@
 
 mod browser;
 mod modality;
+mod privacy;
 
 use crate::thumbs::job::{self as thumb_job, ThumbOptions};
 use anyhow::{Context, bail};
@@ -59,6 +60,24 @@ pub enum Which {
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
     },
+    /// Privacy screening: sensitivity and false alarms on a labelled set built from the shared
+    /// images, each model in tract against onnxruntime, throughput on the ISIC originals.
+    Privacy {
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Keep the labelled set here (to look at it) instead of a temporary folder.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// Skip the tract-against-onnxruntime figures (they need python3 with onnxruntime).
+        #[arg(long)]
+        skip_models: bool,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -83,6 +102,9 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         }
         Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
+        Which::Privacy { threads, repeats, keep, skip_models, shared, json } => {
+            privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models })
+        }
     }
 }
 

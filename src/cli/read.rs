@@ -92,7 +92,12 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         let res = if a.json {
-            serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from).and_then(|_| writeln!(out))
+            let mut v = serde_json::to_value(&row).map_err(|e| crate::Error::Invalid(e.to_string()))?;
+            v["screening"] = match store.screening(row.id)? {
+                Some(s) => serde_json::to_value(s).map_err(|e| crate::Error::Invalid(e.to_string()))?,
+                None => serde_json::Value::Null,
+            };
+            serde_json::to_writer(&mut out, &v).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         } else {
             writeln!(
                 out,

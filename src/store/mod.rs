@@ -13,11 +13,15 @@ macro_rules! first_path {
 pub(crate) use first_path;
 
 mod photos;
+mod privacy;
 mod runs;
 mod schema;
 
 pub use photos::{
     GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
+};
+pub use privacy::{
+    Fill, PhotoScreening, QueueFilter, QueueItem, Redaction, Releasable, Release, ScreenTarget, Shape, Withheld,
 };
 pub use runs::{ImportRunRow, RefusalRow};
 
