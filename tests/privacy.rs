@@ -250,6 +250,7 @@ fn the_gate_holds_whatever_is_tried() {
         }],
         verdict: Verdict::Identifiable,
         ran: vec![(Detector::Face, "centerface@test/r2".into())],
+        ms: Vec::new(),
     };
     store.save_screening(a, &upgraded).unwrap();
     assert_eq!(store.screening(a).unwrap().unwrap().review, Review::Pending);

@@ -48,7 +48,9 @@ fn has_exiftool() {
 
 /// Every text value exiftool reads from each file, with its group: {file: [(group:tag, value)]}
 /// (one exiftool run for them all).
-fn metadata_values(paths: &[std::path::PathBuf]) -> std::collections::HashMap<std::path::PathBuf, Vec<(String, String)>> {
+fn metadata_values(
+    paths: &[std::path::PathBuf],
+) -> std::collections::HashMap<std::path::PathBuf, Vec<(String, String)>> {
     let out = exiftool().args(["-j", "-G1", "-a", "-u", "-b", "-q", "-q", "-m"]).args(paths).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
     let mut all = std::collections::HashMap::new();

@@ -27,6 +27,9 @@ pub struct Screening {
     pub verdict: Verdict,
     /// The detectors that ran, with their versions.
     pub ran: Vec<(Detector, String)>,
+    /// Milliseconds each detector took (for benchmarks).
+    #[serde(skip)]
+    pub ms: Vec<(Detector, f64)>,
 }
 
 /// Thresholds, chosen for sensitivity (a miss is a breach, a false alarm a keystroke).
@@ -79,7 +82,9 @@ impl Screener {
         let (sx, sy) = (input.full_size.0 as f32 / iw as f32, input.full_size.1 as f32 / ih as f32);
         let to_full = |b: [f32; 4]| [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy];
         let s = &self.settings;
+        let mut ms = Vec::new();
         for &d in which {
+            let started = std::time::Instant::now();
             match d {
                 Detector::Face => {
                     let faces =
@@ -120,9 +125,10 @@ impl Screener {
                 }
                 Detector::Metadata => findings.extend(metadata::scan(input.file)),
             }
+            ms.push((d, started.elapsed().as_secs_f64() * 1000.0));
         }
         let verdict = verdict_of(&findings, input.modality);
         let ran = which.iter().map(|d| (*d, d.version().to_string())).collect();
-        Ok(Screening { findings, verdict, ran })
+        Ok(Screening { findings, verdict, ran, ms })
     }
 }

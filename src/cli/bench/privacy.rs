@@ -104,7 +104,7 @@ fn build_set(shared: &Path, dir: &Path, yunet: &YuNet) -> anyhow::Result<Vec<Cas
         if !face {
             continue;
         }
-        let img = image::open(&path).with_context(|| format!("cannot read {}", path.display()))?.to_rgb8();
+        let img = open_image(&path)?;
         let found = yunet.detect(&img, 640, 0.6)?;
         let Some(big) = found.iter().max_by(|a, b| {
             let area = |f: &crate::privacy::face::Face| (f.bbox[2] - f.bbox[0]) * (f.bbox[3] - f.bbox[1]);
@@ -153,7 +153,7 @@ fn build_set(shared: &Path, dir: &Path, yunet: &YuNet) -> anyhow::Result<Vec<Cas
         [isic, every(&pad, 2, 1), every(&ph2, 10, 3), every(&ham, 250, 7)].into_iter().flatten().collect();
     let t = templates();
     for (i, base) in bases.iter().enumerate() {
-        let mut img = image::open(base).with_context(|| format!("cannot read {}", base.display()))?.to_rgb8();
+        let mut img = open_image(base)?;
         let mut b = t[i % t.len()].clone();
         b.font_pick = i / t.len();
         burn(&mut img, &fonts, &b);
@@ -162,6 +162,12 @@ fn build_set(shared: &Path, dir: &Path, yunet: &YuNet) -> anyhow::Result<Vec<Cas
         cases.push(Case { path: p, group: "burned_text", face: false, text: true });
     }
     Ok(cases)
+}
+
+/// Decodes by content, not by name (some shared files are WebP named .jpeg).
+fn open_image(path: &Path) -> anyhow::Result<image::RgbImage> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(image::load_from_memory(&bytes).with_context(|| format!("cannot decode {}", path.display()))?.to_rgb8())
 }
 
 fn evaluate(screener: &Screener, case: &Case) -> anyhow::Result<Outcome> {
@@ -380,7 +386,7 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
     if !a.skip_models {
         set_model_threads(a.threads);
         let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models");
-        let photo = image::open(shared.join("data/faces/images/fr_two_people.jpg"))?.to_rgb8();
+        let photo = open_image(&shared.join("data/faces/images/fr_two_people.jpg"))?;
         let faces = FaceDetector::load()?;
         let text = crate::privacy::ocr::TextReader::load()?;
         const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -445,15 +451,23 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
     // Throughput: the ISIC camera originals, every detector, one photo per thread.
     let isic = files(&shared.join("data/isic-cc0/images"), &["jpg", "jpeg"]);
     let mut rates = Vec::new();
+    let stages: Mutex<BTreeMap<&'static str, Vec<f64>>> = Mutex::new(BTreeMap::new());
     for _ in 0..a.repeats.max(1) {
         let t = Instant::now();
         let results = parallel(&isic, a.threads, |p| -> anyhow::Result<()> {
+            let t0 = Instant::now();
             let bytes = std::fs::read(p)?;
             let orientation = crate::archive::exif::parse(&bytes).map(|x| x.orientation()).unwrap_or(1);
             let (image, full_size) = job::load_for_screening(&bytes, p, orientation)?;
+            let decode = t0.elapsed().as_secs_f64() * 1000.0;
             let input =
                 ScreenInput { image: &image, full_size, file: &bytes, modality: crate::modality::Modality::Dermoscopy };
-            screener.screen(&input, &Detector::ALL)?;
+            let s = screener.screen(&input, &Detector::ALL)?;
+            let mut st = stages.lock().unwrap_or_else(|e| e.into_inner());
+            st.entry("decode").or_default().push(decode);
+            for (d, ms) in s.ms {
+                st.entry(d.as_str()).or_default().push(ms);
+            }
             Ok(())
         });
         for r in results {
@@ -461,6 +475,12 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
         }
         rates.push(isic.len() as f64 / t.elapsed().as_secs_f64());
     }
+    let stage_ms: BTreeMap<&str, f64> = stages
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|(k, mut v)| (k, median(&mut v)))
+        .collect();
     let photos_per_second = median(&mut rates);
 
     let report = serde_json::json!({
@@ -473,6 +493,7 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
             "threads": a.threads,
             "photos_per_second": photos_per_second,
             "runs": rates,
+            "median_ms_per_photo": stage_ms,
             "goal": 5.0,
         },
         "evaluation_seconds": eval_seconds,
