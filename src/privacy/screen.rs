@@ -105,13 +105,7 @@ impl Screener {
                 }
                 Detector::Text => {
                     for line in self.text.read(input.image, s.text_long, &s.text, s.max_lines)? {
-                        let readable = line.confidence >= s.min_confidence && !line.text.trim().is_empty();
-                        let (class, level) = if readable {
-                            let c = classify(&line.text);
-                            (c.as_str(), c.level())
-                        } else {
-                            ("unreadable", Verdict::Unsure)
-                        };
+                        let (class, level) = text_level(&line.text, line.confidence, s.min_confidence);
                         findings.push(Finding {
                             kind: FindingKind::Text,
                             detector: "ppocrv5".into(),
@@ -131,4 +125,28 @@ impl Screener {
         let ran = which.iter().map(|d| (*d, d.version().to_string())).collect();
         Ok(Screening { findings, verdict, ran, ms })
     }
+}
+
+/// How much one line of read text says. Read with confidence: its class decides (a single
+/// letter or mark says nothing). Read poorly: real text partly covered or turned still shows
+/// several characters, while skin, hair and ruler ticks give one or none; so three
+/// characters (or two kana/kanji) make it unsure, or more when they look like a name, ID or date.
+pub fn text_level(text: &str, confidence: f32, min_confidence: f32) -> (&'static str, Verdict) {
+    use super::text::TextClass;
+    let significant: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    let cjk = significant.iter().filter(|c| !c.is_ascii()).count();
+    let class = classify(text);
+    if confidence >= min_confidence {
+        if class == TextClass::Words && significant.len() < 2 {
+            return ("ruler", Verdict::Clear);
+        }
+        return (class.as_str(), class.level());
+    }
+    if significant.len() >= 3 || cjk >= 2 {
+        let level = if class.level() == Verdict::Identifiable { Verdict::Identifiable } else { Verdict::Unsure };
+        if class != TextClass::Ruler || level == Verdict::Identifiable {
+            return ("unreadable", level);
+        }
+    }
+    ("unreadable", Verdict::Clear)
 }

@@ -323,6 +323,10 @@ fn is_ruler_or_short_number(s: &str) -> bool {
     if stripped.is_empty() {
         return true;
     }
+    // Ruler ticks and hair read as strokes: "llll", "mmlm", "uullum", "M1M".
+    if stripped.chars().count() <= 8 && stripped.chars().all(|c| "mlnuwi1|!".contains(c)) {
+        return true;
+    }
     let letters = stripped.chars().filter(|c| c.is_alphabetic()).count();
     (letters == 0 && numbers(&spaced).iter().all(|n| n.len() <= 3)) || (letters <= 1 && stripped.chars().count() <= 2)
 }
@@ -367,7 +371,9 @@ mod tests {
 
     #[test]
     fn ruler_marks_and_short_numbers_say_nothing() {
-        for s in ["1 2 3 4 5", "10 20 30", "cm", "0 1 2 3 cm", "5", "mm", "15", "1", "|", "123"] {
+        for s in
+            ["1 2 3 4 5", "10 20 30", "cm", "0 1 2 3 cm", "5", "mm", "15", "1", "|", "123", "mmlm", "uullum", "M1M"]
+        {
             assert_eq!(classify(s), Ruler, "{s}");
             assert_eq!(classify(s).level(), Verdict::Clear, "{s}");
         }
