@@ -73,6 +73,9 @@ pub enum Which {
         /// Skip the tract-against-onnxruntime figures (they need python3 with onnxruntime).
         #[arg(long)]
         skip_models: bool,
+        /// Only the tract-against-onnxruntime figures.
+        #[arg(long)]
+        models_only: bool,
         #[arg(long)]
         shared: Option<PathBuf>,
         #[arg(long)]
@@ -102,8 +105,8 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         }
         Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
-        Which::Privacy { threads, repeats, keep, skip_models, shared, json } => {
-            privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models })
+        Which::Privacy { threads, repeats, keep, skip_models, models_only, shared, json } => {
+            privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models, models_only })
         }
     }
 }
