@@ -12,6 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod jobs;
 pub mod modality;
+pub mod privacy;
 pub mod store;
 pub mod tasks;
 pub mod taxonomy;

@@ -3,9 +3,16 @@
 //! worker machinery changes.
 
 use crate::decode::tasks::{FullDecode, Probe, ReadHash, Thumbnail};
+use crate::privacy::task::Screen;
 use crate::work::{self, handler};
 
 /// The worker process's entry point.
 pub fn serve() -> i32 {
-    work::serve(&[handler::<ReadHash>(), handler::<Probe>(), handler::<Thumbnail>(), handler::<FullDecode>()])
+    work::serve(&[
+        handler::<ReadHash>(),
+        handler::<Probe>(),
+        handler::<Thumbnail>(),
+        handler::<FullDecode>(),
+        handler::<Screen>(),
+    ])
 }

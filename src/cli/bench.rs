@@ -14,6 +14,7 @@ mod browser;
 mod charts;
 mod frames;
 mod modality;
+mod privacy;
 
 use crate::thumbs::{self as thumb_job, ThumbOptions};
 use anyhow::{Context, bail};
@@ -93,6 +94,27 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Privacy screening: sensitivity and false alarms on a labelled set built from the shared
+    /// images, each model in tract against onnxruntime, throughput on the ISIC originals.
+    Privacy {
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Keep the labelled set here (to look at it) instead of a temporary folder.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
+        /// Skip the tract-against-onnxruntime figures (they need python3 with onnxruntime).
+        #[arg(long)]
+        skip_models: bool,
+        /// Only the tract-against-onnxruntime figures.
+        #[arg(long)]
+        models_only: bool,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -128,6 +150,9 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         Which::Browser { photos, frames, keep, json } => browser::run(&photos, frames, keep.as_deref(), json),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
         Which::Charts { rows, photos, repeats, json } => charts::run(rows, photos, repeats, json),
+        Which::Privacy { threads, repeats, keep, skip_models, models_only, shared, json } => {
+            privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models, models_only })
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod bench;
 mod charts;
 mod charts_demo;
 mod import;
+mod privacy;
 mod read;
 mod values;
 
@@ -66,6 +67,16 @@ pub enum Command {
     Rules(read::RulesArgs),
     /// Make missing thumbnails.
     Thumbs(import::ThumbArgs),
+    /// Screen photos for faces, burned-in text and identifying metadata.
+    Screen(privacy::ScreenArgs),
+    /// Record a reviewer's decision on photos: clear, exclude, redacted, or back to pending.
+    Review(privacy::ReviewArgs),
+    /// Add redaction shapes to a photo (rectangles, polygons, the found boxes, a crop).
+    Redact(privacy::RedactArgs),
+    /// The review queue: screened photos waiting for a decision, strongest findings first.
+    Queue(privacy::QueueArgs),
+    /// Export cleared and redacted photos de-identified: re-encoded, upright, redacted, no metadata.
+    ExportDeid(privacy::ExportArgs),
     /// Benchmarks (medians and ratios against a named peer).
     Bench(bench::BenchArgs),
     /// Charts: import EMR exports and SS-MIX2 trees, path rules, the link queue, synonyms.
@@ -118,6 +129,11 @@ pub fn main() -> i32 {
         Some(Command::SetModality(a)) => read::set_modality(&db, a),
         Some(Command::Rules(a)) => read::rules(&db, a),
         Some(Command::Thumbs(a)) => import::thumbs(&db, a),
+        Some(Command::Screen(a)) => privacy::screen(&db, a),
+        Some(Command::Review(a)) => privacy::review(&db, a),
+        Some(Command::Redact(a)) => privacy::redact(&db, a),
+        Some(Command::Queue(a)) => privacy::queue(&db, a),
+        Some(Command::ExportDeid(a)) => privacy::export_deid(&db, a),
         Some(Command::Bench(a)) => bench::run(&db, a),
         Some(Command::Charts(a)) => charts::run(&db, a),
         Some(Command::Link(a)) => charts::link(&db, a),

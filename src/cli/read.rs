@@ -74,6 +74,8 @@ struct ListJson<'a> {
     diagnosis: Option<serde_json::Value>,
     link: Option<serde_json::Value>,
     opted_out: bool,
+    /// Privacy screening and review (None until screened or reviewed).
+    screening: Option<crate::store::PhotoScreening>,
 }
 
 pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
@@ -103,6 +105,7 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
                     serde_json::json!({"status": l.status.as_str(), "reason": l.reason.as_str(), "confidence": l.confidence})
                 }),
                 opted_out: store.withheld(&registry, row.id)?.is_some(),
+                screening: store.screening(row.id)?,
             };
             serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         } else {

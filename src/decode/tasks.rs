@@ -26,7 +26,7 @@ pub fn hash_bytes(bytes: &[u8]) -> String {
 }
 
 /// Reads a whole file (opened read-only: originals are never written).
-fn read(path: &Path) -> Result<Vec<u8>, Refusal> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Refusal> {
     let unreadable = |e: std::io::Error| Refusal::new(RefusalCode::Unreadable, format!("cannot read the file: {e}"));
     let meta = std::fs::metadata(path).map_err(unreadable)?;
     if meta.len() > MAX_FILE_BYTES {

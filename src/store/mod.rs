@@ -14,11 +14,13 @@ pub(crate) use first_path;
 
 mod charts;
 mod diagnoses;
+mod gate;
 mod import;
 mod links;
 mod modality;
 mod optout;
 mod photos;
+mod privacy;
 mod rules;
 mod runs;
 mod schema;
@@ -29,16 +31,18 @@ pub mod thumbs;
 
 pub use charts::{ChartCounts, ChartFormat, ChartImportRow, ChartRecordRow, ChartWriter, PatientRow, research_id};
 pub use diagnoses::DiagnosisPhotoCount;
+pub use gate::{Releasable, Release, Withheld};
 pub use import::{Decider, ImportCounts, ImportEntry, ImportOutcome, RefusedFile, RunEnd};
 pub use links::{
     CandidateVisit, DEFAULT_WINDOW_DAYS, DiagnosisSource, LinkRow, LinkWriter, LinkedDiagnosis, PATHOLOGY_WINDOW_DAYS,
     PathRuleRow,
 };
 pub use modality::PriorModality;
-pub use optout::{DisclosedPhoto, Disclosure, Gate, OptOutKind, OptOutRegistry, OptOutRow, Withheld};
+pub use optout::{DisclosedPhoto, Disclosure, OptOutKind, OptOutRegistry, OptOutRow};
 pub use photos::{
     GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
 };
+pub use privacy::{Fill, PhotoScreening, QueueFilter, QueueItem, Redaction, ScreenTarget, Shape};
 pub use runs::{ImportRunRow, RefusalRow, RunStatus};
 pub use stand_in::StandIn;
 pub use thumbs::ThumbDb;

@@ -3,6 +3,7 @@
 //! model run and presentation must pass photos through, the audited export of the chart
 //! number to research ID table, and the disclosure report for one patient.
 
+use super::gate::Withheld;
 use super::{Store, audit};
 use crate::charts::chart_no;
 use crate::error::{Error, Result};
@@ -42,24 +43,6 @@ pub struct OptOutRow {
     pub note: String,
     /// The patient's research ID when the charts know the number.
     pub research_id: Option<String>,
-}
-
-/// Why the gate kept a photo back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Withheld {
-    /// Linked (by the linker or a person) to an opted-out patient.
-    OptedOutPatient,
-    /// One of its paths holds an opted-out chart number, whatever the link says.
-    OptedOutNumberInPath,
-    NoSuchPhoto,
-}
-
-/// The gate's answer: the photos that may leave, in the order asked, and the rest with why.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Gate {
-    pub allowed: Vec<i64>,
-    pub withheld: Vec<(i64, Withheld)>,
 }
 
 /// The opted-out chart numbers, loaded once (see [`Store::optout_registry`]).
@@ -151,20 +134,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// THE GATE. Every export, dataset, model run and presentation asks this which of its
-    /// photos may leave, and uses only `allowed`. A photo is kept back when it is linked to
-    /// an opted-out patient, or when any of its paths (present or missing) holds an
-    /// opted-out chart number in any spelling, whatever the linker concluded.
-    pub fn photos_that_may_leave(&self, candidates: &[i64]) -> Result<Gate> {
+    /// The opt-out half of the gate (see [`Store::release`]), for the photos given: those
+    /// kept back, with why. A photo is kept back when it is linked to an opted-out patient,
+    /// or when any of its paths (present or missing) holds an opted-out chart number in any
+    /// spelling, whatever the linker concluded. Exports never call this alone.
+    pub fn opted_out_among(&self, candidates: &[i64]) -> Result<Vec<(i64, Withheld)>> {
         let reg = self.optout_registry()?;
-        let mut gate = Gate::default();
+        let mut out = Vec::new();
         for &id in candidates {
-            match self.withheld(&reg, id)? {
-                Some(why) => gate.withheld.push((id, why)),
-                None => gate.allowed.push(id),
+            if let Some(why) = self.withheld(&reg, id)? {
+                out.push((id, why));
             }
         }
-        Ok(gate)
+        Ok(out)
     }
 
     /// The registry loaded once, for callers that check photos one at a time (`list`).
@@ -209,8 +191,7 @@ impl Store {
 
     /// Whether one photo is kept back by the opt-out gate.
     pub fn photo_opted_out(&self, photo_id: i64) -> Result<bool> {
-        let g = self.photos_that_may_leave(&[photo_id])?;
-        Ok(g.withheld.iter().any(|(_, w)| *w != Withheld::NoSuchPhoto))
+        Ok(self.opted_out_among(&[photo_id])?.iter().any(|(_, w)| *w != Withheld::NoSuchPhoto))
     }
 
     /// The chart number to research ID table, for the one person allowed to re-identify
@@ -334,15 +315,17 @@ mod tests {
             "/archive/misc/IMG_0004.jpg",                    // linked by a person only
             "/archive/AB1234/IMG_0005.jpg",                  // a lettered chart number
         ]);
-        let g = s.photos_that_may_leave(&ids).unwrap();
-        assert_eq!(g.allowed, ids, "no opt-outs: everything may leave");
-        assert_eq!(s.photos_that_may_leave(&[999_999]).unwrap().withheld, vec![(999_999, Withheld::NoSuchPhoto)]);
+        let free = |s: &Store| -> Vec<i64> {
+            let out = s.opted_out_among(&ids).unwrap();
+            ids.iter().copied().filter(|i| !out.iter().any(|(x, _)| x == i)).collect()
+        };
+        assert_eq!(free(&s), ids, "no opt-outs: everything may leave");
+        assert_eq!(s.opted_out_among(&[999_999]).unwrap(), vec![(999_999, Withheld::NoSuchPhoto)]);
 
         s.fix_link(ids[3], "4455667", "2010-01-05").unwrap();
         s.add_optouts(&["００４４５５６６７".into(), "ab-1234".into()], OptOutKind::Refused, "").unwrap();
-        let g = s.photos_that_may_leave(&ids).unwrap();
-        assert_eq!(g.allowed, vec![ids[0]], "{g:?}");
-        let why: std::collections::HashMap<i64, Withheld> = g.withheld.into_iter().collect();
+        assert_eq!(free(&s), vec![ids[0]]);
+        let why: std::collections::HashMap<i64, Withheld> = s.opted_out_among(&ids).unwrap().into_iter().collect();
         assert_eq!(why[&ids[1]], Withheld::OptedOutNumberInPath);
         assert_eq!(why[&ids[2]], Withheld::OptedOutNumberInPath);
         assert_eq!(why[&ids[3]], Withheld::OptedOutPatient);
@@ -351,7 +334,7 @@ mod tests {
 
         // Every change to the registry is in the audit log; removing frees the photos again.
         assert_eq!(s.remove_optouts(&["4455667".into(), "AB1234".into()], "withdrew").unwrap(), 2);
-        assert_eq!(s.photos_that_may_leave(&ids).unwrap().allowed, ids);
+        assert_eq!(free(&s), ids);
         let actions: Vec<String> = s.audit_recent(10).unwrap().into_iter().map(|a| a.action).collect();
         assert_eq!(actions.iter().filter(|a| *a == "optout_added").count(), 2, "{actions:?}");
         assert_eq!(actions.iter().filter(|a| *a == "optout_removed").count(), 2, "{actions:?}");

@@ -350,4 +350,55 @@ INSERT INTO diagnosis_synonyms (text, code, added_by, updated_at) VALUES
     ('アテローム', 'L72.0', 'seed', '2026-12-01'),
     ('表皮嚢腫', 'L72.0', 'seed', '2026-12-01');
 "#,
+    // privacy screening (issue 15): what each detector found, reviews, redaction shapes.
+    r#"
+-- Which detector screened a photo, at which version: an upgrade re-screens only what it changes.
+CREATE TABLE screenings (
+    photo_id     INTEGER NOT NULL REFERENCES photos(id),
+    detector     TEXT NOT NULL CHECK (detector IN ('face','text','metadata')),
+    version      TEXT NOT NULL,
+    screened_at  TEXT NOT NULL,
+    PRIMARY KEY (photo_id, detector)
+);
+
+CREATE TABLE findings (
+    id             INTEGER PRIMARY KEY,
+    photo_id       INTEGER NOT NULL REFERENCES photos(id),
+    detector_kind  TEXT NOT NULL CHECK (detector_kind IN ('face','text','metadata')),
+    kind           TEXT NOT NULL CHECK (kind IN ('face','text','metadata')),
+    detector       TEXT NOT NULL,
+    version        TEXT NOT NULL,
+    score          REAL NOT NULL,
+    x0 REAL, y0 REAL, x1 REAL, y1 REAL,      -- box in the photo as shown, full size; NULL for metadata
+    text           TEXT,
+    field          TEXT,
+    level          TEXT NOT NULL CHECK (level IN ('clear','unsure','identifiable'))
+);
+CREATE INDEX findings_photo ON findings(photo_id);
+
+-- A photo's verdict (from its findings) and the reviewers' decision.
+CREATE TABLE privacy (
+    photo_id          INTEGER PRIMARY KEY REFERENCES photos(id),
+    verdict           TEXT CHECK (verdict IN ('clear','unsure','identifiable')),
+    review            TEXT NOT NULL DEFAULT 'pending' CHECK (review IN ('pending','cleared','excluded','redacted')),
+    reviewer          TEXT,
+    reviewed_at       TEXT,
+    reviewed_verdict  TEXT,                 -- the verdict the reviewer saw
+    screened_at       TEXT,
+    CHECK (review = 'pending' OR (reviewer IS NOT NULL AND length(trim(reviewer)) > 0))
+);
+CREATE INDEX privacy_review ON privacy(review);
+
+-- Shapes burned into exported pixels (rect, polygon) or cropped to; JSON in the photo's
+-- shown, full-size pixels.
+CREATE TABLE redactions (
+    id          INTEGER PRIMARY KEY,
+    photo_id    INTEGER NOT NULL REFERENCES photos(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('rect','polygon','crop')),
+    shape       TEXT NOT NULL,
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX redactions_photo ON redactions(photo_id);
+"#,
 ];
