@@ -11,6 +11,7 @@
 //! - `modality`: precision and recall of the modality cues on the labelled shared data.
 
 mod browser;
+mod masks;
 mod modality;
 
 use crate::thumbs::job::{self as thumb_job, ThumbOptions};
@@ -59,6 +60,18 @@ pub enum Which {
         #[arg(long, value_name = "DIR")]
         keep: Option<PathBuf>,
     },
+    /// Lesion masks: a 24-MP mask's stored bytes and save time against PNG.
+    Masks {
+        /// How many PH2 masks to scale up and measure.
+        #[arg(long, default_value_t = 5)]
+        masks: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -83,6 +96,7 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         }
         Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
+        Which::Masks { masks, repeats, shared, json } => masks::run(&shared_dir(shared)?, masks, repeats, json),
     }
 }
 

@@ -20,6 +20,7 @@ macro_rules! outln {
 
 mod bench;
 mod import;
+mod masks;
 mod read;
 
 use crate::error::Error;
@@ -63,6 +64,10 @@ pub enum Command {
     Rules(read::RulesArgs),
     /// Make missing thumbnails.
     Thumbs(import::ThumbArgs),
+    /// Lesion masks: import, list, review, agreement.
+    Masks(masks::MasksArgs),
+    /// Export approved masks with their photos (COCO or PNG), through the release gate.
+    Export(masks::ExportArgs),
     /// Benchmarks (medians and ratios against a named peer).
     Bench(bench::BenchArgs),
 }
@@ -103,6 +108,8 @@ pub fn main() -> i32 {
         Some(Command::SetModality(a)) => read::set_modality(&db, a),
         Some(Command::Rules(a)) => read::rules(&db, a),
         Some(Command::Thumbs(a)) => import::thumbs(&db, a),
+        Some(Command::Masks(a)) => masks::run(&db, a),
+        Some(Command::Export(a)) => masks::export(&db, a),
         Some(Command::Bench(a)) => bench::run(&db, a),
     };
     match result {

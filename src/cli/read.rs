@@ -81,6 +81,14 @@ fn filter_from(a: &ListArgs) -> anyhow::Result<PhotoFilter> {
     })
 }
 
+/// A `list --json` row: the photo and its lesion masks.
+#[derive(serde::Serialize)]
+struct ListRowWithMasks<'a> {
+    #[serde(flatten)]
+    row: &'a crate::store::PhotoListRow,
+    masks: Vec<crate::store::MaskSummary>,
+}
+
 pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
     let store = open(db)?;
     let filter = filter_from(&a)?;
@@ -92,6 +100,8 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         let res = if a.json {
+            let masks = store.mask_summaries(&row.hash)?;
+            let row = ListRowWithMasks { row: &row, masks };
             serde_json::to_writer(&mut out, &row).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         } else {
             writeln!(

@@ -12,10 +12,12 @@ macro_rules! first_path {
 }
 pub(crate) use first_path;
 
+mod masks;
 mod photos;
 mod runs;
 mod schema;
 
+pub use masks::{LesionFilter, LesionRow, MaskSummary, NewLesion, PhotoForMasks, ReviewRow, Saved, VersionRow};
 pub use photos::{
     GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
 };

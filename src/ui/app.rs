@@ -26,6 +26,8 @@ pub struct UiState {
     pub thumb_px: f32,
     pub show_filters: bool,
     pub show_details: bool,
+    /// The role this person reviews masks in (remembered).
+    pub review_role: Option<crate::masks::Role>,
 }
 
 impl Default for UiState {
@@ -36,6 +38,7 @@ impl Default for UiState {
             thumb_px: 150.0,
             show_filters: true,
             show_details: true,
+            review_role: None,
         }
     }
 }
@@ -83,6 +86,9 @@ pub struct App {
     pub focus: Option<usize>,
     pub(super) anchor: Option<usize>,
     pub viewer: Option<Viewer>,
+    /// The mask panel, over the viewer, while open.
+    pub annotator: Option<super::annotator::Annotator>,
+    pub review_queue: Option<super::review_queue::ReviewQueue>,
     pub(super) detail: Option<(PhotoDetail, Vec<AuditRow>)>,
     pub jobs: Vec<Job<JobOutput>>,
     commands: Vec<Command>,
@@ -142,6 +148,8 @@ impl App {
             focus: None,
             anchor: None,
             viewer: None,
+            annotator: None,
+            review_queue: None,
             detail: None,
             jobs: Vec::new(),
             commands,
@@ -208,7 +216,11 @@ impl App {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.jobs.iter().any(|j| j.is_running()) || self.query.is_pending() || self.folder_dialog.is_some()
+        self.jobs.iter().any(|j| j.is_running())
+            || self.query.is_pending()
+            || self.folder_dialog.is_some()
+            || self.annotator.as_ref().is_some_and(|a| a.is_loading() || !a.all_saved())
+            || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
     }
 
     pub fn focused_id(&self) -> Option<i64> {
@@ -272,6 +284,12 @@ impl App {
         if let Some(v) = &mut self.viewer {
             v.poll(ctx);
         }
+        if let Some(a) = &mut self.annotator {
+            a.poll(ctx);
+        }
+        if let Some(q) = &mut self.review_queue {
+            q.poll();
+        }
         self.load_detail();
         if self.state != self.saved_state {
             if let Ok(json) = serde_json::to_string(&self.state)
@@ -303,7 +321,12 @@ impl App {
     }
 
     fn load_detail(&mut self) {
-        let want = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
+        let want = self
+            .annotator
+            .as_ref()
+            .map(|a| a.photo_id)
+            .or_else(|| self.viewer.as_ref().map(|v| v.photo_id))
+            .or_else(|| self.focused_id());
         if self.detail.as_ref().map(|(d, _)| d.row.id) == want {
             return;
         }
@@ -491,6 +514,10 @@ impl App {
             }
             Command::ZoomIn | Command::ZoomOut => {
                 let f = if cmd == Command::ZoomIn { 1.25 } else { 0.8 };
+                if let Some(a) = &mut self.annotator {
+                    a.zoom_by(f);
+                    return;
+                }
                 match &mut self.viewer {
                     Some(v) => v.zoom_by(f),
                     None => {
@@ -502,12 +529,16 @@ impl App {
             Command::LargerThumbs => self.state.thumb_px = (self.state.thumb_px * 1.25).min(*THUMB_PX_RANGE.end()),
             Command::SmallerThumbs => self.state.thumb_px = (self.state.thumb_px * 0.8).max(*THUMB_PX_RANGE.start()),
             Command::ZoomFit => {
-                if let Some(v) = &mut self.viewer {
+                if let Some(a) = &mut self.annotator {
+                    a.zoom_fit();
+                } else if let Some(v) = &mut self.viewer {
                     v.zoom_fit();
                 }
             }
             Command::ZoomActual => {
-                if let Some(v) = &mut self.viewer {
+                if let Some(a) = &mut self.annotator {
+                    a.zoom_actual(ctx.pixels_per_point());
+                } else if let Some(v) = &mut self.viewer {
                     v.zoom_actual(ctx.pixels_per_point());
                 }
             }
@@ -522,15 +553,49 @@ impl App {
                 self.state.show_filters = true;
                 self.focus_search = true;
             }
+            Command::Annotate => {
+                let id = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
+                if let Some(id) = id {
+                    self.annotator = Some(super::annotator::Annotator::open(self.cfg.db.clone(), id, None, ctx));
+                }
+            }
+            Command::OpenLesion { photo_id, lesion_id } => {
+                self.annotator =
+                    Some(super::annotator::Annotator::open(self.cfg.db.clone(), photo_id, Some(lesion_id), ctx));
+            }
+            Command::CloseAnnotator => {
+                self.annotator = None;
+                self.detail = None;
+            }
+            Command::Annotation(a) => {
+                if let Some(an) = &mut self.annotator {
+                    an.run(a);
+                }
+            }
+            Command::ToggleReviewQueue => {
+                self.review_queue = match self.review_queue {
+                    Some(_) => None,
+                    None => Some(super::review_queue::ReviewQueue::open(self.cfg.db.clone(), ctx)),
+                };
+            }
         }
     }
 
     /// Shortcuts. Keys that type into a text field (arrows, letters) are left to it.
     fn keys(&mut self, ctx: &egui::Context) {
         let typing = ctx.egui_wants_keyboard_input();
+        let annotating = self.annotator.is_some();
         for cmd in Command::palette() {
             let Some(sc) = cmd.shortcut() else { continue };
             if typing && cmd != Command::ToggleCommandPalette {
+                continue;
+            }
+            // Annotation keys only while the mask panel is open (Space pans while held
+            // there, it does not pick a tool); M only when it is not.
+            if (cmd.needs_annotator() && !annotating)
+                || (annotating && cmd == Command::Annotate)
+                || cmd == Command::Annotation(super::command::Ann::SetTool(super::command::Tool::Pan))
+            {
                 continue;
             }
             if ctx.input_mut(|i| i.consume_shortcut(&sc)) {
@@ -542,6 +607,32 @@ impl App {
         }
         use egui::Key;
         let pressed = |k: Key| ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, k));
+        if let Some(an) = &self.annotator {
+            let drawing = !an.polygon.is_empty();
+            if pressed(Key::Escape) {
+                self.push(if drawing {
+                    Command::Annotation(super::command::Ann::PolygonCancel)
+                } else {
+                    Command::CloseAnnotator
+                });
+            }
+            if drawing && pressed(Key::Enter) {
+                self.push(Command::Annotation(super::command::Ann::PolygonClose));
+            }
+            if pressed(Key::Plus) || pressed(Key::Equals) {
+                self.push(Command::ZoomIn);
+            }
+            if pressed(Key::Minus) {
+                self.push(Command::ZoomOut);
+            }
+            if pressed(Key::Num0) {
+                self.push(Command::ZoomFit);
+            }
+            if pressed(Key::Num1) {
+                self.push(Command::ZoomActual);
+            }
+            return;
+        }
         if self.viewer.is_some() {
             if pressed(Key::Escape) {
                 self.push(Command::CloseViewer);
@@ -616,7 +707,9 @@ impl App {
             super::details::ui(self, ui);
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            if self.viewer.is_some() {
+            if self.annotator.is_some() {
+                super::annotate::ui(self, ui);
+            } else if self.viewer.is_some() {
                 let placeholder = self
                     .viewer
                     .as_ref()
@@ -635,6 +728,7 @@ impl App {
         super::import_log::ui(self, &ctx);
         super::rules::ui(self, &ctx);
         super::add_folder::ui(self, &ctx);
+        super::review_queue::ui(self, &ctx);
     }
 }
 
