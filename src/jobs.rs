@@ -114,19 +114,11 @@ impl Progress {
     }
 }
 
-/// Decoder worker processes to run: two more than the cores, because each pipeline
-/// alternates between the parent (hashing, bookkeeping) and its worker (decoding), and with
-/// one per core the cores sat idle a third of the time (measured on HAM10000: 5.0 s with 2
-/// workers on 2 cores, 4.2 s with 4).
-pub fn default_workers() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2) + 2
-}
-
 /// What a finished job hands back. Later capabilities add their variants.
 #[derive(Debug)]
 pub enum JobOutput {
     Import(crate::archive::ImportReport),
-    Thumbnails(crate::thumbs::job::ThumbReport),
+    Thumbnails(crate::thumbs::ThumbReport),
 }
 
 /// A named background job.

@@ -6,6 +6,7 @@
 //! (`tests/architecture.rs` checks this).
 
 pub mod archive;
+pub mod decode;
 pub mod demo;
 pub mod error;
 pub mod jobs;
@@ -13,8 +14,10 @@ pub mod masks;
 pub mod modality;
 pub mod release;
 pub mod store;
+pub mod tasks;
 pub mod thumbs;
 pub mod util;
+pub mod work;
 
 pub mod cli;
 pub mod ui;

@@ -83,7 +83,7 @@ mod corpus {
     // Hostile, odd and truncated files: each gives the expected Ok/Err kind, and
     // nothing panics or takes long.
     use super::common::*;
-    use dermdesk::thumbs::dc_jpeg::{DcError, decode_dc, read_header};
+    use dermdesk::decode::dc_jpeg::{DcError, decode_dc, read_header};
     use std::time::{Duration, Instant};
 
     const MAX_PIXELS: u64 = 100_000_000;
@@ -97,7 +97,7 @@ mod corpus {
         TooLarge,
     }
 
-    fn kind(r: &Result<dermdesk::thumbs::dc_jpeg::DcImage, DcError>) -> Kind {
+    fn kind(r: &Result<dermdesk::decode::dc_jpeg::DcImage, DcError>) -> Kind {
         match r {
             Ok(_) => Kind::Ok,
             Err(DcError::Unsupported(_)) => Kind::Unsupported,
@@ -248,7 +248,7 @@ mod reference {
     // Pixel-wise comparison of `decode_dc` against jpeg-decoder's 1/8 scaled
     // decode on real files. Run with `--nocapture` to see the per-set table.
     use super::common::*;
-    use dermdesk::thumbs::dc_jpeg::{decode_dc, read_header};
+    use dermdesk::decode::dc_jpeg::{decode_dc, read_header};
     use std::path::PathBuf;
 
     const MAX_PIXELS: u64 = 100_000_000;
@@ -414,7 +414,7 @@ mod fuzz {
     // must return (Ok or Err) without panicking, quickly, and an Ok image must
     // be consistent and no larger than the file can justify.
     use super::common::*;
-    use dermdesk::thumbs::dc_jpeg::{decode_dc, read_header};
+    use dermdesk::decode::dc_jpeg::{decode_dc, read_header};
     use std::time::{Duration, Instant};
 
     struct Rng(u64);

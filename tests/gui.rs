@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 fn import(db: &Path, dirs: &[PathBuf]) {
     let progress = dermdesk::jobs::Progress::new();
     let r = dermdesk::archive::import(db, dirs, &import_opts(), &progress).expect("import");
-    assert_eq!(r.status, "finished");
+    assert_eq!(r.status, dermdesk::store::RunStatus::Finished);
 }
 
 fn harness(db: &Path, import_on_start: Vec<PathBuf>) -> Harness<'static, App> {
@@ -225,7 +225,7 @@ fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
     settle(&mut h, "cancel", |a| a.jobs.is_empty());
     assert!(h.state().notices.iter().any(|x| x.text.contains("cancelled")));
     let runs = dermdesk::Store::open(&db).unwrap().import_runs(5).unwrap();
-    assert_eq!(runs[0].status, "cancelled");
+    assert_eq!(runs[0].status, dermdesk::store::RunStatus::Cancelled);
     assert!(runs[0].new_photos + runs[0].new_locations > 0 && runs[0].scanned < 10_015);
     assert!(h.state().items.len() > n, "photos imported before the cancel are kept and shown");
 }
@@ -320,14 +320,14 @@ fn a_cleared_thumbnail_cache_is_rebuilt_in_the_background() {
     import(&db, &[shared.join("data/ph2/images")]);
     let cache = tmp.path().join("heal-thumbs.sqlite");
     assert!(cache.is_file());
-    dermdesk::thumbs::cache::delete(&cache).unwrap();
+    dermdesk::store::thumbs::delete(&cache).unwrap();
     let mut h = harness(&db, Vec::new());
     // The visible cells find no thumbnail, and the app starts the thumbnail job by itself.
     settle(&mut h, "the thumbnail job", |a| {
         a.items.len() == 200 && a.notices.iter().any(|n| n.text.starts_with("Thumbnails: 200 made"))
     });
     settle(&mut h, "thumbnails on screen", |a| a.thumb_status().0 > 10);
-    let made = dermdesk::thumbs::cache::ThumbDb::open(&cache).unwrap().count().unwrap();
+    let made = dermdesk::store::ThumbDb::open(&cache).unwrap().count().unwrap();
     assert_eq!(made, 200, "every photo's thumbnail is back");
 }
 

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use dermdesk::store::RunStatus;
 use std::path::Path;
 
 #[test]
@@ -63,7 +64,7 @@ fn import_list_stats_contract_and_originals_untouched() {
     assert!(!dated.is_empty() && dated.len() < 247, "EXIF dates of the ISIC camera files fall in range");
 
     // Thumbnails exist for every photo, made during import.
-    let thumbs = dermdesk::thumbs::cache::ThumbDb::open(&tmp.path().join("a-thumbs.sqlite")).unwrap();
+    let thumbs = dermdesk::store::ThumbDb::open(&tmp.path().join("a-thumbs.sqlite")).unwrap();
     for r in &rows {
         let h = r["hash"].as_str().unwrap();
         assert!(thumbs.has(h).unwrap(), "no thumbnail for {h}");
@@ -184,8 +185,9 @@ fn exif_orientation_is_applied_to_thumbnails_and_the_viewer() {
     cli_ok(&db, &["import", "--json", dir.to_str().unwrap()]);
     let rows = json_lines(&cli_ok(&db, &["list", "--json", "--sort", "name"]));
     assert_eq!(rows.len(), 4);
-    let cache = dermdesk::thumbs::cache::ThumbDb::open(&tmp.path().join("o-thumbs.sqlite")).unwrap();
+    let cache = dermdesk::store::ThumbDb::open(&tmp.path().join("o-thumbs.sqlite")).unwrap();
     let thumb = |hash: &str| image::load_from_memory(&cache.get(hash).unwrap().expect("a thumbnail")).unwrap();
+    let mut worker = dermdesk::work::Worker::new(&bin(), std::time::Duration::from_secs(60));
     for r in &rows {
         let name = r["paths"][0].as_str().unwrap().to_owned();
         let o = r["orientation"].as_u64().unwrap();
@@ -195,9 +197,17 @@ fn exif_orientation_is_applied_to_thumbnails_and_the_viewer() {
         let t = thumb(r["hash"].as_str().unwrap());
         let portrait = t.height() > t.width();
         assert_eq!(portrait, o == 6 || o == 8, "thumbnail of orientation {o} is {}x{}", t.width(), t.height());
-        assert_eq!(t.width().max(t.height()), dermdesk::thumbs::THUMB_SIZE);
-        let full = dermdesk::ui::viewer::decode_tiled(std::path::Path::new(&name), o as u8, 2048).unwrap();
+        assert_eq!(t.width().max(t.height()), dermdesk::decode::THUMB_SIZE);
+        // The viewer's full decode, through a worker as the viewer runs it.
+        let req = dermdesk::decode::tasks::FullRequest {
+            path: name.clone().into(),
+            orientation: o as u8,
+            limits: Default::default(),
+        };
+        let (full, rgb) = worker.call::<dermdesk::decode::tasks::FullDecode>(&req).unwrap().unwrap();
         assert_eq!((full.width, full.height), if portrait { (1704, 2272) } else { (2272, 1704) });
+        assert_eq!(rgb.len(), 1704 * 2272 * 3);
+        assert_eq!(full.hash, r["hash"].as_str().unwrap(), "the worker hashes the bytes it decodes");
     }
     // Orientation 3 is upside down: the thumbnail's top row is the original's bottom row.
     let up = thumb(rows[0]["hash"].as_str().unwrap()).to_rgb8();
@@ -224,10 +234,10 @@ fn the_thumbnail_cache_holds_no_metadata() {
     let db = tmp.path().join("m.sqlite");
     cli_ok(&db, &["import", "--json", meta.to_str().unwrap()]);
     let mut checked = 0;
-    let cache = dermdesk::thumbs::cache::ThumbDb::open(&tmp.path().join("m-thumbs.sqlite")).unwrap();
+    let cache = dermdesk::store::ThumbDb::open(&tmp.path().join("m-thumbs.sqlite")).unwrap();
     cache
         .for_each(|hash, bytes| {
-            assert!(dermdesk::archive::exif::parse(bytes).is_none(), "EXIF in the thumbnail of {hash}");
+            assert!(dermdesk::decode::exif::parse(bytes).is_none(), "EXIF in the thumbnail of {hash}");
             for needle in [&b"Exif\0\0"[..], b"http://ns.adobe.com/xap", b"Photoshop 3.0", b"ICC_PROFILE"] {
                 assert!(
                     !bytes.windows(needle.len()).any(|w| w == needle),
@@ -248,19 +258,16 @@ fn the_thumbnail_cache_holds_no_metadata() {
 fn a_run_that_cannot_start_its_decoders_fails_cleanly() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("f.sqlite");
-    let opts = dermdesk::archive::ImportOptions {
-        worker_exe: tmp.path().join("no-such-dermdesk"),
-        ..dermdesk::archive::ImportOptions::default()
-    };
+    let opts = dermdesk::archive::ImportOptions::with_exe(tmp.path().join("no-such-dermdesk"));
     let dir = shared().join("data/histopathology-he");
     let r = dermdesk::archive::import(&db, &[dir], &opts, &dermdesk::jobs::Progress::new()).unwrap();
-    assert_eq!(r.status, "failed");
+    assert_eq!(r.status, RunStatus::Failed);
     let msg = r.message.unwrap();
-    assert!(msg.contains("cannot start a decoder worker") && msg.contains("no-such-dermdesk"), "{msg}");
-    assert_eq!(r.missing, 0, "a failed run marks nothing missing");
+    assert!(msg.contains("cannot start a worker process") && msg.contains("no-such-dermdesk"), "{msg}");
+    assert_eq!(r.counts.missing, 0, "a failed run marks nothing missing");
     let store = dermdesk::Store::open(&db).unwrap();
     let runs = store.import_runs(1).unwrap();
-    assert_eq!(runs[0].status, "failed");
+    assert_eq!(runs[0].status, RunStatus::Failed);
     assert_eq!(store.stats().unwrap().photos, 0);
 }
 

@@ -13,8 +13,8 @@ use std::process::Command;
 fn import_photos(db: &Path, files: &[PathBuf]) {
     let progress = dermdesk::jobs::Progress::new();
     let r = dermdesk::archive::import(db, files, &import_opts(), &progress).expect("import");
-    assert_eq!(r.status, "finished");
-    assert_eq!(r.refused, 0, "{:?}", r.refusals);
+    assert_eq!(r.status, dermdesk::store::RunStatus::Finished);
+    assert_eq!(r.counts.refused, 0, "{:?}", r.refusals);
 }
 
 /// The CLI as a named person.
@@ -155,7 +155,7 @@ fn ham10000_masks_import_and_leave_through_coco_unchanged() {
         let sent = std::fs::read(out.join("images").join(&image)).unwrap();
         let sent_img = image::load_from_memory(&sent).unwrap();
         assert_eq!((sent_img.width(), sent_img.height()), (stored.width(), stored.height()));
-        assert!(dermdesk::archive::exif::parse(&sent).is_none(), "{image} carries EXIF");
+        assert!(dermdesk::decode::exif::parse(&sent).is_none(), "{image} carries EXIF");
     }
 }
 
@@ -174,7 +174,7 @@ fn ph2_lesion_drawn_fixed_reviewed_and_exported_as_png() {
     for (name, path) in names.iter().zip(&photos) {
         let truth = read_mask_file(&ph2.join("masks").join(format!("{name}_lesion.png")));
         let photo = photo_named(&store, path);
-        let img = masks::photo_pixels(path, photo.orientation).unwrap();
+        let img = masks::PixelReader::new(&bin()).read(path, photo.orientation, &photo.hash).unwrap();
         let lesion = store.create_lesion(&photo.hash, "lesion", "", "alice").unwrap();
         let session = format!("test-{name}");
         // What the panel does: each tool's stamp through the history, saved after each step.

@@ -14,7 +14,7 @@ mod browser;
 mod masks;
 mod modality;
 
-use crate::thumbs::job::{self as thumb_job, ThumbOptions};
+use crate::thumbs::{self as thumb_job, ThumbOptions};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -148,23 +148,23 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(work.join("large-exif"))?;
     for p in &isic {
         let bytes = std::fs::read(p)?;
-        let (w, h, _) = crate::thumbs::dc_jpeg::read_header(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (w, h, _) = crate::decode::dc_jpeg::read_header(&bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
         if (w as u64) * (h as u64) < 3_000_000 {
             continue;
         }
-        let decoded = crate::thumbs::decode_reduced(&bytes, crate::archive::Format::Jpeg, 320, &Default::default())
+        let decoded = crate::decode::decode_reduced(&bytes, crate::decode::Format::Jpeg, 320, &Default::default())
             .map_err(|r| anyhow::anyhow!("{r}"))?;
-        let small = crate::thumbs::shrink_to(decoded.image, 320);
-        let thumb = crate::thumbs::encode_jpeg(&small)?;
+        let small = crate::decode::shrink_to(decoded.image, 320);
+        let thumb = crate::decode::encode_jpeg(&small)?;
         let out = work.join("large-exif").join(p.file_name().unwrap());
-        let tiff = crate::archive::exif::minimal_tiff(&[(0x0112, 1)], Some(&thumb));
-        std::fs::write(&out, crate::archive::exif::splice_jpeg_exif(&bytes, Some(&tiff)).map_err(anyhow::Error::msg)?)?;
+        let tiff = crate::decode::exif::minimal_tiff(&[(0x0112, 1)], Some(&thumb));
+        std::fs::write(&out, crate::decode::exif::splice_jpeg_exif(&bytes, Some(&tiff)).map_err(anyhow::Error::msg)?)?;
         large.push(p.clone());
         large_exif.push(out);
     }
     outln!(
         "thumbnails, {threads} thread(s), long side {} px, median of {repeats} runs each, interleaved",
-        crate::thumbs::THUMB_SIZE
+        crate::decode::THUMB_SIZE
     );
     outln!("{:<32} {:>6} {:>14} {:>16} {:>7}", "set", "files", "dermdesk f/s", "vipsthumbnail f/s", "ratio");
     for (name, files) in [
@@ -184,7 +184,8 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
 
             let items: Vec<(PathBuf, String)> =
                 files.iter().enumerate().map(|(i, f)| (f.clone(), i.to_string())).collect();
-            let opts = ThumbOptions { threads, ..Default::default() };
+            let mut opts = ThumbOptions::default();
+            opts.pool.workers = threads;
             let t = Instant::now();
             let rep =
                 thumb_job::make_all(items, &out.join("ours-thumbs.sqlite"), &opts, &crate::jobs::Progress::new())?;
@@ -204,7 +205,7 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
 /// vipsthumbnail over the files, split across `threads` processes, one libvips thread each.
 fn vips_run(files: &[PathBuf], out: &Path, threads: usize) -> anyhow::Result<()> {
     std::fs::create_dir_all(out)?;
-    let size = crate::thumbs::THUMB_SIZE.to_string();
+    let size = crate::decode::THUMB_SIZE.to_string();
     let pattern = format!("{}/%s.jpg[Q=85]", out.display());
     let mut children = Vec::new();
     for k in 0..threads.max(1) {
@@ -295,7 +296,9 @@ fn read_and_hash(files: &[PathBuf], threads: usize) {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(f) = files.get(i) else { return };
-                    let _ = crate::archive::hash::hash_file(f);
+                    if let Ok(bytes) = std::fs::read(f) {
+                        std::hint::black_box(crate::decode::tasks::hash_bytes(&bytes));
+                    }
                 }
             });
         }

@@ -3,8 +3,9 @@
 use super::{Bar, print_json};
 use crate::archive::{self, ImportOptions};
 use crate::jobs::Progress;
+use crate::store::RunStatus;
 use crate::store::Store;
-use crate::thumbs::job::{self as thumb_job, ThumbOptions};
+use crate::thumbs::{self as thumb_job, ThumbOptions};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -60,9 +61,9 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
         bail!("--file-timeout must be more than 0 seconds");
     }
     let mut opts = ImportOptions { thumbnails: !args.no_thumbnails, ..Default::default() };
-    opts.file_timeout = Duration::from_secs_f64(args.file_timeout);
+    opts.pool.timeout = Duration::from_secs_f64(args.file_timeout);
     if let Some(t) = args.threads {
-        opts.threads = t.max(1);
+        opts.pool.workers = t.max(1);
     }
     let progress = Progress::new();
     let bar = Bar::new(progress.clone());
@@ -75,15 +76,15 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
         outln!(
             "import run {} {} in {:.1} s: {} files seen, {} new photos, {} new locations ({} moved), {} unchanged, {} refused, {} missing",
             report.run_id,
-            report.status,
+            report.status.as_str(),
             report.seconds,
-            report.scanned,
-            report.new_photos,
-            report.new_locations,
-            report.moved,
-            report.unchanged,
-            report.refused,
-            report.missing
+            report.counts.scanned,
+            report.counts.new_photos,
+            report.counts.new_locations,
+            report.counts.moved,
+            report.counts.unchanged,
+            report.counts.refused,
+            report.counts.missing
         );
         for r in &report.refusals {
             outln!("refused {}: {}: {}", r.reason_code.as_str(), r.reason, r.path);
@@ -95,7 +96,7 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
             outln!("note: {m}");
         }
     }
-    if report.status == "failed" {
+    if report.status == RunStatus::Failed {
         bail!("{}", report.message.unwrap_or_else(|| "the import failed".into()));
     }
     Ok(())
@@ -112,7 +113,7 @@ pub struct ThumbArgs {
 pub fn thumbs(db: &Path, args: ThumbArgs) -> anyhow::Result<()> {
     let mut opts = ThumbOptions::default();
     if let Some(t) = args.threads {
-        opts.threads = t.max(1);
+        opts.pool.workers = t.max(1);
     }
     let progress = Progress::new();
     let bar = Bar::new(progress.clone());

@@ -303,7 +303,11 @@ fn review(
 
 pub fn export(db: &Path, a: ExportArgs) -> anyhow::Result<()> {
     let store = open(db)?;
-    let opts = ExportOptions { format: a.format, status: if a.any_status { None } else { Some(a.status) } };
+    let opts = ExportOptions {
+        format: a.format,
+        status: if a.any_status { None } else { Some(a.status) },
+        worker_exe: crate::work::default_exe(),
+    };
     let progress = crate::jobs::Progress::new();
     let bar = super::Bar::new(progress.clone());
     let r = export::export(&store, &a.out, &opts, &progress)?;

@@ -85,8 +85,8 @@ pub struct GuiArgs {
 /// Entry point for the binary. Returns the process exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if args.get(1).is_some_and(|a| a == crate::archive::worker::WORKER_ARG) {
-        return crate::archive::worker::serve();
+    if args.get(1).is_some_and(|a| a == crate::work::WORKER_ARG) {
+        return crate::tasks::serve();
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,

@@ -214,7 +214,7 @@ pub fn runs(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
             outln!(
                 "run {} {} {} -> {}: {} seen, {} new, {} new locations, {} unchanged, {} refused, {} missing{}",
                 r.id,
-                r.status,
+                r.status.as_str(),
                 r.started_at,
                 r.finished_at.as_deref().unwrap_or("-"),
                 r.scanned,
@@ -236,7 +236,7 @@ pub fn refusals(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
         if a.json {
             print_json(&r)?;
         } else {
-            outln!("{}\t{}\t{}", r.reason_code, r.reason, r.path);
+            outln!("{}\t{}\t{}", r.reason_code.as_str(), r.reason, r.path);
         }
     }
     Ok(())

@@ -38,11 +38,17 @@ pub struct ExportOptions {
     pub format: ExportFormat,
     /// Only lesions in this state (default: approved, the teacher data); None: all.
     pub status: Option<ReviewStatus>,
+    /// The executable that decodes photos (`work::default_exe()`).
+    pub worker_exe: PathBuf,
 }
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { format: ExportFormat::Coco, status: Some(ReviewStatus::Approved) }
+        ExportOptions {
+            format: ExportFormat::Coco,
+            status: Some(ReviewStatus::Approved),
+            worker_exe: crate::work::default_exe(),
+        }
     }
 }
 
@@ -122,13 +128,14 @@ pub fn export(store: &Store, out: &Path, opts: &ExportOptions, progress: &Progre
     let mut coco_images = Vec::new();
     let mut coco_annotations = Vec::new();
     let mut categories: BTreeMap<String, usize> = BTreeMap::new();
+    let mut reader = super::PixelReader::new(&opts.worker_exe);
     for (seq, ((hash, ls), name)) in leaving.iter().zip(&names).enumerate() {
         if progress.is_cancelled() {
             return Err(Error::Cancelled);
         }
         progress.add_done(1);
         let photo_id = ls.first().and_then(|l| l.photo_id);
-        let image_file = match write_image(store, hash, &out.join("images"), name) {
+        let image_file = match write_image(store, &mut reader, hash, &out.join("images"), name) {
             Ok(f) => f,
             Err(e) => {
                 report.errors.push(ExportError { photo_id, reason: e.to_string() });
@@ -203,7 +210,7 @@ pub fn export(store: &Store, out: &Path, opts: &ExportOptions, progress: &Progre
 /// Writes a photo's pixels with no metadata: an upright JPEG as it is minus its metadata
 /// segments (the same pixels, no re-encoding), anything else decoded, oriented and saved
 /// as PNG. Returns the file name.
-fn write_image(store: &Store, hash: &str, dir: &Path, name: &str) -> Result<String> {
+fn write_image(store: &Store, reader: &mut super::PixelReader, hash: &str, dir: &Path, name: &str) -> Result<String> {
     let p = store.photo_for_masks(hash)?.ok_or_else(|| Error::Invalid(format!("no photo {hash}")))?;
     let path = p
         .paths
@@ -212,15 +219,22 @@ fn write_image(store: &Store, hash: &str, dir: &Path, name: &str) -> Result<Stri
         .ok_or_else(|| Error::Invalid(format!("no file left for photo {}", p.id)))?;
     let path = Path::new(path);
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read the photo", e, path))?;
+    if crate::decode::tasks::hash_bytes(&bytes) != p.hash {
+        return Err(Error::Invalid(format!(
+            "the file has changed since it was imported (import its folder again): {}",
+            path.display()
+        )));
+    }
     if p.orientation == 1
         && bytes.starts_with(&[0xFF, 0xD8])
-        && let Some(clean) = crate::thumbs::jpeg_without_metadata(&bytes)
+        && let Some(clean) = crate::decode::jpeg_without_metadata(&bytes)
     {
         let file = format!("{name}.jpg");
         write(&dir.join(&file), &clean)?;
         return Ok(file);
     }
-    let img = super::photo_pixels(path, p.orientation)?;
+    drop(bytes);
+    let img = reader.read(path, p.orientation, &p.hash)?;
     let file = format!("{name}.png");
     let mut buf = Vec::new();
     img.write_to(&mut std::io::Cursor::new(&mut buf), image::ImageFormat::Png)

@@ -203,15 +203,41 @@ pub fn displayed_size(width: u32, height: u32, orientation: u8) -> (u32, u32) {
     if (5..=8).contains(&orientation) { (height, width) } else { (width, height) }
 }
 
-/// A photo's pixels as shown (orientation applied), decoded in full: what masks are drawn
-/// on and what the wand and the smart tool read.
-pub fn photo_pixels(path: &std::path::Path, orientation: u8) -> Result<image::RgbImage> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read the photo", e, path))?;
-    let fmt = crate::archive::format::sniff(&bytes[..bytes.len().min(512)], path)
-        .map_err(|r| Error::Invalid(format!("{}: {}", r.message, path.display())))?;
-    let img = crate::thumbs::decode_with_image(&bytes, fmt, &crate::thumbs::Limits::default())
-        .map_err(|r| Error::Invalid(format!("{}: {}", r.message, path.display())))?;
-    Ok(crate::thumbs::orient(img.into_rgb8(), orientation))
+/// Reads photos' pixels at full resolution through a worker process (the per-photo seam:
+/// a damaged file or a decoder crash costs that photo, never the app). What the wand and the
+/// smart tool read, what masks are drawn on and what exports send.
+pub struct PixelReader {
+    worker: crate::work::Worker,
+    limits: crate::decode::Limits,
+}
+
+impl PixelReader {
+    pub fn new(worker_exe: &std::path::Path) -> PixelReader {
+        let limits = crate::decode::Limits::default();
+        let worker = crate::work::Worker::new(worker_exe, std::time::Duration::from_secs(120))
+            .with_max_blob(limits.max_pixels * 3);
+        PixelReader { worker, limits }
+    }
+
+    /// A photo's pixels as shown (orientation applied). The file must still be the photo
+    /// (`hash`): masks belong to content, and a changed file would put them on other pixels.
+    pub fn read(&mut self, path: &std::path::Path, orientation: u8, hash: &str) -> Result<image::RgbImage> {
+        use crate::decode::tasks::{FullDecode, FullRequest};
+        let req = FullRequest { path: path.to_path_buf(), orientation, limits: self.limits };
+        let (img, rgb) = match self.worker.call::<FullDecode>(&req) {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(refusal)) => return Err(Error::Invalid(format!("{}: {}", refusal.message, path.display()))),
+            Err(e) => return Err(Error::Invalid(format!("the decoder failed ({e}): {}", path.display()))),
+        };
+        if img.hash != hash {
+            return Err(Error::Invalid(format!(
+                "the file has changed since it was imported (import its folder again): {}",
+                path.display()
+            )));
+        }
+        image::RgbImage::from_raw(img.width, img.height, rgb)
+            .ok_or_else(|| Error::Invalid(format!("the decoder sent a damaged image: {}", path.display())))
+    }
 }
 
 /// The reviewer's role, recorded with every review (as the ISIC archive records a reviewer's

@@ -12,16 +12,21 @@ macro_rules! first_path {
 }
 pub(crate) use first_path;
 
+mod import;
 mod masks;
 mod photos;
+mod rules;
 mod runs;
 mod schema;
+pub mod thumbs;
 
+pub use import::{Decider, ImportCounts, ImportEntry, ImportOutcome, RefusedFile, RunEnd};
 pub use masks::{LesionFilter, LesionRow, MaskSummary, NewLesion, PhotoForMasks, ReviewRow, Saved, VersionRow};
 pub use photos::{
     GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
 };
-pub use runs::{ImportRunRow, RefusalRow};
+pub use runs::{ImportRunRow, RefusalRow, RunStatus};
+pub use thumbs::ThumbDb;
 
 use crate::error::{Error, Result};
 use crate::util;
@@ -110,7 +115,7 @@ impl Store {
 
     /// Where thumbnails of this database are cached: a file beside the database file.
     pub fn thumb_db_path(&self) -> PathBuf {
-        crate::thumbs::cache::path_for(&self.path)
+        thumbs::path_for(&self.path)
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {

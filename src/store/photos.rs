@@ -384,17 +384,38 @@ impl Store {
         Ok(changed)
     }
 
-    /// Hashes of every photo, for the thumbnail job.
-    pub fn photos_for_thumbnails(&self) -> Result<Vec<(i64, String, String)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT p.id, p.hash, l.path FROM photos p JOIN locations l ON l.id =
-               (SELECT id FROM locations WHERE photo_id = p.id AND missing_since IS NULL ORDER BY id LIMIT 1)
-             ORDER BY p.id",
+    /// Calls `each` with the hash and first present path of every photo that has a file (the
+    /// thumbnail job's feed). Read in pages of short read transactions, so that a pass over a
+    /// million photos neither holds memory nor keeps the log from being checkpointed. Stops
+    /// early when `each` says false.
+    pub fn for_each_present_photo(&self, mut each: impl FnMut(&str, &str) -> Result<bool>) -> Result<()> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, p.hash, (SELECT path FROM locations WHERE photo_id = p.id AND missing_since IS NULL
+                                   ORDER BY id LIMIT 1) AS path
+             FROM photos p WHERE p.id > ?1 ORDER BY p.id LIMIT ?2",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut last = 0i64;
+        loop {
+            let page: Vec<(i64, String, Option<String>)> = stmt
+                .query_map(params![last, PAGE], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (_, hash, path) in &page {
+                if let Some(path) = path
+                    && !each(hash, path)?
+                {
+                    return Ok(());
+                }
+            }
+            match page.last() {
+                Some((id, _, _)) if page.len() as i64 == PAGE => last = *id,
+                _ => return Ok(()),
+            }
+        }
     }
 }
+
+/// Rows per page of a streaming pass.
+pub(crate) const PAGE: i64 = 1000;
 
 #[cfg(test)]
 mod tests {

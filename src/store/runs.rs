@@ -1,17 +1,51 @@
 //! Import runs and refused files, as the UI's import log and `dermdesk runs` read them.
 
 use super::Store;
+use crate::decode::RefusalCode;
 use crate::error::Result;
 use crate::util;
 use rusqlite::params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Where an import run stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    #[default]
+    Running,
+    Finished,
+    Cancelled,
+    /// Its process stopped before the run finished (killed, crashed, power cut).
+    Interrupted,
+    /// It could not go on (no worker could start, the database failed).
+    Failed,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 5] =
+        [RunStatus::Running, RunStatus::Finished, RunStatus::Cancelled, RunStatus::Interrupted, RunStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Finished => "finished",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ImportRunRow {
     pub id: i64,
     pub started_at: String,
     pub finished_at: Option<String>,
-    pub status: String,
+    pub status: RunStatus,
     pub roots: Vec<String>,
     pub actor: String,
     pub scanned: u64,
@@ -26,7 +60,7 @@ pub struct ImportRunRow {
 #[derive(Clone, Debug, Serialize)]
 pub struct RefusalRow {
     pub path: String,
-    pub reason_code: String,
+    pub reason_code: RefusalCode,
     pub reason: String,
     pub byte_size: u64,
     pub run_id: i64,
@@ -48,7 +82,7 @@ impl Store {
                 id: r.get(0)?,
                 started_at: r.get(1)?,
                 finished_at: r.get(2)?,
-                status: r.get(3)?,
+                status: RunStatus::parse(&r.get::<_, String>(3)?).unwrap_or(RunStatus::Failed),
                 roots: serde_json::from_str(&roots).unwrap_or_default(),
                 actor: r.get(5)?,
                 scanned: r.get(6)?,
@@ -71,7 +105,7 @@ impl Store {
         let rows = stmt.query_map([limit as i64], |r| {
             Ok(RefusalRow {
                 path: r.get(0)?,
-                reason_code: r.get(1)?,
+                reason_code: RefusalCode::parse(&r.get::<_, String>(1)?).unwrap_or(RefusalCode::Corrupt),
                 reason: r.get(2)?,
                 byte_size: r.get(3)?,
                 run_id: r.get(4)?,

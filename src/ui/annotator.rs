@@ -192,13 +192,14 @@ fn overlay_opts() -> TextureOptions {
 }
 
 /// Loads a photo's pixels and lesions (on a background thread).
-pub fn load(db: &std::path::Path, photo_id: i64) -> Result<Loaded, String> {
+pub fn load(db: &std::path::Path, worker_exe: &std::path::Path, photo_id: i64) -> Result<Loaded, String> {
     let store = Store::open_reader(db).map_err(|e| e.to_string())?;
     let detail = store.photo(photo_id).map_err(|e| e.to_string())?.ok_or(format!("no photo with id {photo_id}"))?;
     let hash = detail.row.hash.clone();
     let path = detail.row.paths.first().ok_or_else(|| "none of this photo's files can be found".to_owned())?;
-    let image =
-        crate::masks::photo_pixels(std::path::Path::new(path), detail.row.orientation).map_err(|e| e.to_string())?;
+    let image = crate::masks::PixelReader::new(worker_exe)
+        .read(std::path::Path::new(path), detail.row.orientation, &hash)
+        .map_err(|e| e.to_string())?;
     let mut lesions = Vec::new();
     for row in store.lesions_of(&hash).map_err(|e| e.to_string())? {
         let layer = match store.lesion_mask(row.id).map_err(|e| e.to_string())? {
@@ -290,12 +291,18 @@ fn writer_loop(
 }
 
 impl Annotator {
-    pub fn open(db: PathBuf, photo_id: i64, want_active: Option<i64>, ctx: &egui::Context) -> Annotator {
+    pub fn open(
+        db: PathBuf,
+        worker_exe: PathBuf,
+        photo_id: i64,
+        want_active: Option<i64>,
+        ctx: &egui::Context,
+    ) -> Annotator {
         let me = crate::util::current_user();
         let session = format!("{me}-{}-{}-{photo_id}", crate::util::now_iso(), std::process::id());
         let (c, db2) = (ctx.clone(), db.clone());
         let state = State::Loading(Promise::spawn_thread("annotate-load", move || {
-            let r = load(&db2, photo_id);
+            let r = load(&db2, &worker_exe, photo_id);
             c.request_repaint();
             r
         }));

@@ -4,12 +4,13 @@ use super::command::Command;
 use super::i18n::{Lang, T};
 use super::query::{GridQuery, GridResult};
 use super::thumb_cache::ThumbCache;
-use super::viewer::Viewer;
+use super::viewer::{DecodeRequest, FullDecoder, Viewer};
 use crate::archive::{self, ImportOptions};
 use crate::jobs::{Job, JobOutput, Progress};
 use crate::modality::Rule;
-use crate::store::{AuditRow, GridItem, PhotoDetail, PhotoFilter, Store};
-use crate::thumbs::job::{self as thumb_job, ThumbOptions};
+use crate::store::{AuditRow, GridItem, PhotoDetail, PhotoFilter, RunStatus, Store};
+use crate::thumbs::{self as thumb_job, ThumbOptions};
+use crate::work::PoolOptions;
 use poll_promise::Promise;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -57,12 +58,7 @@ pub struct AppConfig {
 
 impl AppConfig {
     pub fn new(db: PathBuf) -> AppConfig {
-        AppConfig {
-            db,
-            worker_exe: archive::worker::default_exe(),
-            import_on_start: Vec::new(),
-            thumb_loader_threads: 2,
-        }
+        AppConfig { db, worker_exe: crate::work::default_exe(), import_on_start: Vec::new(), thumb_loader_threads: 2 }
     }
 }
 
@@ -86,6 +82,7 @@ pub struct App {
     pub focus: Option<usize>,
     pub(super) anchor: Option<usize>,
     pub viewer: Option<Viewer>,
+    decoder: FullDecoder,
     /// The mask panel, over the viewer, while open.
     pub annotator: Option<super::annotator::Annotator>,
     pub review_queue: Option<super::review_queue::ReviewQueue>,
@@ -135,7 +132,9 @@ impl App {
         }
         let date_text = (state.filter.from.clone().unwrap_or_default(), state.filter.to.clone().unwrap_or_default());
         let path_text = state.filter.path_contains.clone();
+        let decoder = FullDecoder::new(cfg.worker_exe.clone(), ctx.clone());
         App {
+            decoder,
             cfg,
             store,
             saved_state: state.clone(),
@@ -282,7 +281,7 @@ impl App {
             self.start_thumbnails(ctx);
         }
         if let Some(v) = &mut self.viewer {
-            v.poll(ctx);
+            v.poll(ctx, &mut self.decoder);
         }
         if let Some(a) = &mut self.annotator {
             a.poll(ctx);
@@ -374,24 +373,27 @@ impl App {
 
     fn start_import(&mut self, paths: Vec<PathBuf>, ctx: &egui::Context) {
         let db = self.cfg.db.clone();
-        let opts = ImportOptions { worker_exe: self.cfg.worker_exe.clone(), ..Default::default() };
+        let opts = ImportOptions::with_exe(self.cfg.worker_exe.clone());
         self.spawn(T::JobImport, ctx, move |p| archive::import(&db, &paths, &opts, p).map(JobOutput::Import));
     }
 
     fn start_thumbnails(&mut self, ctx: &egui::Context) {
         let db = self.cfg.db.clone();
-        let opts = ThumbOptions { worker_exe: self.cfg.worker_exe.clone(), ..Default::default() };
+        let opts = ThumbOptions { pool: PoolOptions::new(self.cfg.worker_exe.clone()), ..Default::default() };
         self.spawn(T::JobThumbs, ctx, move |p| thumb_job::run(&db, &opts, p).map(JobOutput::Thumbnails));
     }
 
     pub(super) fn open(&mut self, id: i64, ctx: &egui::Context) {
         let detail = self.store.photo(id).ok().flatten();
-        let orientation = detail.as_ref().map(|d| d.row.orientation).unwrap_or(1);
-        let path = detail.and_then(|d| d.row.paths.into_iter().next());
+        let request = detail.and_then(|d| {
+            let path = d.row.paths.into_iter().next()?;
+            Some(DecodeRequest { path: PathBuf::from(path), orientation: d.row.orientation, hash: d.row.hash })
+        });
         if let Some(i) = self.items.iter().position(|it| it.id == id) {
             self.focus = Some(i);
         }
-        self.viewer = Some(Viewer::open(id, path, orientation, ctx));
+        let _ = ctx;
+        self.viewer = Some(Viewer::open(id, request, &mut self.decoder));
     }
 
     /// Moves the focus; the selection follows it (or, with `extend`, grows from the anchor),
@@ -556,12 +558,13 @@ impl App {
             Command::Annotate => {
                 let id = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
                 if let Some(id) = id {
-                    self.annotator = Some(super::annotator::Annotator::open(self.cfg.db.clone(), id, None, ctx));
+                    let (db, exe) = (self.cfg.db.clone(), self.cfg.worker_exe.clone());
+                    self.annotator = Some(super::annotator::Annotator::open(db, exe, id, None, ctx));
                 }
             }
             Command::OpenLesion { photo_id, lesion_id } => {
-                self.annotator =
-                    Some(super::annotator::Annotator::open(self.cfg.db.clone(), photo_id, Some(lesion_id), ctx));
+                let (db, exe) = (self.cfg.db.clone(), self.cfg.worker_exe.clone());
+                self.annotator = Some(super::annotator::Annotator::open(db, exe, photo_id, Some(lesion_id), ctx));
             }
             Command::CloseAnnotator => {
                 self.annotator = None;
@@ -735,14 +738,19 @@ impl App {
 /// What to tell the person when a job ends, and whether it is bad news.
 fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
     match out {
-        JobOutput::Import(r) if r.status == "cancelled" => (lang.t(T::ImportCancelled).to_owned(), false),
+        JobOutput::Import(r) if r.status == RunStatus::Cancelled => (lang.t(T::ImportCancelled).to_owned(), false),
         JobOutput::Import(r) => {
             let text = lang.f(
                 T::ImportSummary,
-                &[("new", &r.new_photos), ("loc", &r.new_locations), ("refused", &r.refused), ("missing", &r.missing)],
+                &[
+                    ("new", &r.counts.new_photos),
+                    ("loc", &r.counts.new_locations),
+                    ("refused", &r.counts.refused),
+                    ("missing", &r.counts.missing),
+                ],
             );
             match &r.message {
-                Some(m) => (format!("{text} — {m}"), r.status == "failed"),
+                Some(m) => (format!("{text} — {m}"), r.status == RunStatus::Failed),
                 None => (text, false),
             }
         }

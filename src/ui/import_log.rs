@@ -37,7 +37,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                 ui.end_row();
                 for r in runs {
                     ui.label(&r.started_at);
-                    ui.label(super::i18n::run_status(&r.status).map(|t| lang.t(t)).unwrap_or(&r.status));
+                    ui.label(lang.t(super::i18n::run_status(r.status)));
                     ui.label(format!(
                         "{} / {} / {} / {} / {}",
                         r.new_photos, r.new_locations, r.unchanged, r.refused, r.missing
@@ -56,7 +56,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                 ui.label(lang.t(T::File));
                 ui.end_row();
                 for r in refusals {
-                    ui.label(super::i18n::reason(&r.reason_code).map(|t| lang.t(t)).unwrap_or(&r.reason_code));
+                    ui.label(lang.t(super::i18n::reason(r.reason_code)));
                     ui.label(egui::RichText::new(&r.reason).small());
                     ui.label(egui::RichText::new(&r.path).small());
                     ui.end_row();

@@ -2,7 +2,7 @@
 //! request first (so fast scrolling never queues up work for rows long gone), kept in a
 //! bounded LRU so GPU and RAM use stay flat with 100,000 photos.
 
-use crate::thumbs::cache::ThumbDb;
+use crate::store::ThumbDb;
 use egui::{ColorImage, TextureHandle, TextureOptions};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;

@@ -1,12 +1,17 @@
-//! The full-resolution viewer: decodes in the background, cuts the image into tiles no
-//! larger than the GPU allows (so a 100-megapixel scan still shows), and zooms and pans down
-//! to single pixels.
+//! The full-resolution viewer: decodes in a worker process (a hostile file can crash the
+//! worker, never the app), checks that the file is still the content the store knows, cuts
+//! the image into tiles no larger than the GPU allows (so a 100-megapixel scan still shows),
+//! and zooms and pans down to single pixels.
 
 use super::i18n::{Lang, T};
-use crate::archive::format;
-use crate::thumbs::{self, Limits};
+use crate::decode::Limits;
+use crate::decode::tasks::{FullDecode, FullRequest};
+use crate::work::{Killer, Worker};
 use egui::{Color32, ColorImage, Pos2, Rect, Sense, TextureHandle, TextureOptions, Vec2};
-use poll_promise::Promise;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Tile side: within every GPU's limit and small enough that uploads do not stall a frame.
 pub const TILE: usize = 2048;
@@ -19,7 +24,7 @@ pub struct Decoded {
 }
 
 enum State {
-    Loading(Promise<Result<Decoded, String>>),
+    Loading(u64),
     Ready { width: usize, height: usize, tiles: Vec<(Rect, TextureHandle)> },
     Failed(String),
 }
@@ -34,55 +39,139 @@ pub struct Viewer {
     last_fit: f32,
 }
 
-/// Decodes a photo at full resolution, orientation applied, cut into tiles.
-pub fn decode_tiled(path: &std::path::Path, orientation: u8, tile: usize) -> Result<Decoded, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read the file ({e}): {}", path.display()))?;
-    let fmt = format::sniff(&bytes[..bytes.len().min(512)], path).map_err(|r| r.message)?;
-    let img = thumbs::decode_with_image(&bytes, fmt, &Limits::default()).map_err(|r| r.message)?;
-    let img = thumbs::orient(img.into_rgb8(), orientation);
-    let (w, h) = (img.width() as usize, img.height() as usize);
+/// One photo to decode: where its file is, how to turn it, and the content it must be.
+pub struct DecodeRequest {
+    pub path: PathBuf,
+    pub orientation: u8,
+    pub hash: String,
+}
+
+type Answer = (u64, Result<Decoded, String>);
+
+/// The viewer's decoder: one worker process on its own thread, kept between photos. Asking
+/// for a new photo abandons the one in flight (its worker is killed and started again), so
+/// stepping quickly through large photos never queues decodes nobody will look at.
+pub struct FullDecoder {
+    requests: Sender<(u64, DecodeRequest)>,
+    answers: Receiver<Answer>,
+    /// The generation being decoded now (0: none), shared with the decode thread.
+    in_flight: Arc<Mutex<u64>>,
+    killer: Killer,
+    latest: u64,
+}
+
+impl FullDecoder {
+    pub fn new(exe: PathBuf, ctx: egui::Context) -> FullDecoder {
+        let limits = Limits::default();
+        let worker = Worker::new(&exe, Duration::from_secs(120)).with_max_blob(limits.max_pixels * 3);
+        let killer = worker.killer();
+        let in_flight = Arc::new(Mutex::new(0u64));
+        let (requests, rx) = channel::<(u64, DecodeRequest)>();
+        let (tx, answers) = channel::<Answer>();
+        let flight = in_flight.clone();
+        let _ = std::thread::Builder::new().name("viewer-decode".into()).spawn(move || {
+            let mut worker = worker;
+            while let Ok(mut req) = rx.recv() {
+                // Only the newest photo matters.
+                while let Ok(newer) = rx.try_recv() {
+                    req = newer;
+                }
+                let (generation, r) = req;
+                *flight.lock().unwrap_or_else(|e| e.into_inner()) = generation;
+                let result = decode(&mut worker, &r, limits);
+                *flight.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+                if tx.send((generation, result)).is_err() {
+                    return;
+                }
+                ctx.request_repaint();
+            }
+        });
+        FullDecoder { requests, answers, in_flight, killer, latest: 0 }
+    }
+
+    /// Starts decoding a photo; returns its generation, which `poll` hands back with it.
+    pub fn request(&mut self, req: DecodeRequest) -> u64 {
+        self.latest += 1;
+        {
+            let busy = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            if *busy != 0 && *busy != self.latest {
+                self.killer.kill();
+            }
+        }
+        let _ = self.requests.send((self.latest, req));
+        self.latest
+    }
+
+    /// The newest finished decode, if one came in.
+    fn poll(&mut self) -> Option<Answer> {
+        let mut out = None;
+        while let Ok(a) = self.answers.try_recv() {
+            if a.0 == self.latest {
+                out = Some(a);
+            }
+        }
+        out
+    }
+}
+
+/// Decodes one photo in the worker and cuts it into tiles.
+fn decode(worker: &mut Worker, r: &DecodeRequest, limits: Limits) -> Result<Decoded, String> {
+    let req = FullRequest { path: r.path.clone(), orientation: r.orientation, limits };
+    let (img, rgb) = match worker.call::<FullDecode>(&req) {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(refusal)) => return Err(format!("{}: {}", refusal.message, r.path.display())),
+        Err(e) => return Err(e.to_string()),
+    };
+    if img.hash != r.hash {
+        return Err(format!(
+            "the file has changed since it was imported (import its folder again): {}",
+            r.path.display()
+        ));
+    }
+    let (w, h) = (img.width as usize, img.height as usize);
+    if rgb.len() != w * h * 3 {
+        return Err(format!("the worker sent a damaged image: {}", r.path.display()));
+    }
+    Ok(tiles(&rgb, w, h, TILE))
+}
+
+/// Cuts RGB8 pixels into tiles of at most `tile` × `tile`.
+pub fn tiles(rgb: &[u8], w: usize, h: usize, tile: usize) -> Decoded {
     let mut tiles = Vec::new();
     for ty in (0..h).step_by(tile) {
         for tx in (0..w).step_by(tile) {
             let (tw, th) = (tile.min(w - tx), tile.min(h - ty));
-            let mut rgb = Vec::with_capacity(tw * th * 3);
+            let mut part = Vec::with_capacity(tw * th * 3);
             for y in ty..ty + th {
                 let row = (y * w + tx) * 3;
-                rgb.extend_from_slice(&img.as_raw()[row..row + tw * 3]);
+                part.extend_from_slice(&rgb[row..row + tw * 3]);
             }
             let rect = Rect::from_min_size(Pos2::new(tx as f32, ty as f32), Vec2::new(tw as f32, th as f32));
-            tiles.push((rect, ColorImage::from_rgb([tw, th], &rgb)));
+            tiles.push((rect, ColorImage::from_rgb([tw, th], &part)));
         }
     }
-    Ok(Decoded { width: w, height: h, tiles })
+    Decoded { width: w, height: h, tiles }
 }
 
 impl Viewer {
-    pub fn open(photo_id: i64, path: Option<String>, orientation: u8, ctx: &egui::Context) -> Viewer {
-        let state = match path {
+    /// Shows a photo: decoding starts in `decoder`; without a file (all its copies vanished)
+    /// the viewer says so.
+    pub fn open(photo_id: i64, request: Option<DecodeRequest>, decoder: &mut FullDecoder) -> Viewer {
+        let state = match request {
             None => State::Failed(String::new()),
-            Some(p) => {
-                let ctx = ctx.clone();
-                State::Loading(Promise::spawn_thread("viewer-decode", move || {
-                    let r = decode_tiled(std::path::Path::new(&p), orientation, TILE);
-                    ctx.request_repaint();
-                    r
-                }))
-            }
+            Some(r) => State::Loading(decoder.request(r)),
         };
         Viewer { photo_id, state, zoom: None, centre: Pos2::ZERO, last_fit: 1.0 }
     }
 
-    /// Moves finished decodes onto the GPU (called from `logic`).
-    pub fn poll(&mut self, ctx: &egui::Context) {
-        let State::Loading(promise) = &mut self.state else { return };
-        if promise.ready().is_none() {
+    /// Moves a finished decode onto the GPU (called from `logic`).
+    pub fn poll(&mut self, ctx: &egui::Context, decoder: &mut FullDecoder) {
+        let State::Loading(generation) = self.state else { return };
+        let Some((g, result)) = decoder.poll() else { return };
+        if g != generation {
             return;
         }
-        let State::Loading(promise) = std::mem::replace(&mut self.state, State::Failed(String::new())) else {
-            return;
-        };
-        self.state = match promise.block_and_take() {
+        self.state = match result {
             Ok(d) => {
                 let opts = TextureOptions {
                     magnification: egui::TextureFilter::Nearest,

@@ -90,12 +90,12 @@ pub fn files_in(dir: &Path, ext: &str, n: usize) -> Vec<PathBuf> {
 }
 
 pub fn import_opts() -> dermdesk::archive::ImportOptions {
-    dermdesk::archive::ImportOptions { worker_exe: bin(), ..Default::default() }
+    dermdesk::archive::ImportOptions::with_exe(bin())
 }
 
 /// A copy of a JPEG whose only EXIF block says `Orientation = orientation` (made at test
 /// time in a temporary folder; the real corpora hold no non-square rotated photo).
 pub fn jpeg_with_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
-    let tiff = dermdesk::archive::exif::minimal_tiff(&[(0x0112, orientation)], None);
-    dermdesk::archive::exif::splice_jpeg_exif(jpeg, Some(&tiff)).expect("a JPEG")
+    let tiff = dermdesk::decode::exif::minimal_tiff(&[(0x0112, orientation)], None);
+    dermdesk::decode::exif::splice_jpeg_exif(jpeg, Some(&tiff)).expect("a JPEG")
 }

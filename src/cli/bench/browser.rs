@@ -159,12 +159,12 @@ fn fill(db: &Path, photos: usize) -> anyhow::Result<()> {
 /// here, one look per modality (no real photo is used, so screenshots of it can be shared).
 fn write_thumbs(db: &Path, n: usize) -> anyhow::Result<usize> {
     let store = Store::open(db)?;
-    let mut cache = crate::thumbs::cache::ThumbDb::open(&store.thumb_db_path())?;
+    let mut cache = crate::store::ThumbDb::open(&store.thumb_db_path())?;
     let items = store.grid(&PhotoFilter::default())?;
     let mut written = 0;
     for (i, it) in items.iter().take(n).enumerate() {
         let img = synthetic(it.modality, i as u32);
-        let bytes = crate::thumbs::encode_jpeg(&img).context("encode")?;
+        let bytes = crate::decode::encode_jpeg(&img).context("encode")?;
         cache.put(&it.hash, &bytes, "synthetic")?;
         written += 1;
     }

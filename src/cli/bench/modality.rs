@@ -1,7 +1,7 @@
 //! Precision and recall of the modality cues (rules off) on the labelled shared data, through
 //! the same probe the decoder workers run at import.
 
-use crate::archive::probe::{self, Mode, Request};
+use crate::decode::probe;
 use crate::modality::{Modality, classify};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,14 +36,10 @@ pub fn run(shared: &Path, json: bool) -> anyhow::Result<()> {
             .collect();
         let mut row: BTreeMap<Modality, u64> = BTreeMap::new();
         for f in files {
-            let req = Request {
-                mode: Mode::Import,
-                path: f.clone(),
-                thumb: false,
-                thumb_size: crate::thumbs::THUMB_SIZE,
-                limits: Default::default(),
-            };
-            let Ok((p, _)) = probe::probe(&req) else {
+            let probed = std::fs::read(&f).ok().and_then(|bytes| {
+                probe::probe_bytes(&bytes, &f, false, crate::decode::THUMB_SIZE, &Default::default()).ok()
+            });
+            let Some((p, _)) = probed else {
                 skipped += 1; // not an image (a profile, a broken test file): not part of the measure
                 continue;
             };

@@ -1,5 +1,6 @@
 //! The thumbnail cache: one SQLite file beside the database (`<name>-thumbs.sqlite`), JPEG
-//! blobs keyed by content hash.
+//! blobs keyed by content hash. Its own file, not a table of the main database: it is a
+//! cache (deleting it loses nothing), and its bulk would slow the main file's checks.
 //!
 //! One file rather than one small file per photo: creating 100,000 files was the largest
 //! single cost of importing small images (the file system's work, and on Windows each new

@@ -85,7 +85,7 @@ impl Parsed {
         info.model = self.ascii(Tag::Model);
         info.orientation = self.orientation();
         if let Some(t) = self.thumbnail()
-            && let Ok((w, h, _)) = crate::thumbs::dc_jpeg::read_header(t)
+            && let Ok((w, h, _)) = crate::decode::dc_jpeg::read_header(t)
         {
             info.thumb_size = Some((w, h));
         }
@@ -190,8 +190,8 @@ mod tests {
     fn spliced_blocks_read_back() {
         // A tiny valid JPEG made here, then an orientation and a thumbnail spliced in.
         let img = image::RgbImage::from_pixel(16, 8, image::Rgb([200, 100, 50]));
-        let jpeg = crate::thumbs::encode_jpeg(&img).unwrap();
-        let thumb = crate::thumbs::encode_jpeg(&image::RgbImage::from_pixel(8, 4, image::Rgb([1, 2, 3]))).unwrap();
+        let jpeg = crate::decode::encode_jpeg(&img).unwrap();
+        let thumb = crate::decode::encode_jpeg(&image::RgbImage::from_pixel(8, 4, image::Rgb([1, 2, 3]))).unwrap();
         let with = splice_jpeg_exif(&jpeg, Some(&minimal_tiff(&[(0x0112, 6)], Some(&thumb)))).unwrap();
         let parsed = parse(&with).expect("EXIF reads back");
         assert_eq!(parsed.orientation(), 6);

@@ -65,6 +65,28 @@ pub enum RefusalCode {
 }
 
 impl RefusalCode {
+    pub const ALL: [RefusalCode; 9] = [
+        RefusalCode::Empty,
+        RefusalCode::NotImage,
+        RefusalCode::Unsupported,
+        RefusalCode::Truncated,
+        RefusalCode::Corrupt,
+        RefusalCode::TooLarge,
+        RefusalCode::Unreadable,
+        RefusalCode::Timeout,
+        RefusalCode::Crashed,
+    ];
+
+    pub fn parse(s: &str) -> Option<RefusalCode> {
+        RefusalCode::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// Worth retrying on the next run even when the file is unchanged: the cause may have
+    /// been the machine (a busy disk, a lost share), not the file.
+    pub fn is_transient(self) -> bool {
+        matches!(self, RefusalCode::Timeout | RefusalCode::Crashed | RefusalCode::Unreadable)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RefusalCode::Empty => "empty",
