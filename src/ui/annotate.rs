@@ -61,6 +61,7 @@ fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
         an.active_lesion().map(|l| (l.history.can_undo(), l.history.can_redo())).unwrap_or((false, false));
     let saved = an.all_saved();
     let mut pushed = Vec::new();
+    let mut close = false;
     ui.horizontal_wrapped(|ui| {
         for t in Tool::ALL {
             let cmd = Command::Annotation(Ann::SetTool(t));
@@ -70,7 +71,8 @@ fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
                 pushed.push(Ann::SetTool(t));
             }
         }
-        ui.separator();
+    });
+    ui.horizontal_wrapped(|ui| {
         match tool {
             Tool::Brush | Tool::Eraser => {
                 let mut size = brush;
@@ -114,18 +116,17 @@ fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
         if ui.button(lang.t(T::FillHoles)).clicked() {
             pushed.push(Ann::FillHoles);
         }
-        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if ui.button(lang.t(T::CloseAnnotator)).clicked() {
-                app.push(Command::CloseAnnotator);
-            }
-            let (text, colour) = if saved {
-                (T::AllSaved, Color32::from_gray(160))
-            } else {
-                (T::Unsaved, Color32::from_rgb(230, 159, 0))
-            };
-            ui.colored_label(colour, lang.t(text));
-        });
+        ui.separator();
+        let (text, colour) =
+            if saved { (T::AllSaved, Color32::from_gray(160)) } else { (T::Unsaved, Color32::from_rgb(230, 159, 0)) };
+        ui.colored_label(colour, lang.t(text));
+        if ui.button(lang.t(T::CloseAnnotator)).clicked() {
+            close = true;
+        }
     });
+    if close {
+        app.push(Command::CloseAnnotator);
+    }
     for a in pushed {
         ann(app, a);
     }
@@ -260,6 +261,7 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
     let typing = ctx.egui_wants_keyboard_input();
     let Some(an) = app.annotator.as_mut() else { return };
     let avail = ui.available_rect_before_wrap();
+    an.view = avail;
     let response = ui.allocate_rect(avail, Sense::click_and_drag());
     let painter = ui.painter_at(avail);
     painter.rect_filled(avail, 0.0, Color32::from_gray(24));
@@ -335,12 +337,18 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
                 }
             }
             Tool::Smart => {
-                if response.dragged() {
+                if response.drag_started() {
                     an.drag_box = Some((origin, ip));
                 }
+                if response.dragged()
+                    && let Some(b) = &mut an.drag_box
+                {
+                    b.1 = ip;
+                }
                 if response.drag_stopped() {
-                    an.drag_box = None;
-                    pushed.push(Ann::SmartBox(origin, ip));
+                    if let Some((a, _)) = an.drag_box.take() {
+                        pushed.push(Ann::SmartBox(a, ip));
+                    }
                 } else if response.clicked() {
                     pushed.push(Ann::SmartClick(ip));
                 }

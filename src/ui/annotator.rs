@@ -162,7 +162,8 @@ pub struct Annotator {
     zoom: Option<f32>,
     pub centre: Pos2,
     pub last_fit: f32,
-    pub panning: bool,
+    /// Where the canvas was on screen last frame (tests and the benchmark aim with it).
+    pub view: Rect,
     writer: Option<mpsc::Sender<Write>>,
     written: mpsc::Receiver<Written>,
     writer_thread: Option<std::thread::JoinHandle<()>>,
@@ -336,7 +337,7 @@ impl Annotator {
             zoom: None,
             centre: Pos2::ZERO,
             last_fit: 1.0,
-            panning: false,
+            view: Rect::NOTHING,
             writer: Some(wtx),
             written: arx,
             writer_thread: thread,
@@ -465,6 +466,21 @@ impl Annotator {
         }
     }
 
+    /// The mask being edited.
+    pub fn active_mask(&self) -> Option<&Mask> {
+        self.active_lesion().and_then(|l| l.mask.as_ref())
+    }
+
+    /// Where an image point is on screen (as last drawn).
+    pub fn screen_pos(&self, x: f32, y: f32) -> Pos2 {
+        self.to_screen(Pos2::new(x, y), self.view)
+    }
+
+    /// Overlay tiles on the GPU, and those not built yet.
+    pub fn overlay_counts(&self) -> (usize, usize) {
+        (self.overlay.iter().filter(|t| t.tex.is_some()).count(), self.overlay.iter().filter(|t| t.stale).count())
+    }
+
     pub fn active_lesion(&self) -> Option<&Lesion> {
         self.active.and_then(|i| self.lesions.get(i))
     }
@@ -573,6 +589,7 @@ impl Annotator {
                     let l = &mut self.lesions[i];
                     let dirty = l.mask.as_mut().and_then(|m| l.history.undo(m));
                     self.changed(dirty);
+                    self.save_active();
                 }
             }
             Ann::Redo => {
@@ -581,6 +598,7 @@ impl Annotator {
                     let l = &mut self.lesions[i];
                     let dirty = l.mask.as_mut().and_then(|m| l.history.redo(m));
                     self.changed(dirty);
+                    self.save_active();
                 }
             }
             Ann::NewLesion => self.new_lesion(),
@@ -706,6 +724,9 @@ impl Annotator {
     /// One click's edit: its own undo step, saved at once.
     fn step(&mut self, stamp: &crate::masks::Stamp, on: bool) {
         self.end_stroke();
+        if stamp.is_empty() {
+            return;
+        }
         let Some(i) = self.ensure_active() else { return };
         let l = &mut self.lesions[i];
         let dirty = l.mask.as_mut().and_then(|m| l.history.apply(m, stamp, on));

@@ -703,7 +703,7 @@ impl App {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         super::menu::ui(self, ui);
         super::status::ui(self, ui);
-        if self.state.show_filters && self.viewer.is_none() {
+        if self.state.show_filters && self.viewer.is_none() && self.annotator.is_none() {
             super::filters::ui(self, ui);
         }
         if self.state.show_details {
