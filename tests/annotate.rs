@@ -18,12 +18,13 @@ use egui_kittest::kittest::Queryable;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn harness(db: &Path) -> Harness<'static, App> {
-    let db = db.to_path_buf();
+fn harness(db: &Path, user: &str) -> Harness<'static, App> {
+    let (db, user) = (db.to_path_buf(), user.to_owned());
     Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
         let store = dermdesk::Store::open(&db).expect("open");
         let mut cfg = AppConfig::new(db.clone());
         cfg.worker_exe = bin();
+        cfg.user = user.clone();
         App::new(&cc.egui_ctx, store, cfg)
     })
 }
@@ -93,10 +94,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     dermdesk::archive::import(&db, std::slice::from_ref(&photo), &import_opts(), &progress).unwrap();
     let truth = dermdesk::masks::codec::read_binary_image(&std::fs::read(ph2.join("masks/IMD063_lesion.png")).unwrap())
         .unwrap();
-    // SAFETY: this test file has one test; nothing else reads the environment meanwhile.
-    unsafe { std::env::set_var("DERMDESK_USER", "alice") };
-
-    let mut h = harness(&db);
+    let mut h = harness(&db, "alice");
     settle(&mut h, "the grid", |a| a.items.len() == 1);
     let id = h.state().items[0].id;
     h.state_mut().push(Command::Open(id));
@@ -190,8 +188,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     drop(h);
 
     // Bob, a dermatologist, approves it from the review queue.
-    unsafe { std::env::set_var("DERMDESK_USER", "bob") };
-    let mut h = harness(&db);
+    let mut h = harness(&db, "bob");
     settle(&mut h, "the grid", |a| a.items.len() == 1);
     h.state_mut().push(Command::ToggleReviewQueue);
     settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| q.rows.len() == 1));
@@ -208,4 +205,19 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     let last = store.mask_reviews(lesion_id).unwrap().pop().unwrap();
     assert_eq!((last.actor.as_str(), last.role), ("bob", Some(Role::Dermatologist)));
     assert_eq!(lesion_mask(&db, lesion_id), after, "review does not touch the pixels");
+}
+
+#[test]
+fn review_queue_window_in_japanese_snapshot() {
+    // No photo on this screen, so its snapshot is committed.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("empty.sqlite");
+    let mut h = harness(&db, "carol");
+    settle(&mut h, "empty grid", |a| a.loaded_once);
+    h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::Ja));
+    h.state_mut().push(Command::ToggleReviewQueue);
+    settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| !q.is_loading()));
+    h.run_steps(3);
+    h.get_by_label("レビュー待ちはありません。");
+    h.snapshot("review_queue_ja");
 }

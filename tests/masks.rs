@@ -437,3 +437,43 @@ fn the_gate_holds_photos_whose_file_is_gone() {
         assert!(!text.contains(p.file_stem().unwrap().to_str().unwrap()));
     }
 }
+
+#[test]
+fn agreement_between_two_annotators() {
+    let shared = shared();
+    let ph2 = shared.join("data/ph2");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("m.sqlite");
+    let photos = sample(&ph2.join("images"), "jpg", 3, 70);
+    import_photos(&db, &photos);
+    let mut store = Store::open(&db).unwrap();
+    let mut want = Vec::new();
+    for p in &photos {
+        let photo = photo_named(&store, p);
+        let stem = p.file_stem().unwrap().to_str().unwrap();
+        let truth = read_mask_file(&ph2.join("masks").join(format!("{stem}_lesion.png")));
+        // Alice draws the published outline; Bob lets the smart tool draw from a click.
+        let img = masks::PixelReader::new(&bin()).read(p, photo.orientation, &photo.hash).unwrap();
+        let bb = truth.bbox();
+        let mut bob = Mask::new(photo.width, photo.height);
+        tools::paint(&mut bob, &smart::grow(&img, smart::Seed::Click(bb.x + bb.w / 2, bb.y + bb.h / 2)), true);
+        for (who, m) in [("alice", &truth), ("bob", &bob)] {
+            let l = store.create_lesion(&photo.hash, "lesion", "", who).unwrap();
+            store.save_mask(l.id, &Encoded::of(m), who, "s").unwrap();
+        }
+        want.push(metrics::dice(&truth, &bob));
+    }
+    drop(store);
+    let r = json(&ok_as(&db, "x", &["masks", "agreement", "--json"]));
+    let photos_out = r["photos"].as_array().unwrap();
+    assert_eq!(photos_out.len(), 3);
+    let mut got: Vec<f64> = photos_out.iter().map(|p| p["pairs"][0]["dice"].as_f64().unwrap()).collect();
+    got.sort_by(f64::total_cmp);
+    want.sort_by(f64::total_cmp);
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 1e-12, "{got:?} vs {want:?}");
+    }
+    let mean = want.iter().sum::<f64>() / 3.0;
+    assert!((r["dice"]["mean"].as_f64().unwrap() - mean).abs() < 1e-12);
+    assert!(r["iou"]["mean"].as_f64().unwrap() < r["dice"]["mean"].as_f64().unwrap());
+}

@@ -10,6 +10,7 @@
 //!   frame, frame times while scrolling (UI build + tessellation, headless), peak RSS.
 //! - `modality`: precision and recall of the modality cues on the labelled shared data.
 
+mod annotate;
 mod browser;
 mod masks;
 mod modality;
@@ -69,6 +70,9 @@ pub enum Which {
         repeats: usize,
         #[arg(long)]
         shared: Option<PathBuf>,
+        /// Only the stored-size figures, not the annotation panel's frame times.
+        #[arg(long)]
+        no_panel: bool,
         #[arg(long)]
         json: bool,
     },
@@ -96,7 +100,9 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         }
         Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
-        Which::Masks { masks, repeats, shared, json } => masks::run(&shared_dir(shared)?, masks, repeats, json),
+        Which::Masks { masks, repeats, shared, no_panel, json } => {
+            masks::run(&shared_dir(shared)?, masks, repeats, !no_panel, json)
+        }
     }
 }
 

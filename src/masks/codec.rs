@@ -80,26 +80,32 @@ pub fn encode_bits(width: u32, height: u32, bits: &[u8]) -> Vec<u8> {
     let w = width as usize;
     for y in 0..height as usize {
         flips(&bits[y * w..(y + 1) * w], &mut cur);
-        if cur.is_empty() {
-            put_varint(&mut out, 0);
-        } else if cur == prev {
-            put_varint(&mut out, 1);
-        } else if cur.len() == prev.len() {
-            put_varint(&mut out, ((cur.len() as u64) << 1) | 1);
-            for (a, b) in cur.iter().zip(&prev) {
-                put_varint(&mut out, zigzag(*a as i64 - *b as i64));
-            }
-        } else {
-            put_varint(&mut out, (cur.len() as u64) << 1);
-            let mut last = 0u32;
-            for &x in &cur {
-                put_varint(&mut out, (x - last) as u64);
-                last = x;
-            }
-        }
+        put_row(&mut out, &cur, &prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     out
+}
+
+/// One row's flips: empty, the same as the row above, as differences from the row above
+/// (same number of flips), or as gaps.
+fn put_row(out: &mut Vec<u8>, cur: &[u32], prev: &[u32]) {
+    if cur.is_empty() {
+        put_varint(out, 0);
+    } else if cur == prev {
+        put_varint(out, 1);
+    } else if cur.len() == prev.len() {
+        put_varint(out, ((cur.len() as u64) << 1) | 1);
+        for (a, b) in cur.iter().zip(prev) {
+            put_varint(out, zigzag(*a as i64 - *b as i64));
+        }
+    } else {
+        put_varint(out, (cur.len() as u64) << 1);
+        let mut last = 0u32;
+        for &x in cur {
+            put_varint(out, (x - last) as u64);
+            last = x;
+        }
+    }
 }
 
 pub fn encode(mask: &Mask) -> Vec<u8> {
@@ -226,6 +232,46 @@ impl Encoded {
             bbox: mask.bbox(),
             data: encode(mask),
         }
+    }
+
+    /// A full-size mask holding just `stamp`'s pixels, encoded without ever building the
+    /// full-size bytes (imports of many small lesions on big photos).
+    pub fn of_stamp(width: u32, height: u32, stamp: &super::Stamp) -> Encoded {
+        let stamp = stamp.clone().clip(PixelRect::new(0, 0, width, height));
+        let r = stamp.rect;
+        let mut out = Vec::with_capacity(64 + height as usize);
+        out.extend_from_slice(MAGIC);
+        put_varint(&mut out, width as u64);
+        put_varint(&mut out, height as u64);
+        let (mut prev, mut cur): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+        let (mut pixels, mut x0, mut y0, mut x1, mut y1) = (0u64, u32::MAX, u32::MAX, 0u32, 0u32);
+        for y in 0..height {
+            cur.clear();
+            if y >= r.y && y < r.bottom() {
+                let row = &stamp.bits[(y - r.y) as usize * r.w as usize..(y - r.y + 1) as usize * r.w as usize];
+                flips(row, &mut cur);
+                for f in &mut cur {
+                    *f += r.x;
+                }
+                if cur.len() % 2 == 1 {
+                    // A run reaching the stamp's right edge ends there, unless that is the row's end.
+                    if r.right() < width {
+                        cur.push(r.right());
+                    }
+                }
+                for (a, b) in runs(&cur, width) {
+                    pixels += (b - a) as u64;
+                    x0 = x0.min(a);
+                    x1 = x1.max(b);
+                    y0 = y0.min(y);
+                    y1 = y + 1;
+                }
+            }
+            put_row(&mut out, &cur, &prev);
+            std::mem::swap(&mut prev, &mut cur);
+        }
+        let bbox = if pixels == 0 { PixelRect::default() } else { PixelRect::from_bounds(x0, y0, x1, y1) };
+        Encoded { width, height, pixels, bbox, data: out }
     }
 
     pub fn decode(&self) -> Result<Mask> {
@@ -455,6 +501,17 @@ mod tests {
         let stamp = crate::masks::Stamp { rect: full.bounds(), bits: vec![1; 52] };
         tools::paint(&mut full, &stamp, true);
         assert_eq!(decode(&encode(&full)).unwrap(), full);
+    }
+
+    #[test]
+    fn stamps_encode_like_their_masks() {
+        let m = sample();
+        for rect in [m.bbox(), PixelRect::new(30, 5, 40, 50), PixelRect::new(60, 0, 37, 61)] {
+            let stamp = m.crop(rect);
+            let mut only = Mask::new(97, 61);
+            tools::paint(&mut only, &stamp, true);
+            assert_eq!(Encoded::of_stamp(97, 61, &stamp), Encoded::of(&only), "{rect:?}");
+        }
     }
 
     #[test]

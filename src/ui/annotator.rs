@@ -50,6 +50,8 @@ pub struct Lesion {
     /// The full mask while this lesion is the one being edited.
     pub mask: Option<Mask>,
     pub history: History,
+    /// Pixels set, counted when an edit ends (counting a 24-MP mask every frame would not do).
+    counted: Option<u64>,
 }
 
 impl Lesion {
@@ -58,10 +60,7 @@ impl Lesion {
     }
 
     pub fn pixels(&self) -> u64 {
-        match &self.mask {
-            Some(m) => m.count(),
-            None => self.row.as_ref().and_then(|r| r.version.as_ref()).map_or(0, |v| v.pixels),
-        }
+        self.counted.unwrap_or_else(|| self.row.as_ref().and_then(|r| r.version.as_ref()).map_or(0, |v| v.pixels))
     }
 
     /// Where this lesion may have pixels (the edited mask grows with each change).
@@ -295,11 +294,11 @@ impl Annotator {
     pub fn open(
         db: PathBuf,
         worker_exe: PathBuf,
+        me: String,
         photo_id: i64,
         want_active: Option<i64>,
         ctx: &egui::Context,
     ) -> Annotator {
-        let me = crate::util::current_user();
         let session = format!("{me}-{}-{}-{photo_id}", crate::util::now_iso(), std::process::id());
         let (c, db2) = (ctx.clone(), db.clone());
         let state = State::Loading(Promise::spawn_thread("annotate-load", move || {
@@ -440,6 +439,7 @@ impl Annotator {
                 layer,
                 mask: None,
                 history: History::new(),
+                counted: None,
             });
         }
         // The writer knows lesions by key: tell it the ids of those already stored.
@@ -528,6 +528,7 @@ impl Annotator {
             layer: Layer::default(),
             mask: None,
             history: History::new(),
+            counted: Some(0),
         });
         self.send(Write::Create { key, hash: self.hash.clone(), label: crate::masks::DEFAULT_LABEL.to_owned() });
         self.activate(self.lesions.len() - 1);
@@ -747,11 +748,12 @@ impl Annotator {
     /// stroke in progress).
     fn save_active(&mut self) {
         let Some(i) = self.active else { return };
-        let l = &self.lesions[i];
+        let l = &mut self.lesions[i];
         if !l.history.unsaved() {
             return;
         }
         if let Some(m) = &l.mask {
+            l.counted = Some(m.count());
             let w = Write::Save { key: l.key, mask: m.clone() };
             self.send(w);
         }

@@ -54,11 +54,19 @@ pub struct AppConfig {
     /// Imported as soon as the app opens (the demo archive on first run).
     pub import_on_start: Vec<PathBuf>,
     pub thumb_loader_threads: usize,
+    /// Who is at the keyboard: annotator and reviewer of the masks drawn here.
+    pub user: String,
 }
 
 impl AppConfig {
     pub fn new(db: PathBuf) -> AppConfig {
-        AppConfig { db, worker_exe: crate::work::default_exe(), import_on_start: Vec::new(), thumb_loader_threads: 2 }
+        AppConfig {
+            db,
+            worker_exe: crate::work::default_exe(),
+            import_on_start: Vec::new(),
+            thumb_loader_threads: 2,
+            user: crate::util::current_user(),
+        }
     }
 }
 
@@ -558,13 +566,13 @@ impl App {
             Command::Annotate => {
                 let id = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
                 if let Some(id) = id {
-                    let (db, exe) = (self.cfg.db.clone(), self.cfg.worker_exe.clone());
-                    self.annotator = Some(super::annotator::Annotator::open(db, exe, id, None, ctx));
+                    let (db, exe, me) = (self.cfg.db.clone(), self.cfg.worker_exe.clone(), self.cfg.user.clone());
+                    self.annotator = Some(super::annotator::Annotator::open(db, exe, me, id, None, ctx));
                 }
             }
             Command::OpenLesion { photo_id, lesion_id } => {
-                let (db, exe) = (self.cfg.db.clone(), self.cfg.worker_exe.clone());
-                self.annotator = Some(super::annotator::Annotator::open(db, exe, photo_id, Some(lesion_id), ctx));
+                let (db, exe, me) = (self.cfg.db.clone(), self.cfg.worker_exe.clone(), self.cfg.user.clone());
+                self.annotator = Some(super::annotator::Annotator::open(db, exe, me, photo_id, Some(lesion_id), ctx));
             }
             Command::CloseAnnotator => {
                 self.annotator = None;

@@ -35,6 +35,8 @@ struct Report {
     size_ratio_vs_png8: f64,
     /// PNG (image crate, 8-bit) save time / dermdesk save time.
     save_ratio_vs_png8: f64,
+    /// The annotation panel: painting, and a thousand lesions on one photo.
+    panel: Option<super::annotate::PanelReport>,
 }
 
 /// A PH2 mask scaled to W×H: bilinear on 0/1, thresholded at one half.
@@ -64,7 +66,7 @@ fn save_blob(conn: &rusqlite::Connection, blob: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(shared: &Path, n: usize, repeats: usize, json: bool) -> anyhow::Result<()> {
+pub fn run(shared: &Path, n: usize, repeats: usize, panel: bool, json: bool) -> anyhow::Result<()> {
     let dir = shared.join("data/ph2/masks");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
@@ -122,8 +124,11 @@ pub fn run(shared: &Path, n: usize, repeats: usize, json: bool) -> anyhow::Resul
             save_ms_median: median(&mut st),
         });
     }
+    drop(conn);
+    let panel = if panel { Some(super::annotate::run(shared, &work)?) } else { None };
     let _ = std::fs::remove_dir_all(&work);
     let report = Report {
+        panel,
         width: W,
         height: H,
         masks: masks.len(),
@@ -158,5 +163,27 @@ pub fn run(shared: &Path, n: usize, repeats: usize, json: bool) -> anyhow::Resul
         report.size_ratio_vs_png8,
         report.save_ratio_vs_png8
     );
+    if let Some(p) = &report.panel {
+        let f = |x: &super::annotate::Frames| {
+            format!("p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms ({} frames)", x.p50_ms, x.p95_ms, x.max_ms, x.frames)
+        };
+        outln!("annotation panel on a {} (window 1280×800; UI + tessellation, no GPU)", p.photo);
+        outln!("painting, fit to window      {} (goal p95 < 8)", f(&p.paint_fit));
+        outln!("painting, 100 %              {} (goal p95 < 8)", f(&p.paint_100));
+        outln!(
+            "texture upload per frame     {:.0} px of {} ({:.3} %)",
+            p.paint_overlay_px_per_frame,
+            p.photo_px,
+            p.paint_overlay_px_per_frame / p.photo_px as f64 * 100.0
+        );
+        outln!(
+            "{} lesions: open            {} ; all overlay tiles in {:.0} ms (goal < 16 a frame)",
+            p.lesions,
+            f(&p.open),
+            p.open_ms_to_all_tiles
+        );
+        outln!("{} lesions: pan at 100 %    {}", p.lesions, f(&p.pan));
+        outln!("{} lesions: toggle          {}", p.lesions, f(&p.toggle));
+    }
     Ok(())
 }
