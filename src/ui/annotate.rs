@@ -306,6 +306,8 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
                     pushed.push(Ann::StrokeTo(ip));
                 }
                 if response.drag_stopped() {
+                    // Moves that came with the release still belong to the stroke.
+                    pushed.push(Ann::StrokeTo(ip));
                     pushed.push(Ann::StrokeEnd);
                 }
                 if response.clicked() {
@@ -328,6 +330,7 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
                     pushed.push(Ann::PolygonPoint(ip));
                 }
                 if response.drag_stopped() {
+                    pushed.push(Ann::PolygonPoint(ip));
                     pushed.push(Ann::PolygonClose);
                 }
             }
@@ -355,6 +358,19 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
             }
             Tool::Pan => {}
         }
+    }
+    // Overlay tiles not built yet: those on screen first, a few milliseconds a frame, before
+    // drawing so that they show in this frame.
+    let tl = an.to_image(avail.min, avail);
+    let br = an.to_image(avail.max, avail);
+    let visible = PixelRect::from_bounds(
+        tl.x.max(0.0) as u32,
+        tl.y.max(0.0) as u32,
+        br.x.max(0.0) as u32 + 1,
+        br.y.max(0.0) as u32 + 1,
+    );
+    if an.build_overlay(&ctx, visible) {
+        ctx.request_repaint();
     }
     // The photo, then the overlay (tinted by the opacity), then what is being drawn.
     let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
@@ -392,18 +408,6 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
         && let Some(p) = response.hover_pos()
     {
         painter.circle_stroke(p, an.brush / 2.0 * an.zoom(), Stroke::new(1.0, Color32::WHITE));
-    }
-    // Overlay tiles not built yet: those on screen first, a few milliseconds a frame.
-    let tl = an.to_image(avail.min, avail);
-    let br = an.to_image(avail.max, avail);
-    let visible = PixelRect::from_bounds(
-        tl.x.max(0.0) as u32,
-        tl.y.max(0.0) as u32,
-        br.x.max(0.0) as u32 + 1,
-        br.y.max(0.0) as u32 + 1,
-    );
-    if an.build_overlay(&ctx, visible) {
-        ctx.request_repaint();
     }
     let hint = match an.tool {
         Tool::Brush | Tool::Eraser => T::BrushHint,
