@@ -24,23 +24,14 @@ pub fn shared_dir(explicit: Option<&Path>) -> Option<PathBuf> {
 /// What to import for the demo: whole folders, plus a per-diagnosis sample of HAM10000.
 pub fn sources(shared: &Path) -> Vec<PathBuf> {
     let data = shared.join("data");
-    let mut out: Vec<PathBuf> =
-        ["isic-cc0/images", "ph2/images"].iter().map(|d| data.join(d)).filter(|d| d.is_dir()).collect();
-    // These two folders also hold a README and a labels file: take just the images, so the
-    // first run does not open with "refused: not an image".
-    for d in ["clinical-padufes", "histopathology-he"] {
-        out.extend(jpegs(&data.join(d)));
-    }
+    // Whole folders: their READMEs and label files are passed over as documents.
+    let mut out: Vec<PathBuf> = ["isic-cc0/images", "ph2/images", "clinical-padufes", "histopathology-he"]
+        .iter()
+        .map(|d| data.join(d))
+        .filter(|d| d.is_dir())
+        .collect();
     out.extend(ham_sample(&data.join("ham10000")));
     out
-}
-
-fn jpegs(dir: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> =
-        std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
-    v.retain(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("jpg")));
-    v.sort();
-    v
 }
 
 /// The first images (by image id) of each HAM10000 diagnosis, from its metadata file.

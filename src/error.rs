@@ -11,11 +11,15 @@ pub enum Error {
     #[error("the database failed its integrity check ({detail}); restore it from a backup or move it aside: {}", path.display())]
     Corrupt { detail: String, path: PathBuf },
 
+    #[error("not a database file ({detail}): {}", path.display())]
+    NotADatabase { detail: String, path: PathBuf },
+
     #[error("the database was written by a newer dermdesk (schema {found}, this build knows {known}): {}", path.display())]
     TooNew { found: i64, known: i64, path: PathBuf },
 
-    #[error("{what}: {source}: {}", path.display())]
-    Io { what: &'static str, source: std::io::Error, path: PathBuf },
+    // The cause is in the message, not a `source`: shown once, with the path last.
+    #[error("{what}: {cause}: {}", path.display())]
+    Io { what: &'static str, cause: std::io::Error, path: PathBuf },
 
     #[error("not a folder: {}", .0.display())]
     NotADirectory(PathBuf),
@@ -29,7 +33,7 @@ pub enum Error {
 
 impl Error {
     pub fn io(what: &'static str, source: std::io::Error, path: &Path) -> Self {
-        Error::Io { what, source, path: path.to_path_buf() }
+        Error::Io { what, cause: source, path: path.to_path_buf() }
     }
 }
 

@@ -95,8 +95,8 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     let truth = dermdesk::masks::codec::read_binary_image(&std::fs::read(ph2.join("masks/IMD063_lesion.png")).unwrap())
         .unwrap();
     let mut h = harness(&db, "alice");
-    settle(&mut h, "the grid", |a| a.items.len() == 1);
-    let id = h.state().items[0].id;
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
+    let id = h.state().grid.row(0).unwrap().id;
     h.state_mut().push(Command::Open(id));
     h.step();
     // M opens the mask panel on the photo in the viewer.
@@ -189,7 +189,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
 
     // Bob, a dermatologist, approves it from the review queue.
     let mut h = harness(&db, "bob");
-    settle(&mut h, "the grid", |a| a.items.len() == 1);
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
     h.state_mut().push(Command::ToggleReviewQueue);
     settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| q.rows.len() == 1));
     h.get_by_label_contains("#1 melanoma").click();
@@ -213,7 +213,7 @@ fn review_queue_window_in_japanese_snapshot() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("empty.sqlite");
     let mut h = harness(&db, "carol");
-    settle(&mut h, "empty grid", |a| a.loaded_once);
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
     h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::Ja));
     h.state_mut().push(Command::ToggleReviewQueue);
     settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| !q.is_loading()));

@@ -6,64 +6,12 @@
 //! come from the shared data. Committed snapshots (tests/snapshots) show no photo.
 
 mod common;
+use common::gui::*;
 use common::*;
-use dermdesk::ui::{App, AppConfig};
-use egui_kittest::Harness;
+use dermdesk::ui::Overlay;
 use egui_kittest::kittest::Queryable;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn import(db: &Path, dirs: &[PathBuf]) {
-    let progress = dermdesk::jobs::Progress::new();
-    let r = dermdesk::archive::import(db, dirs, &import_opts(), &progress).expect("import");
-    assert_eq!(r.status, dermdesk::store::RunStatus::Finished);
-}
-
-fn harness(db: &Path, import_on_start: Vec<PathBuf>) -> Harness<'static, App> {
-    let db = db.to_path_buf();
-    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
-        let store = dermdesk::Store::open(&db).expect("open");
-        let mut cfg = AppConfig::new(db.clone());
-        cfg.worker_exe = bin();
-        cfg.import_on_start = import_on_start;
-        App::new(&cc.egui_ctx, store, cfg)
-    })
-}
-
-/// Steps frames until the app is idle and `done` holds (background jobs run on real threads).
-fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
-    let start = Instant::now();
-    loop {
-        h.step();
-        let app = h.state();
-        if !app.is_busy() && app.thumb_status().1 && done(app) {
-            h.step();
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(180), "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(15));
-    }
-}
-
-fn save_screen(h: &mut Harness<'static, App>, name: &str) -> image::RgbaImage {
-    let img = h.render().expect("render");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screens");
-    std::fs::create_dir_all(&dir).unwrap();
-    img.save(dir.join(format!("{name}.png"))).unwrap();
-    img
-}
-
-/// How many distinct colours a region holds: a photo has many, a blank area one or two.
-fn colours(img: &image::RgbaImage, x0: u32, y0: u32, x1: u32, y1: u32) -> usize {
-    let mut set = std::collections::HashSet::new();
-    for y in y0..y1.min(img.height()) {
-        for x in x0..x1.min(img.width()) {
-            let p = img.get_pixel(x, y).0;
-            set.insert((p[0] / 8, p[1] / 8, p[2] / 8));
-        }
-    }
-    set.len()
-}
 
 #[test]
 fn browse_filter_select_open_zoom_and_switch_language() {
@@ -82,38 +30,40 @@ fn browse_filter_select_open_zoom_and_switch_language() {
     );
 
     let mut h = harness(&db, Vec::new());
-    settle(&mut h, "the grid", |a| a.items.len() == 323);
+    settle(&mut h, "the grid", |a| a.grid.len() == 323 && a.screen_filled());
     h.get_by_label("323 photos");
     let shot = save_screen(&mut h, "grid");
     assert!(colours(&shot, 230, 60, 900, 600) > 200, "the grid shows thumbnails");
 
     // Filter by modality: the checkbox carries the count.
     h.get_by_label_contains("Histopathology (").click();
-    settle(&mut h, "the H&E filter", |a| a.items.len() < 323);
-    let n = h.state().items.len();
+    settle(&mut h, "the H&E filter", |a| a.grid.len() < 323 && a.screen_filled());
+    let n = h.state().grid.len();
     assert!((8..=12).contains(&n), "histopathology filter shows the H&E tiles, got {n}");
-    assert!(h.state().items.iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
+    assert!(rows(h.state()).iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
     h.get_by_label_contains("Histopathology (").click();
-    settle(&mut h, "all again", |a| a.items.len() == 323);
+    settle(&mut h, "all again", |a| a.grid.len() == 323 && a.screen_filled());
 
     // Filter by path text, typed into the labelled field.
     h.get_by_label("Path contains").focus();
     h.get_by_label("Path contains").type_text("ISIC_0000");
-    settle(&mut h, "path filter", |a| a.items.len() < 323 && !a.items.is_empty());
-    assert!(h.state().items.iter().all(|i| i.name.contains("ISIC_0000")));
-    assert_eq!(h.state().items.len(), 47);
+    settle(&mut h, "path filter", |a| a.grid.len() < 323 && !a.grid.is_empty() && a.screen_filled());
+    assert!(rows(h.state()).iter().all(|i| i.name.contains("ISIC_0000")));
+    assert_eq!(h.state().grid.len(), 47);
 
     // Sort so the biggest photo comes first, select it by clicking its cell, and open it.
     h.state_mut().state.filter.sort = dermdesk::store::SortKey::Pixels;
     h.state_mut().state.filter.descending = true;
     h.state_mut().refresh();
-    settle(&mut h, "sorted", |a| a.items.first().is_some_and(|i| i.width == 3872));
-    let first = h.state().items[0].clone();
+    settle(&mut h, "sorted", |a| a.screen_filled() && a.grid.row(0).is_some_and(|i| i.width == 3872));
+    let first = h.state().grid.row(0).unwrap().clone();
     h.get_all_by_label(&first.name).next().expect("cell for the first photo").click();
-    h.step();
+    h.run_steps(2); // the click queues a command, which the next frame runs
     assert_eq!(h.state().focused_id(), Some(first.id));
     assert!(h.state().selection.contains(&first.id));
-    h.get_by_label(&first.name); // the details panel heading appears beside the cell? (cell + heading)
+    // The details panel shows the same photo: its heading is the name, beside the cell's.
+    settle(&mut h, "the details", |_| true);
+    assert_eq!(h.get_all_by_label(&first.name).count(), 2, "the cell and the details heading");
 
     h.key_press(egui::Key::Enter);
     settle(&mut h, "the full-resolution decode", |a| a.viewer.as_ref().is_some_and(|v| !v.is_loading()));
@@ -172,9 +122,9 @@ fn browse_filter_select_open_zoom_and_switch_language() {
     save_screen(&mut h, "grid-ja");
     drop(h);
     let mut again = harness(&db, Vec::new());
-    settle(&mut again, "reopen", |a| a.loaded_once);
+    settle(&mut again, "reopen", |a| a.grid.loaded_once);
     assert_eq!(again.state().lang(), dermdesk::ui::i18n::Lang::Ja, "the language is remembered");
-    assert_eq!(again.state().items.len(), 47, "and so are the filters");
+    assert_eq!(again.state().grid.len(), 47, "and so are the filters");
 }
 
 #[test]
@@ -195,15 +145,15 @@ fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
         std::thread::sleep(Duration::from_millis(10));
     }
     h.get_by_label("Importing");
-    settle(&mut h, "the demo import", |a| a.jobs.is_empty() && !a.items.is_empty());
-    let n = h.state().items.len();
+    settle(&mut h, "the demo import", |a| a.jobs.is_empty() && !a.grid.is_empty());
+    let n = h.state().grid.len();
     assert!(n > 600, "demo archive: ISIC, PH2, clinical, H&E and ~300 HAM10000, got {n}");
     assert!(
         h.state().notices.iter().any(|x| x.text.starts_with("Import finished") && x.text.contains("0 refused")),
         "the demo imports without refusals: {:?}",
         h.state().notices.iter().map(|n| &n.text).collect::<Vec<_>>()
     );
-    let counts = &h.state().modality_counts;
+    let counts = &h.state().grid.counts;
     for m in ["clinical", "dermoscopy", "histopathology"] {
         assert!(counts[m] > 0, "the demo shows {m} photos: {counts:?}");
     }
@@ -227,7 +177,7 @@ fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
     let runs = dermdesk::Store::open(&db).unwrap().import_runs(5).unwrap();
     assert_eq!(runs[0].status, dermdesk::store::RunStatus::Cancelled);
     assert!(runs[0].new_photos + runs[0].new_locations > 0 && runs[0].scanned < 10_015);
-    assert!(h.state().items.len() > n, "photos imported before the cancel are kept and shown");
+    assert!(h.state().grid.len() > n, "photos imported before the cancel are kept and shown");
 }
 
 #[test]
@@ -236,7 +186,7 @@ fn empty_archive_welcome_palette_and_rules_snapshots() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("empty.sqlite");
     let mut h = harness(&db, Vec::new());
-    settle(&mut h, "empty grid", |a| a.loaded_once);
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
     h.get_by_label("No photos yet");
     h.get_all_by_label("Add archive folder…").next().expect("the welcome prompt has the add button");
     h.snapshot("welcome_en");
@@ -251,7 +201,7 @@ fn empty_archive_welcome_palette_and_rules_snapshots() {
     h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::P);
     h.step();
     h.step();
-    assert!(h.state().show_palette);
+    assert!(h.state().is_open(Overlay::Palette));
     h.get_by_label("コマンドパレット…").type_text("English");
     h.step();
     h.step();
@@ -259,19 +209,16 @@ fn empty_archive_welcome_palette_and_rules_snapshots() {
     h.key_press(egui::Key::Enter);
     h.step();
     h.step();
-    assert!(!h.state().show_palette);
+    assert!(!h.state().is_open(Overlay::Palette));
     assert_eq!(h.state().lang(), dermdesk::ui::i18n::Lang::En, "the palette ran the language switch");
 
     // The rules editor saves to the database, audited.
     h.state_mut().push(dermdesk::ui::command::Command::ToggleRules);
-    h.step();
-    h.step();
+    settle(&mut h, "the rules read", |a| a.is_open(Overlay::Rules));
     h.get_by_label("Modality rules");
     h.snapshot("rules_en");
     h.get_by_label("Save").click();
-    h.step();
-    h.step();
-    assert!(!h.state().show_rules);
+    settle(&mut h, "the rules saved", |a| !a.is_open(Overlay::Rules));
     let store = dermdesk::Store::open(&db).unwrap();
     assert!(store.audit_recent(5).unwrap().iter().any(|a| a.action == "set_modality_rules"));
 
@@ -281,7 +228,7 @@ fn empty_archive_welcome_palette_and_rules_snapshots() {
     h.event(egui::Event::Text("/dermdesk-no-such-folder".into()));
     h.run_steps(2);
     assert_eq!(h.state().add_path_text(), "/dermdesk-no-such-folder", "the path field takes the keyboard at once");
-    h.get_by_label("No such folder");
+    wait_for_label(&mut h, "No such folder");
     h.snapshot("add_folder_en");
 }
 
@@ -303,13 +250,13 @@ fn dropping_a_folder_on_the_window_imports_it() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("drop.sqlite");
     let mut h = harness(&db, Vec::new());
-    settle(&mut h, "empty grid", |a| a.loaded_once);
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
     let folder = shared.join("data/histopathology-he");
     h.input_mut().dropped_files.push(std::sync::Arc::new(Dropped(folder)));
     h.step();
     assert_eq!(h.state().jobs.len(), 1, "the drop starts an import job");
-    settle(&mut h, "the dropped folder's import", |a| a.jobs.is_empty() && a.items.len() == 10);
-    assert!(h.state().items.iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
+    settle(&mut h, "the dropped folder's import", |a| a.jobs.is_empty() && a.grid.len() == 10 && a.screen_filled());
+    assert!(rows(h.state()).iter().all(|i| i.modality == dermdesk::modality::Modality::Histopathology));
 }
 
 #[test]
@@ -324,7 +271,7 @@ fn a_cleared_thumbnail_cache_is_rebuilt_in_the_background() {
     let mut h = harness(&db, Vec::new());
     // The visible cells find no thumbnail, and the app starts the thumbnail job by itself.
     settle(&mut h, "the thumbnail job", |a| {
-        a.items.len() == 200 && a.notices.iter().any(|n| n.text.starts_with("Thumbnails: 200 made"))
+        a.grid.len() == 200 && a.notices.iter().any(|n| n.text.starts_with("Thumbnails: 200 made"))
     });
     settle(&mut h, "thumbnails on screen", |a| a.thumb_status().0 > 10);
     let made = dermdesk::store::ThumbDb::open(&cache).unwrap().count().unwrap();
@@ -337,15 +284,15 @@ fn add_archive_folder_by_typing_its_path() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("add.sqlite");
     let mut h = harness(&db, Vec::new());
-    settle(&mut h, "empty grid", |a| a.loaded_once);
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
     // The welcome screen's big button opens the Add-folder window.
     h.get_all_by_label("Add archive folder…").last().expect("welcome button").click();
     h.run_steps(4); // a new window lays itself out over a couple of frames
-    assert!(h.state().show_add);
+    assert!(h.state().is_open(Overlay::AddFolder));
     h.get_by_label("Folder").focus();
     h.get_by_label("Folder").type_text("/no/such/folder");
     h.step();
-    h.get_by_label("No such folder");
+    wait_for_label(&mut h, "No such folder");
     // Replace the text with a real folder and import it.
     h.get_by_label("Folder").focus();
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
@@ -356,8 +303,16 @@ fn add_archive_folder_by_typing_its_path() {
         "{}",
         h.state().add_path_text()
     );
+    // Whether it is a folder is asked off the UI thread; Import is offered once it is known.
+    let start = Instant::now();
+    while h.state().add_path_is_folder() != Some(true) {
+        assert!(start.elapsed() < Duration::from_secs(30), "the folder check never answered");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.step();
     h.get_by_label("Import").click();
     h.run_steps(2);
-    assert!(!h.state().show_add, "the window closes on import");
-    settle(&mut h, "the import", |a| a.jobs.is_empty() && a.items.len() == 66);
+    assert!(!h.state().is_open(Overlay::AddFolder), "the window closes on import");
+    settle(&mut h, "the import", |a| a.jobs.is_empty() && a.grid.len() == 66);
 }

@@ -287,6 +287,7 @@ fn heic_dicom_raw_and_slides_are_refused_as_unsupported_with_the_format_named() 
     std::fs::write(dir.join("DSC_0001.NEF"), &tiff).unwrap();
     std::fs::write(dir.join("biopsy.svs"), &tiff).unwrap();
     std::fs::write(dir.join("notes.txt"), "patient notes").unwrap();
+    std::fs::write(dir.join("photo.jpg"), "not a photo, whatever its name says").unwrap();
     std::fs::write(dir.join("empty.jpg"), b"").unwrap();
     let db = tmp.path().join("u.sqlite");
     let r = json(&cli_ok(&db, &["import", "--json", dir.to_str().unwrap()]));
@@ -299,6 +300,8 @@ fn heic_dicom_raw_and_slides_are_refused_as_unsupported_with_the_format_named() 
     assert_eq!(reason("IMG_0001.HEIC"), ("unsupported".into(), "unsupported format: HEIC/HEIF".into()));
     assert_eq!(reason("DSC_0001.NEF"), ("unsupported".into(), "unsupported format: camera RAW (.nef)".into()));
     assert_eq!(reason("biopsy.svs"), ("unsupported".into(), "unsupported format: whole-slide image (.svs)".into()));
-    assert_eq!(reason("notes.txt").0, "not_image");
+    assert_eq!(reason("photo.jpg").0, "not_image", "a name never makes a photo");
+    assert_eq!(r["skipped"], 1, "a text file is passed over, counted, not refused: {r}");
+    assert!(r["refusals"].as_array().unwrap().iter().all(|x| !x["path"].as_str().unwrap().ends_with("notes.txt")));
     assert_eq!(reason("empty.jpg").0, "empty");
 }

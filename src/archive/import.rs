@@ -8,6 +8,7 @@
 //! and path make a rerun after a kill idempotent: what was committed is skipped as
 //! unchanged, the rest is redone.
 
+use super::kind::{Kind, kind};
 use crate::decode::tasks::{Probe, ProbeRequest, ReadHash};
 use crate::decode::{Limits, Refusal, RefusalCode, THUMB_SIZE};
 use crate::error::{Error, Result};
@@ -114,6 +115,12 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
     let roots: Vec<String> = sources.iter().map(|s| s.path.clone()).collect();
     let root_dirs: Vec<String> = sources.iter().map(|s| s.root.clone()).collect();
     let (run_id, root_ids) = store.begin_import_run(&roots, &root_dirs)?;
+    // What each scan root is, by id: a file's kind is judged from the folders below its root.
+    let scanned_roots: Vec<(i64, String)> = root_ids
+        .iter()
+        .copied()
+        .zip(sources.iter().map(|s| if s.is_dir { s.path.clone() } else { s.root.clone() }))
+        .collect();
     progress.set_message("scanning");
 
     let mut counts = ImportCounts::default();
@@ -124,7 +131,7 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
         progress,
         |feed| scan(&sources, &root_ids, feed, progress),
         || Store::open_reader(db),
-        |reader, worker, entry| classify(reader, worker, entry, opts),
+        |reader, worker, entry| classify(reader, worker, entry, &scanned_roots, opts),
         |batch: &mut Vec<ImportOutcome>| {
             // The batch's thumbnails are stored first, so that no committed photo lacks its
             // thumbnail. A cache that cannot be written costs thumbnails, not photos: the
@@ -245,18 +252,34 @@ fn scan(
     errors
 }
 
+/// The folder a scanned entry was found below.
+fn root_of(entry: &ImportEntry, roots: &[(i64, String)]) -> String {
+    roots
+        .iter()
+        .filter(|(id, r)| *id == entry.root_id && entry.path.starts_with(r.as_str()))
+        .map(|(_, r)| r.clone())
+        .max_by_key(|r| r.len())
+        .unwrap_or_default()
+}
+
 /// Decides one file: unchanged (no read at all), known content at a new path (read and
 /// hashed), new content (decoded from the same bytes), or refused.
 fn classify(
-    reader: &mut Store,
+    reader: &Store,
     worker: &mut Worker,
     entry: ImportEntry,
+    roots: &[(i64, String)],
     opts: &ImportOptions,
 ) -> Result<ImportOutcome> {
+    let path = PathBuf::from(&entry.path);
+    match kind(&path, Path::new(&root_of(&entry, roots))) {
+        Kind::Other => return Ok(ImportOutcome::Skipped),
+        Kind::Mask { stem } => return Ok(ImportOutcome::Mask { entry, stem }),
+        Kind::Photo => {}
+    }
     if let Some(known) = reader.known_unchanged(&entry)? {
         return Ok(known);
     }
-    let path = PathBuf::from(&entry.path);
     let hashed = match worker.call::<ReadHash>(&path)? {
         Ok((h, _)) => h,
         Err(refusal) => return Ok(ImportOutcome::Refused { entry, hash: None, refusal }),

@@ -3,5 +3,6 @@
 //! that a file that crashes or hangs a decoder costs one refusal, not the import.
 
 pub mod import;
+pub mod kind;
 
 pub use import::{ImportOptions, ImportReport, import};

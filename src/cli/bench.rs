@@ -12,6 +12,7 @@
 
 mod annotate;
 mod browser;
+mod frames;
 mod masks;
 mod modality;
 
@@ -38,8 +39,11 @@ pub enum Which {
         /// The shared data folder (default: DERMDESK_SHARED, then ../shared).
         #[arg(long)]
         shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
-    /// Import speed against read+hash, and peak memory.
+    /// Import speed against read+hash, and peak memory; with --copies, the same folder
+    /// copied N times (a byte changed in each copy, so every file is new) beside it.
     Import {
         /// Folder to import (default: the shared HAM10000 images).
         #[arg(long)]
@@ -48,13 +52,31 @@ pub enum Which {
         threads: usize,
         #[arg(long, default_value_t = 3)]
         repeats: usize,
+        /// Also import N copies of the folder at once (e.g. 10: 100,150 HAM10000 files).
+        #[arg(long)]
+        copies: Option<usize>,
         #[arg(long)]
         shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
-    /// The browser over a large synthetic database.
+    /// Frame times of the app while it imports a folder and a person changes modalities.
+    Frames {
+        /// Folder to import (default: the shared HAM10000 images).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The browser over large synthetic databases.
     Browser {
-        #[arg(long, default_value_t = 100_000)]
-        photos: usize,
+        /// Archive sizes to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_values_t = [100_000usize, 1_000_000])]
+        photos: Vec<usize>,
+        #[arg(long)]
+        json: bool,
         #[arg(long, default_value_t = 600)]
         frames: usize,
         /// Keep the synthetic database here (to open it in the app) instead of deleting it.
@@ -90,15 +112,25 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         eprintln!("note: this is a debug build; benchmark figures come from `cargo run --release -- bench ...`");
     }
     match a.which {
-        Which::Thumbs { threads, repeats, shared } => thumbs(&shared_dir(shared)?, threads, repeats),
-        Which::Import { dir, threads, repeats, shared } => {
+        Which::Thumbs { threads, repeats, shared, json } => thumbs(&shared_dir(shared)?, threads, repeats, json),
+        Which::Import { dir, threads, repeats, copies, shared, json } => {
             let dir = match dir {
                 Some(d) => d,
                 None => shared_dir(shared)?.join("data/ham10000/images"),
             };
-            import(&dir, threads, repeats)
+            match copies {
+                Some(n) => import_copies(&dir, n, threads, json),
+                None => import(&dir, threads, repeats, json),
+            }
         }
-        Which::Browser { photos, frames, keep } => browser::run(photos, frames, keep.as_deref()),
+        Which::Frames { dir, shared, json } => {
+            let dir = match dir {
+                Some(d) => d,
+                None => shared_dir(shared)?.join("data/ham10000/images"),
+            };
+            frames::run(&dir, json)
+        }
+        Which::Browser { photos, frames, keep, json } => browser::run(&photos, frames, keep.as_deref(), json),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
         Which::Masks { masks, repeats, shared, no_panel, json } => {
             masks::run(&shared_dir(shared)?, masks, repeats, !no_panel, json)
@@ -139,7 +171,7 @@ fn jpegs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
+fn thumbs(shared: &Path, threads: usize, repeats: usize, as_json: bool) -> anyhow::Result<()> {
     let which =
         |p: &str| Command::new("sh").arg("-c").arg(format!("command -v {p}")).output().map(|o| o.status.success());
     if !which("vipsthumbnail").unwrap_or(false) {
@@ -168,11 +200,14 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
         large.push(p.clone());
         large_exif.push(out);
     }
-    outln!(
-        "thumbnails, {threads} thread(s), long side {} px, median of {repeats} runs each, interleaved",
-        crate::decode::THUMB_SIZE
-    );
-    outln!("{:<32} {:>6} {:>14} {:>16} {:>7}", "set", "files", "dermdesk f/s", "vipsthumbnail f/s", "ratio");
+    if !as_json {
+        outln!(
+            "thumbnails, {threads} thread(s), long side {} px, median of {repeats} runs each, interleaved",
+            crate::decode::THUMB_SIZE
+        );
+        outln!("{:<32} {:>6} {:>14} {:>16} {:>7}", "set", "files", "dermdesk f/s", "vipsthumbnail f/s", "ratio");
+    }
+    let mut sets = Vec::new();
     for (name, files) in [
         ("ISIC camera files (0.4-10 MP)", &isic),
         ("large JPEGs, no EXIF thumbnail", &large),
@@ -180,6 +215,10 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
     ] {
         let (mut ours, mut vips) = (Vec::new(), Vec::new());
         let mut routes = String::new();
+        let hashes: Vec<String> = files
+            .iter()
+            .map(|f| Ok(crate::decode::tasks::hash_bytes(&std::fs::read(f)?)))
+            .collect::<std::io::Result<_>>()?;
         for r in 0..repeats {
             let out = work.join(format!("out-{r}"));
             let _ = std::fs::remove_dir_all(&out);
@@ -188,8 +227,9 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
             vips_run(files, &out.join("vips"), threads)?;
             vips.push(files.len() as f64 / t.elapsed().as_secs_f64());
 
+            // Keyed by content, as the app keys them (the worker checks the key).
             let items: Vec<(PathBuf, String)> =
-                files.iter().enumerate().map(|(i, f)| (f.clone(), i.to_string())).collect();
+                files.iter().zip(&hashes).map(|(f, h)| (f.clone(), h.clone())).collect();
             let mut opts = ThumbOptions::default();
             opts.pool.workers = threads;
             let t = Instant::now();
@@ -202,9 +242,18 @@ fn thumbs(shared: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
             routes = format!("{:?}", rep.by_route);
         }
         let (o, v) = (median(&mut ours), median(&mut vips));
-        outln!("{name:<32} {:>6} {o:>14.1} {v:>16.1} {:>7.2}   routes {routes}", files.len(), o / v);
+        if !as_json {
+            outln!("{name:<32} {:>6} {o:>14.1} {v:>16.1} {:>7.2}   routes {routes}", files.len(), o / v);
+        }
+        sets.push(serde_json::json!({
+            "set": name, "files": files.len(), "dermdesk_files_per_s": o, "vipsthumbnail_files_per_s": v,
+            "ratio": o / v, "routes": routes,
+        }));
     }
     let _ = std::fs::remove_dir_all(&work);
+    if as_json {
+        super::print_json(&serde_json::json!({ "threads": threads, "repeats": repeats, "sets": sets }))?;
+    }
     Ok(())
 }
 
@@ -243,7 +292,7 @@ fn tempfile_dir(prefix: &str) -> anyhow::Result<PathBuf> {
     Ok(d)
 }
 
-fn import(dir: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
+fn import(dir: &Path, threads: usize, repeats: usize, as_json: bool) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -280,6 +329,15 @@ fn import(dir: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
         rss.push(children_peak_rss_mib());
     }
     let (o, p) = (median(&mut ours), median(&mut peer));
+    let (prss, rss) = (median(&mut parent_rss), median(&mut rss));
+    let _ = std::fs::remove_dir_all(&work);
+    if as_json {
+        return super::print_json(&serde_json::json!({
+            "files": files.len(), "threads": threads, "repeats": repeats,
+            "dermdesk_files_per_s": o, "read_hash_files_per_s": p, "ratio": o / p,
+            "peak_rss_import_mib": prss, "peak_rss_largest_mib": rss,
+        }));
+    }
     outln!(
         "import of {} files from {}, {threads} thread(s), median of {repeats} runs, warm page cache",
         files.len(),
@@ -288,10 +346,81 @@ fn import(dir: &Path, threads: usize, repeats: usize) -> anyhow::Result<()> {
     outln!("dermdesk import        {o:>10.0} files/s (new database each run; decode, EXIF, cues, thumbnail, SQLite)");
     outln!("read + BLAKE3 only     {p:>10.0} files/s");
     outln!("ratio                  {:>10.3}", o / p);
-    outln!("peak RSS, import process        {:>8.1} MiB", median(&mut parent_rss));
-    outln!("peak RSS, largest of it and its workers {:>8.1} MiB", median(&mut rss));
-    let _ = std::fs::remove_dir_all(&work);
+    outln!("peak RSS, import process        {prss:>8.1} MiB");
+    outln!("peak RSS, largest of it and its workers {rss:>8.1} MiB");
     Ok(())
+}
+
+/// One import by the CLI into a new database: files per second, and peak RSS of the
+/// importing process (from its report) and of the largest of it and its workers.
+fn timed_import(exe: &Path, db: &Path, dir: &Path, threads: usize) -> anyhow::Result<(f64, u64, f64, f64)> {
+    let t = Instant::now();
+    let out = Command::new(exe)
+        .arg("--db")
+        .arg(db)
+        .args(["import", "--json", "--threads", &threads.to_string()])
+        .arg(dir)
+        .output()?;
+    let secs = t.elapsed().as_secs_f64();
+    if !out.status.success() {
+        bail!("the import failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    let n = report["scanned"].as_u64().unwrap_or(0);
+    Ok((n as f64 / secs, n, report["peak_rss_bytes"].as_f64().unwrap_or(f64::NAN) / 1048576.0, children_peak_rss_mib()))
+}
+
+/// The folder as it is, then it and `copies - 1` copies of it (each file given a JPEG
+/// comment naming its copy: new content, same pixels and decode work), imported in one run.
+fn import_copies(dir: &Path, copies: usize, threads: usize, as_json: bool) -> anyhow::Result<()> {
+    let work = tempfile_dir("dermdesk-bench-copies")?;
+    let files = jpegs(dir)?;
+    let big = work.join("copies");
+    for k in 0..copies.max(1) {
+        let out = big.join(format!("copy-{k:02}"));
+        std::fs::create_dir_all(&out)?;
+        for f in &files {
+            let bytes = std::fs::read(f)?;
+            let bytes = if k == 0 { bytes } else { with_comment(&bytes, &format!("copy {k}")) };
+            std::fs::write(out.join(f.file_name().unwrap_or_default()), bytes)?;
+        }
+    }
+    let exe = std::env::current_exe()?;
+    let (small_fps, small_n, small_rss, small_all) = timed_import(&exe, &work.join("one.sqlite"), dir, threads)?;
+    let (big_fps, big_n, big_rss, big_all) = timed_import(&exe, &work.join("many.sqlite"), &big, threads)?;
+    let _ = std::fs::remove_dir_all(&work);
+    let v = serde_json::json!({
+        "threads": threads,
+        "small": { "files": small_n, "files_per_s": small_fps, "peak_rss_import_mib": small_rss, "peak_rss_largest_mib": small_all },
+        "large": { "files": big_n, "files_per_s": big_fps, "peak_rss_import_mib": big_rss, "peak_rss_largest_mib": big_all },
+        "speed_ratio": big_fps / small_fps,
+        "memory_ratio": big_rss / small_rss,
+    });
+    if as_json {
+        return super::print_json(&v);
+    }
+    outln!("import, {threads} thread(s), new database each, warm page cache");
+    outln!(
+        "{small_n:>8} files  {small_fps:>8.0} files/s  peak RSS {small_rss:>6.1} MiB (largest process {small_all:.1})"
+    );
+    outln!("{big_n:>8} files  {big_fps:>8.0} files/s  peak RSS {big_rss:>6.1} MiB (largest process {big_all:.1})");
+    outln!(
+        "speed ratio {:.3} (goal within 10%), memory ratio {:.2} (goal flat)",
+        big_fps / small_fps,
+        big_rss / small_rss
+    );
+    Ok(())
+}
+
+/// The JPEG with a comment segment right after its start marker.
+fn with_comment(jpeg: &[u8], text: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(jpeg.len() + text.len() + 4);
+    out.extend_from_slice(&jpeg[..2]);
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(&jpeg[2..]);
+    out
 }
 
 fn read_and_hash(files: &[PathBuf], threads: usize) {
@@ -314,6 +443,8 @@ fn read_and_hash(files: &[PathBuf], threads: usize) {
 /// The largest peak RSS of any finished child process (and the children they waited for).
 fn children_peak_rss_mib() -> f64 {
     #[cfg(unix)]
+    // getrusage fills a plain struct; there is no safe wrapper in std.
+    #[allow(unsafe_code)]
     unsafe {
         let mut u: libc::rusage = std::mem::zeroed();
         if libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) == 0 {

@@ -69,7 +69,8 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
     let bar = Bar::new(progress.clone());
     let report = archive::import(db, &paths, &opts, &progress);
     drop(bar);
-    let report = report.with_context(|| format!("the import could not run: {}", db.display()))?;
+    // The error names what failed and where (the folder, or the database) itself.
+    let report = report.context("the import could not run")?;
     if args.json {
         print_json(&report)?;
     } else {

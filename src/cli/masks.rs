@@ -249,7 +249,7 @@ pub fn run(db: &Path, a: MasksArgs) -> anyhow::Result<()> {
         MasksCommand::Submit { lesions } => review(&mut store, &lesions, ReviewAction::Submit, &me, None, "")?,
         MasksCommand::Review { lesions, approve, return_: _, role, comment } => {
             let action = if approve { ReviewAction::Approve } else { ReviewAction::Return };
-            review(&mut store, &lesions, action, &me, Some(role), &comment)?
+            review(&mut store, &lesions, action, &me, Some(role), &comment)?;
         }
         MasksCommand::Reopen { lesions } => review(&mut store, &lesions, ReviewAction::Reopen, &me, None, "")?,
         MasksCommand::Label { lesion, label, note } => {

@@ -22,6 +22,7 @@ mod bench;
 mod import;
 mod masks;
 mod read;
+mod values;
 
 use crate::error::Error;
 use clap::{Parser, Subcommand};
@@ -82,6 +83,12 @@ pub struct GuiArgs {
     pub no_demo: bool,
 }
 
+impl From<GuiArgs> for crate::ui::GuiOptions {
+    fn from(a: GuiArgs) -> Self {
+        crate::ui::GuiOptions { demo: a.demo, no_demo: a.no_demo }
+    }
+}
+
 /// Entry point for the binary. Returns the process exit code.
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -97,8 +104,8 @@ pub fn main() -> i32 {
     };
     let db = cli.db.clone().unwrap_or_else(crate::store::default_db_path);
     let result = match cli.command {
-        None => crate::ui::run(db, cli.gui),
-        Some(Command::Gui(g)) => crate::ui::run(db, g),
+        None => crate::ui::run(db, cli.gui.into()),
+        Some(Command::Gui(g)) => crate::ui::run(db, g.into()),
         Some(Command::Import(a)) => import::import(&db, a),
         Some(Command::List(a)) => read::list(&db, a),
         Some(Command::Stats(a)) => read::stats(&db, a),
@@ -123,7 +130,7 @@ pub fn main() -> i32 {
 
 fn exit_code(e: &anyhow::Error) -> i32 {
     match e.downcast_ref::<Error>() {
-        Some(Error::Corrupt { .. } | Error::TooNew { .. }) => 3,
+        Some(Error::Corrupt { .. } | Error::TooNew { .. } | Error::NotADatabase { .. }) => 3,
         _ => 1,
     }
 }

@@ -4,7 +4,7 @@
 use super::print_json;
 use crate::modality::{Modality, Rule};
 use crate::store::{PhotoFilter, SortKey, StatusFilter, Store};
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use std::path::Path;
 
 #[derive(clap::Args, Debug, Default)]
@@ -20,23 +20,24 @@ pub struct ListArgs {
     #[arg(long)]
     pub json: bool,
     /// Only these modalities (repeat or comma-separate).
-    #[arg(long, value_delimiter = ',')]
-    pub modality: Vec<String>,
-    /// Captured on or after this date (YYYY-MM-DD).
-    #[arg(long)]
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub modality: Vec<Modality>,
+    /// Captured in or after this period: YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long, value_parser = super::values::period)]
     pub from: Option<String>,
-    /// Captured on or before this date (YYYY-MM-DD).
-    #[arg(long)]
+    /// Captured in or before this period (a year or month means all of it).
+    #[arg(long, value_parser = super::values::period)]
     pub to: Option<String>,
-    /// all, present or missing.
-    #[arg(long, default_value = "all")]
-    pub status: String,
+    /// Take the file's time as the capture time of photos that have none.
+    #[arg(long)]
+    pub file_dates: bool,
+    #[arg(long, value_enum, default_value_t = StatusFilter::All)]
+    pub status: StatusFilter,
     /// Text one of the photo's paths contains (case-insensitive).
     #[arg(long)]
     pub path: Option<String>,
-    /// captured, imported, name, pixels or modality.
-    #[arg(long, default_value = "imported")]
-    pub sort: String,
+    #[arg(long, value_enum, default_value_t = SortKey::Imported)]
+    pub sort: SortKey,
     #[arg(long)]
     pub desc: bool,
     #[arg(long)]
@@ -50,35 +51,17 @@ fn open(db: &Path) -> anyhow::Result<Store> {
     Ok(Store::open(db)?)
 }
 
-fn parse_modality(s: &str) -> anyhow::Result<Modality> {
-    Modality::parse(s)
-        .ok_or_else(|| anyhow!("unknown modality {s:?} (use clinical, dermoscopy, visia, histopathology or other)"))
-}
-
-fn filter_from(a: &ListArgs) -> anyhow::Result<PhotoFilter> {
-    let status = match a.status.as_str() {
-        "all" => StatusFilter::All,
-        "present" => StatusFilter::Present,
-        "missing" => StatusFilter::Missing,
-        s => bail!("unknown status {s:?} (use all, present or missing)"),
-    };
-    let sort = match a.sort.as_str() {
-        "captured" => SortKey::Captured,
-        "imported" => SortKey::Imported,
-        "name" => SortKey::Name,
-        "pixels" => SortKey::Pixels,
-        "modality" => SortKey::Modality,
-        s => bail!("unknown sort {s:?} (use captured, imported, name, pixels or modality)"),
-    };
-    Ok(PhotoFilter {
-        modalities: a.modality.iter().map(|m| parse_modality(m)).collect::<anyhow::Result<_>>()?,
+fn filter_from(a: &ListArgs) -> PhotoFilter {
+    PhotoFilter {
+        modalities: a.modality.clone(),
         from: a.from.clone(),
         to: a.to.clone(),
-        status,
+        file_dates: a.file_dates,
+        status: a.status,
         path_contains: a.path.clone().unwrap_or_default(),
-        sort,
+        sort: a.sort,
         descending: a.desc,
-    })
+    }
 }
 
 /// A `list --json` row: the photo and its lesion masks.
@@ -91,7 +74,7 @@ struct ListRowWithMasks<'a> {
 
 pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
     let store = open(db)?;
-    let filter = filter_from(&a)?;
+    let filter = filter_from(&a);
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut broken_pipe = false;
@@ -173,11 +156,15 @@ pub fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
     }
     let r = &detail.row;
     outln!("photo {} ({}), {}x{} {}, {} bytes", r.id, r.hash, r.width, r.height, r.format, r.byte_size);
+    let why = detail.modality_detail.as_deref().map(|d| match crate::modality::CueReason::from_json(d) {
+        Some(reason) => reason.to_string(),
+        None => d.to_owned(),
+    });
     outln!(
         "modality {} ({}{})",
         r.modality.as_str(),
         r.modality_source.as_str(),
-        detail.modality_detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+        why.map(|d| format!(": {d}")).unwrap_or_default()
     );
     outln!("captured {} ({})", r.captured_at.as_deref().unwrap_or("-"), r.captured_source.as_deref().unwrap_or("-"));
     for l in &detail.locations {
@@ -232,7 +219,7 @@ pub fn runs(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
 
 pub fn refusals(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
     let store = open(db)?;
-    for r in store.refusals(a.limit)? {
+    for r in store.refusals(0, a.limit as u64)? {
         if a.json {
             print_json(&r)?;
         } else {
@@ -242,10 +229,38 @@ pub fn refusals(db: &Path, a: RunsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A modality to set, or `auto` for the automatic one (folder rules, then image cues).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModalityOrAuto {
+    Set(Modality),
+    Auto,
+}
+
+impl clap::ValueEnum for ModalityOrAuto {
+    fn value_variants<'a>() -> &'a [Self] {
+        const ALL: [ModalityOrAuto; 6] = [
+            ModalityOrAuto::Set(Modality::Clinical),
+            ModalityOrAuto::Set(Modality::Dermoscopy),
+            ModalityOrAuto::Set(Modality::Visia),
+            ModalityOrAuto::Set(Modality::Histopathology),
+            ModalityOrAuto::Set(Modality::Other),
+            ModalityOrAuto::Auto,
+        ];
+        &ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            ModalityOrAuto::Set(m) => m.as_str(),
+            ModalityOrAuto::Auto => "auto",
+        }))
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct SetModalityArgs {
-    /// clinical, dermoscopy, visia, histopathology or other.
-    pub modality: String,
+    /// The modality, or auto to give the photos their automatic modality back.
+    #[arg(value_enum)]
+    pub modality: ModalityOrAuto,
     /// Photo ids.
     #[arg(required = true)]
     pub ids: Vec<i64>,
@@ -253,9 +268,11 @@ pub struct SetModalityArgs {
 
 pub fn set_modality(db: &Path, a: SetModalityArgs) -> anyhow::Result<()> {
     let mut store = open(db)?;
-    let m = parse_modality(&a.modality)?;
-    let n = store.set_modality(&a.ids, m)?;
-    outln!("{n} photo(s) set to {}", m.as_str());
+    let (n, what) = match a.modality {
+        ModalityOrAuto::Set(m) => (store.set_modality(&a.ids, m)?.len(), m.as_str()),
+        ModalityOrAuto::Auto => (store.reset_modality(&a.ids)?.len(), "their automatic modality"),
+    };
+    outln!("{n} photo(s) set to {what}");
     Ok(())
 }
 
@@ -264,8 +281,8 @@ pub struct RulesArgs {
     #[arg(long)]
     pub json: bool,
     /// Replace the rules with these, in order: PATTERN=MODALITY (e.g. '*dermo*=dermoscopy').
-    #[arg(long, value_name = "PATTERN=MODALITY")]
-    pub set: Vec<String>,
+    #[arg(long, value_name = "PATTERN=MODALITY", value_parser = super::values::rule)]
+    pub set: Vec<(String, Modality)>,
     /// The VISIA system's frame sizes, e.g. '3456x5184,2592x3888' ('' clears them).
     #[arg(long, value_name = "WxH,...")]
     pub visia: Option<String>,
@@ -277,14 +294,11 @@ pub struct RulesArgs {
 pub fn rules(db: &Path, a: RulesArgs) -> anyhow::Result<()> {
     let mut store = Store::open(db)?;
     if !a.set.is_empty() {
-        let rules = a
+        let rules: Vec<Rule> = a
             .set
             .iter()
-            .map(|s| {
-                let (p, m) = s.rsplit_once('=').with_context(|| format!("expected PATTERN=MODALITY, got {s:?}"))?;
-                Ok(Rule { id: 0, pattern: p.to_owned(), modality: parse_modality(m)?, enabled: true })
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?;
+            .map(|(pattern, modality)| Rule { id: 0, pattern: pattern.clone(), modality: *modality, enabled: true })
+            .collect();
         store.set_rules(&rules)?;
     }
     if let Some(v) = &a.visia {

@@ -731,7 +731,7 @@ fn extend(v: u32, s: u32) -> i32 {
 
 /// Decodes one DC difference (Huffman category + magnitude bits).
 #[inline(always)]
-fn decode_dc_diff(rd: &mut BitReader, t: &HuffTable) -> Result<i32> {
+fn decode_dc_diff(rd: &mut BitReader<'_>, t: &HuffTable) -> Result<i32> {
     rd.refill();
     let e = t.fast[rd.peek_fast()];
     if e & DC_FUSED != 0 {
@@ -756,7 +756,7 @@ fn decode_dc_diff(rd: &mut BitReader, t: &HuffTable) -> Result<i32> {
 
 /// Skips the 63 AC coefficients of one block using the fused skip table.
 #[inline(always)]
-fn skip_ac(rd: &mut BitReader, t: &HuffTable) -> Result<()> {
+fn skip_ac(rd: &mut BitReader<'_>, t: &HuffTable) -> Result<()> {
     let fast: &[u32; FAST_SIZE] = &t.fast;
     let mut k: u32 = 1;
     loop {

@@ -214,35 +214,80 @@ pub fn dermoscopy_score(c: &Cues) -> f32 {
     3.8637 - 5.9372 * c.asym + 20.3189 * c.centre_dark - 4.8799 * c.vig.min(2.0)
 }
 
-/// The modality the cues suggest, with the reason a person can read. `visia_sizes` are the
-/// fixed frame sizes of the department's VISIA system (none are known here; see the README).
-pub fn classify(c: &Cues, width: u32, height: u32, visia_sizes: &[(u32, u32)]) -> (Modality, String) {
+/// Why the cues suggest a modality: stored with the photo (as JSON) and shown in the
+/// person's language by the UI; `Display` is the English for the CLI and the audit log.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CueReason {
+    VisiaSize { width: u32, height: u32 },
+    TooSmall { width: u32, height: u32 },
+    Colourless { percent: f32 },
+    HAndE { blue_green: f32, pink_percent: f32, texture: f32 },
+    RoundField { corners_percent: f32 },
+    NoSkin,
+    EvenLight { score: f32 },
+    UnevenLight { score: f32 },
+}
+
+impl CueReason {
+    /// The stored form (`modality_detail` of a photo decided by cues).
+    pub fn to_json(self) -> String {
+        serde_json::to_string(&self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Option<CueReason> {
+        serde_json::from_str(s).ok()
+    }
+}
+
+impl std::fmt::Display for CueReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            CueReason::VisiaSize { width, height } => write!(f, "VISIA frame size {width}×{height}"),
+            CueReason::TooSmall { width, height } => write!(f, "too small for a clinical image ({width}×{height})"),
+            CueReason::Colourless { percent } => write!(f, "{percent:.0}% colourless"),
+            CueReason::HAndE { blue_green, pink_percent, texture } => {
+                write!(f, "H&E: blue-green {blue_green:.0}, eosin pink {pink_percent:.0}%, texture {texture:.1}")
+            }
+            CueReason::RoundField { corners_percent } => {
+                write!(f, "dark round field (corners at {corners_percent:.0}% of skin)")
+            }
+            CueReason::NoSkin => write!(f, "no skin-coloured pixels"),
+            CueReason::EvenLight { score } => write!(f, "even light, dark centred lesion (score {score:.2})"),
+            CueReason::UnevenLight { score } => write!(f, "uneven light or small lesion (score {score:.2})"),
+        }
+    }
+}
+
+/// The modality the cues suggest, with the reason. `visia_sizes` are the fixed frame sizes
+/// of the department's VISIA system (none are known here; see the README).
+pub fn classify(c: &Cues, width: u32, height: u32, visia_sizes: &[(u32, u32)]) -> (Modality, CueReason) {
     if visia_sizes.iter().any(|&(a, b)| (width, height) == (a, b) || (width, height) == (b, a)) {
-        return (Modality::Visia, format!("VISIA frame size {width}×{height}"));
+        return (Modality::Visia, CueReason::VisiaSize { width, height });
     }
     if width.max(height) < 64 {
-        return (Modality::Other, format!("too small for a clinical image ({width}×{height})"));
+        return (Modality::Other, CueReason::TooSmall { width, height });
     }
     if c.grey >= 0.98 {
-        return (Modality::Other, format!("{:.0}% colourless", c.grey * 100.0));
+        return (Modality::Other, CueReason::Colourless { percent: c.grey * 100.0 });
     }
     if c.bmg >= 27.75 && c.tex_nw >= 4.75 && c.pink >= 0.265 {
         return (
             Modality::Histopathology,
-            format!("H&E: blue-green {:.0}, eosin pink {:.0}%, texture {:.1}", c.bmg, c.pink * 100.0, c.tex_nw),
+            CueReason::HAndE { blue_green: c.bmg, pink_percent: c.pink * 100.0, texture: c.tex_nw },
         );
     }
     if c.vig <= 0.80 && c.skin_in >= 0.5 {
-        return (Modality::Dermoscopy, format!("dark round field (corners at {:.0}% of skin)", c.vig * 100.0));
+        return (Modality::Dermoscopy, CueReason::RoundField { corners_percent: c.vig * 100.0 });
     }
     if c.skin < 0.02 {
-        return (Modality::Other, "no skin-coloured pixels".to_owned());
+        return (Modality::Other, CueReason::NoSkin);
     }
-    let s = dermoscopy_score(c);
-    if s >= 0.0 {
-        (Modality::Dermoscopy, format!("even light, dark centred lesion (score {s:.2})"))
+    let score = dermoscopy_score(c);
+    if score >= 0.0 {
+        (Modality::Dermoscopy, CueReason::EvenLight { score })
     } else {
-        (Modality::Clinical, format!("uneven light or small lesion (score {s:.2})"))
+        (Modality::Clinical, CueReason::UnevenLight { score })
     }
 }
 

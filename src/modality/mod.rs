@@ -94,6 +94,25 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
+/// The automatic modality of a photo (what it gets when no person set it): the first
+/// matching folder rule on its path, else its image cues. With the source and why.
+pub fn decide(
+    rules: &[Rule],
+    visia: &[(u32, u32)],
+    path: Option<&std::path::Path>,
+    cues: &Cues,
+    width: u32,
+    height: u32,
+) -> (Modality, ModalitySource, String) {
+    match path.and_then(|p| match_rules(rules, p)) {
+        Some(rule) => (rule.modality, ModalitySource::Rule, rule.pattern.clone()),
+        None => {
+            let (m, why) = classify(cues, width, height, visia);
+            (m, ModalitySource::Cue, why.to_json())
+        }
+    }
+}
+
 /// The first enabled rule matching a folder on `path`, if any.
 pub fn match_rules<'a>(rules: &'a [Rule], path: &std::path::Path) -> Option<&'a Rule> {
     let folders: Vec<String> = path
@@ -123,7 +142,7 @@ pub fn format_sizes(sizes: &[(u32, u32)]) -> String {
     sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect::<Vec<_>>().join(", ")
 }
 
-pub use cues::{Cues, classify};
+pub use cues::{CueReason, Cues, classify};
 
 #[cfg(test)]
 mod tests {

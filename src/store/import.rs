@@ -6,7 +6,7 @@ use super::{Store, audit, path_prefix_range};
 use crate::decode::probe::Probe;
 use crate::decode::{Refusal, RefusalCode};
 use crate::error::Result;
-use crate::modality::{self, ModalitySource, Rule};
+use crate::modality::{self, Rule};
 use crate::util;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
@@ -23,11 +23,34 @@ pub struct ImportEntry {
 
 /// What became of one file.
 pub enum ImportOutcome {
-    Unchanged { location_id: i64 },
-    UnchangedRefusal { refusal_id: i64 },
-    NewContent { entry: ImportEntry, hash: String, probe: Box<Probe>, thumb: Option<Vec<u8>> },
-    KnownContent { entry: ImportEntry, photo_id: i64 },
-    Refused { entry: ImportEntry, hash: Option<String>, refusal: Refusal },
+    Unchanged {
+        location_id: i64,
+    },
+    UnchangedRefusal {
+        refusal_id: i64,
+    },
+    NewContent {
+        entry: ImportEntry,
+        hash: String,
+        probe: Box<Probe>,
+        thumb: Option<Vec<u8>>,
+    },
+    KnownContent {
+        entry: ImportEntry,
+        photo_id: i64,
+    },
+    Refused {
+        entry: ImportEntry,
+        hash: Option<String>,
+        refusal: Refusal,
+    },
+    /// A lesion mask beside the photos, kept for the masks capability.
+    Mask {
+        entry: ImportEntry,
+        stem: String,
+    },
+    /// Not an image and not meant to be one (a README, a spreadsheet): counted, not refused.
+    Skipped,
 }
 
 /// What decides a new photo's modality: folder rules first, then cues.
@@ -68,6 +91,10 @@ pub struct ImportCounts {
     pub moved: u64,
     pub refused: u64,
     pub missing: u64,
+    /// Files that are not photos by their kind (documents, spreadsheets): passed over quietly.
+    pub skipped: u64,
+    /// Lesion masks found beside the photos.
+    pub masks: u64,
     pub thumbnail_errors: u64,
 }
 
@@ -173,7 +200,7 @@ impl Store {
         exec(
             &tx,
             "UPDATE import_runs SET heartbeat_at = ?2, scanned = ?3, unchanged = ?4, new_photos = ?5,
-                 new_locations = ?6, refused = ?7 WHERE id = ?1",
+                 new_locations = ?6, refused = ?7, skipped = ?8, masks = ?9 WHERE id = ?1",
             params![
                 run_id,
                 util::now_iso(),
@@ -181,7 +208,9 @@ impl Store {
                 pending.unchanged,
                 pending.new_photos,
                 pending.new_locations,
-                pending.refused
+                pending.refused,
+                pending.skipped,
+                pending.masks
             ],
         )?;
         tx.commit()?;
@@ -213,7 +242,8 @@ impl Store {
         exec(
             &tx,
             "UPDATE import_runs SET status = ?2, finished_at = ?3, heartbeat_at = ?3, missing = ?4, message = ?5,
-                 scanned = ?6, unchanged = ?7, new_photos = ?8, new_locations = ?9, refused = ?10 WHERE id = ?1",
+                 scanned = ?6, unchanged = ?7, new_photos = ?8, new_locations = ?9, refused = ?10, skipped = ?11,
+                 masks = ?12 WHERE id = ?1",
             params![
                 run_id,
                 status.as_str(),
@@ -224,7 +254,9 @@ impl Store {
                 c.unchanged,
                 c.new_photos,
                 c.new_locations,
-                c.refused
+                c.refused,
+                c.skipped,
+                c.masks
             ],
         )?;
         for (path, why) in folder_errors {
@@ -254,7 +286,7 @@ impl Store {
 
     /// Marks the locations below `dir` not seen by this run as missing, a page per
     /// transaction; forgets refusals of files that are gone (their history stays in
-    /// import_errors). Returns how many locations were marked.
+    /// import_errors) and masks that are gone. Returns how many locations were marked.
     fn mark_vanished(&mut self, run_id: i64, dir: &str, now: &str) -> Result<u64> {
         let (lo, hi) = path_prefix_range(dir);
         let mut marked = 0u64;
@@ -277,11 +309,13 @@ impl Store {
                 audit(&tx, "location_missing", Some(*photo), path)?;
             }
             if page.is_empty() {
-                exec(
-                    &tx,
-                    "DELETE FROM refusals WHERE path >= ?1 AND path < ?2 AND last_seen_run != ?3",
-                    params![lo, hi, run_id],
-                )?;
+                for table in ["refusals", "mask_files"] {
+                    exec(
+                        &tx,
+                        &format!("DELETE FROM {table} WHERE path >= ?1 AND path < ?2 AND last_seen_run != ?3"),
+                        params![lo, hi, run_id],
+                    )?;
+                }
             }
             tx.commit()?;
             marked += page.len() as u64;
@@ -378,6 +412,18 @@ fn apply(
                 reason: refusal.message.clone(),
             });
         }
+        ImportOutcome::Mask { entry, stem } => {
+            exec(
+                tx,
+                "INSERT INTO mask_files (root_id, path, stem, byte_size, mtime_ns, run_id, last_seen_run)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+                 ON CONFLICT(path) DO UPDATE SET byte_size = excluded.byte_size, mtime_ns = excluded.mtime_ns,
+                   stem = excluded.stem, last_seen_run = excluded.last_seen_run",
+                params![entry.root_id, entry.path, stem, entry.size, entry.mtime_ns, run_id],
+            )?;
+            c.masks += 1;
+        }
+        ImportOutcome::Skipped => c.skipped += 1,
     }
     Ok(())
 }
@@ -390,20 +436,17 @@ fn insert_photo(
     hash: &str,
     p: &Probe,
 ) -> Result<bool> {
-    let (modality, source, detail) = match modality::match_rules(&decider.rules, Path::new(&entry.path)) {
-        Some(rule) => (rule.modality, ModalitySource::Rule, rule.pattern.clone()),
-        None => {
-            let cues = p.cues.unwrap_or_default();
-            let (m, why) = modality::classify(&cues, p.width, p.height, &decider.visia);
-            (m, ModalitySource::Cue, why)
+    let cues = p.cues.unwrap_or_default();
+    let (modality, source, detail) =
+        modality::decide(&decider.rules, &decider.visia, Some(Path::new(&entry.path)), &cues, p.width, p.height);
+    // The capture time as the camera's wall clock, its offset (when EXIF gives one) apart:
+    // all capture times then compare as local times, as file times do.
+    let (captured_at, captured_offset, captured_source) = match (&p.exif.captured_at, &p.exif.captured_source) {
+        (Some(at), Some(src)) if at.len() >= 19 => {
+            let (wall, offset) = at.split_at(19);
+            (Some(wall), (!offset.is_empty()).then_some(offset), Some(src.as_str()))
         }
-    };
-    let (captured_at, captured_source) = match (&p.exif.captured_at, &p.exif.captured_source) {
-        (Some(at), Some(src)) => (Some(at.clone()), Some(src.clone())),
-        _ => {
-            let secs = entry.mtime_ns.div_euclid(1_000_000_000);
-            (Some(util::iso_from_unix(secs)), Some("file:mtime".to_owned()))
-        }
+        _ => (None, None, None),
     };
     let format = p.format.map(|f| f.as_str()).unwrap_or("unknown");
     let exif_json = (!p.exif.fields.is_empty()).then(|| serde_json::to_string(&p.exif.fields).unwrap_or_default());
@@ -412,8 +455,9 @@ fn insert_photo(
         tx,
         "INSERT INTO photos (hash, byte_size, width, height, format, captured_at, captured_source, camera_make,
              camera_model, orientation, modality, modality_source, modality_detail, exif, exif_thumb, cues,
-             imported_at, import_run)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+             imported_at, import_run, captured_offset, file_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                 strftime('%Y-%m-%dT%H:%M:%S', ?20, 'unixepoch', 'localtime'))
          ON CONFLICT(hash) DO NOTHING",
         params![
             hash,
@@ -433,7 +477,9 @@ fn insert_photo(
             p.exif.thumb_size.map(|(w, h)| format!("{w}x{h}")),
             cues_json,
             util::now_iso(),
-            run_id
+            run_id,
+            captured_offset,
+            entry.mtime_ns.div_euclid(1_000_000_000)
         ],
     )?;
     Ok(n == 1)

@@ -14,16 +14,20 @@ pub(crate) use first_path;
 
 mod import;
 mod masks;
+mod modality;
 mod photos;
 mod rules;
 mod runs;
 mod schema;
+mod synthetic;
+pub mod thread;
 pub mod thumbs;
 
 pub use import::{Decider, ImportCounts, ImportEntry, ImportOutcome, RefusedFile, RunEnd};
 pub use masks::{LesionFilter, LesionRow, MaskSummary, NewLesion, PhotoForMasks, ReviewRow, Saved, VersionRow};
+pub use modality::PriorModality;
 pub use photos::{
-    GridItem, LocationRow, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, check_date, file_name,
+    GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
 };
 pub use runs::{ImportRunRow, RefusalRow, RunStatus};
 pub use thumbs::ThumbDb;
@@ -39,30 +43,64 @@ pub struct Store {
     path: PathBuf,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Check {
+    Now,
+    BeforeMigrating,
+}
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
 
 impl Store {
     /// Opens (creating if needed) the database, checks it, and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, Check::Now)
+    }
+
+    /// Opens the database for the app: when its schema is current, the integrity check (a
+    /// read of the whole file: seconds for a million photos) is left to `quick_check` on the
+    /// store's own thread, so that the window opens at once. A database that needs migrating
+    /// is checked first, as by `open`.
+    pub fn open_for_app(path: &Path) -> Result<Store> {
+        Store::open_with(path, Check::BeforeMigrating)
+    }
+
+    /// `PRAGMA quick_check`: Ok, or the damage found.
+    pub fn quick_check(&self) -> Result<()> {
+        let corrupt = |detail: String| Error::Corrupt { detail, path: self.path.clone() };
+        let check: String =
+            self.conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+        if check != "ok" {
+            return Err(corrupt(check));
+        }
+        Ok(())
+    }
+
+    fn open_with(path: &Path, check: Check) -> Result<Store> {
+        if path.is_dir() {
+            let detail = "it is a folder; give the database file, e.g. dermdesk.sqlite inside it".to_owned();
+            return Err(Error::NotADatabase { detail, path: path.to_path_buf() });
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create the database folder", e, dir))?;
         }
         let corrupt = |detail: String| Error::Corrupt { detail, path: path.to_path_buf() };
-        let conn = Connection::open(path).map_err(|e| corrupt(e.to_string()))?;
+        let conn = Connection::open(path)
+            .map_err(|e| Error::NotADatabase { detail: e.to_string(), path: path.to_path_buf() })?;
         conn.busy_timeout(Duration::from_secs(30))?;
-        let mode: String =
-            conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
+        // A file that is not SQLite at all fails here, before any check could run.
+        let not_db = |e: rusqlite::Error| Error::NotADatabase { detail: e.to_string(), path: path.to_path_buf() };
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(not_db)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(corrupt(format!("it could not switch to WAL mode (got {mode})")));
         }
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
-        let check: String =
-            conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| corrupt(e.to_string()))?;
-        if check != "ok" {
-            return Err(corrupt(check));
-        }
         let mut store = Store { conn, path: path.to_path_buf() };
+        let current = store.schema_version().map_err(|e| corrupt(e.to_string()))? == SCHEMA_VERSION;
+        if check == Check::Now || !current {
+            store.quick_check()?;
+        }
         store.migrate()?;
         Ok(store)
     }
@@ -99,14 +137,6 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    pub fn conn(&self) -> &Connection {
-        &self.conn
-    }
-
-    pub fn conn_mut(&mut self) -> &mut Connection {
-        &mut self.conn
     }
 
     pub fn schema_version(&self) -> Result<i64> {
@@ -226,7 +256,7 @@ mod tests {
         drop(s);
         let s = Store::open(&db).unwrap();
         assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
-        let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
+        let rules: i64 = s.conn.query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
         assert!(rules > 0);
     }
 
@@ -244,7 +274,7 @@ mod tests {
             assert_eq!(h.join().unwrap().expect("every concurrent open succeeds"), SCHEMA_VERSION);
         }
         let s = Store::open(&db).unwrap();
-        let rules: i64 = s.conn().query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
+        let rules: i64 = s.conn.query_row("SELECT count(*) FROM modality_rules", [], |r| r.get(0)).unwrap();
         assert_eq!(rules, 8, "the default rules were inserted once");
     }
 
@@ -254,9 +284,9 @@ mod tests {
         let dir = dir.path();
         let mut s = Store::open(&dir.join("t.sqlite")).unwrap();
         s.audit("test", None, "first").unwrap();
-        let upd = s.conn().execute("UPDATE audit SET detail = 'changed'", []);
+        let upd = s.conn.execute("UPDATE audit SET detail = 'changed'", []);
         assert!(upd.unwrap_err().to_string().contains("append-only"));
-        let del = s.conn().execute("DELETE FROM audit", []);
+        let del = s.conn.execute("DELETE FROM audit", []);
         assert!(del.unwrap_err().to_string().contains("append-only"));
         assert_eq!(s.audit_recent(10).unwrap()[0].detail, "first");
     }
@@ -267,7 +297,7 @@ mod tests {
         let dir = dir.path();
         let db = dir.join("t.sqlite");
         let s = Store::open(&db).unwrap();
-        s.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
+        s.conn.pragma_update(None, "user_version", SCHEMA_VERSION + 5).unwrap();
         drop(s);
         assert!(matches!(Store::open(&db), Err(Error::TooNew { .. })));
 

@@ -1,7 +1,7 @@
 //! Photo queries: the browser's filtered grid, the CLI's list, one photo's detail, stats,
 //! and setting a modality by hand.
 
-use super::{Store, audit};
+use super::Store;
 use crate::error::{Error, Result};
 use crate::modality::{Modality, ModalitySource};
 use rusqlite::{OptionalExtension, params, params_from_iter, types::Value};
@@ -19,6 +19,18 @@ pub enum StatusFilter {
     Missing,
 }
 
+impl StatusFilter {
+    pub const ALL: [StatusFilter; 3] = [StatusFilter::All, StatusFilter::Present, StatusFilter::Missing];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::All => "all",
+            StatusFilter::Present => "present",
+            StatusFilter::Missing => "missing",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortKey {
@@ -30,13 +42,33 @@ pub enum SortKey {
     Modality,
 }
 
+impl SortKey {
+    pub const ALL: [SortKey; 5] =
+        [SortKey::Captured, SortKey::Imported, SortKey::Name, SortKey::Pixels, SortKey::Modality];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::Captured => "captured",
+            SortKey::Imported => "imported",
+            SortKey::Name => "name",
+            SortKey::Pixels => "pixels",
+            SortKey::Modality => "modality",
+        }
+    }
+}
+
 /// What the browser (and `dermdesk list`) shows. Empty fields mean "no restriction".
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PhotoFilter {
     pub modalities: Vec<Modality>,
-    /// Inclusive dates, `YYYY-MM-DD`. Photos with no capture time are left out when either is set.
+    /// Inclusive periods: `YYYY`, `YYYY-MM` or `YYYY-MM-DD` (a year or month means all of
+    /// it). Photos with no capture time are left out when either is set.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Take a file's modification time as its capture time when it has none (off by default:
+    /// a copied archive's file times are the copy's, not the photo's).
+    pub file_dates: bool,
     pub status: StatusFilter,
     /// Case-insensitive text that one of the photo's paths must contain.
     pub path_contains: String,
@@ -45,7 +77,12 @@ pub struct PhotoFilter {
 }
 
 impl PhotoFilter {
-    /// The WHERE clause and its parameters.
+    /// The capture time the filter and the capture sort use.
+    fn when(&self) -> &'static str {
+        if self.file_dates { "coalesce(p.captured_at, p.file_time)" } else { "p.captured_at" }
+    }
+
+    /// The WHERE clause (with a leading `WHERE`, or empty) and its parameters.
     fn sql(&self) -> Result<(String, Vec<Value>)> {
         let mut clauses: Vec<String> = Vec::new();
         let mut args: Vec<Value> = Vec::new();
@@ -55,18 +92,17 @@ impl PhotoFilter {
             args.extend(self.modalities.iter().map(|m| Value::Text(m.as_str().to_owned())));
         }
         if let Some(from) = self.from.as_deref().filter(|s| !s.trim().is_empty()) {
-            clauses.push("p.captured_at >= ?".into());
-            args.push(Value::Text(check_date(from)?));
+            clauses.push(format!("{} >= ?", self.when()));
+            args.push(Value::Text(Period::parse(from)?.start));
         }
         if let Some(to) = self.to.as_deref().filter(|s| !s.trim().is_empty()) {
-            clauses.push("p.captured_at < date(?, '+1 day')".into());
-            args.push(Value::Text(check_date(to)?));
+            clauses.push(format!("{} < ?", self.when()));
+            args.push(Value::Text(Period::parse(to)?.end));
         }
-        let present = "EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = p.id AND l.missing_since IS NULL)";
         match self.status {
             StatusFilter::All => {}
-            StatusFilter::Present => clauses.push(present.into()),
-            StatusFilter::Missing => clauses.push(format!("NOT {present}")),
+            StatusFilter::Present => clauses.push("p.present".into()),
+            StatusFilter::Missing => clauses.push("NOT p.present".into()),
         }
         let text = self.path_contains.trim();
         if !text.is_empty() {
@@ -80,37 +116,95 @@ impl PhotoFilter {
         Ok((where_sql, args))
     }
 
-    fn order_sql(&self) -> String {
+    /// The sort key's expression: each has an index, so that the first screen of a sorted
+    /// million comes from an index walk, not a sort.
+    fn key(&self) -> String {
+        match self.sort {
+            SortKey::Captured => self.when().to_owned(),
+            SortKey::Imported => "p.id".into(),
+            SortKey::Name => "p.display_name COLLATE NOCASE".into(),
+            SortKey::Pixels => "p.width * p.height".into(),
+            SortKey::Modality => "p.modality".into(),
+        }
+    }
+
+    /// The ORDER BY clauses: photos with a key in order, then those without (undated), so
+    /// that both halves walk an index whichever way the sort runs.
+    fn orders(&self) -> Vec<(String, String)> {
         let dir = if self.descending { "DESC" } else { "ASC" };
-        let key = match self.sort {
-            // Undated photos go last whichever way the dates run.
-            SortKey::Captured => format!("p.captured_at IS NULL, p.captured_at {dir}"),
-            SortKey::Imported => format!("p.id {dir}"),
-            SortKey::Name => format!("name {dir}"),
-            SortKey::Pixels => format!("p.width * p.height {dir}"),
-            SortKey::Modality => format!("p.modality {dir}"),
-        };
-        format!("ORDER BY {key}, p.id {dir}")
+        let key = self.key();
+        if self.sort == SortKey::Captured {
+            vec![
+                (format!("{} IS NOT NULL", self.when()), format!("ORDER BY {key} {dir}, p.id {dir}")),
+                (format!("{} IS NULL", self.when()), format!("ORDER BY p.id {dir}")),
+            ]
+        } else {
+            vec![("1".into(), format!("ORDER BY {key} {dir}, p.id {dir}"))]
+        }
     }
 }
 
-/// Accepts `YYYY-MM-DD` (and `YYYY-MM` or `YYYY`, meaning their first day).
-pub fn check_date(s: &str) -> Result<String> {
-    let s = s.trim();
-    let ok = |n: usize, t: &str| t.len() == n && t.bytes().all(|b| b.is_ascii_digit());
-    let parts: Vec<&str> = s.split('-').collect();
-    let full = match parts.as_slice() {
-        [y] if ok(4, y) => format!("{y}-01-01"),
-        [y, m] if ok(4, y) && ok(2, m) => format!("{y}-{m}-01"),
-        [y, m, d] if ok(4, y) && ok(2, m) && ok(2, d) => s.to_owned(),
-        _ => return Err(Error::Invalid(format!("not a date (use YYYY-MM-DD): {s}"))),
-    };
-    let month: u32 = full[5..7].parse().unwrap_or(0);
-    let day: u32 = full[8..10].parse().unwrap_or(0);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
-        return Err(Error::Invalid(format!("not a date (use YYYY-MM-DD): {s}")));
+/// A date filter's period: `YYYY` (the year), `YYYY-MM` (the month) or `YYYY-MM-DD` (the
+/// day), as a half-open range of local times `start <= t < end`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub start: String,
+    pub end: String,
+}
+
+impl Period {
+    /// Refuses anything else, and dates that do not exist (2006-02-30, 2007-02-29).
+    pub fn parse(s: &str) -> Result<Period> {
+        let s = s.trim();
+        let bad = || Error::Invalid(format!("not a date (use YYYY, YYYY-MM or YYYY-MM-DD): {s}"));
+        let num = |t: &str, n: usize| -> Option<u32> {
+            (t.len() == n && t.bytes().all(|b| b.is_ascii_digit())).then(|| t.parse().ok()).flatten()
+        };
+        let parts: Vec<&str> = s.split('-').collect();
+        let (y, m, d) = match parts.as_slice() {
+            [y] => (num(y, 4).ok_or_else(bad)?, None, None),
+            [y, m] => (num(y, 4).ok_or_else(bad)?, Some(num(m, 2).ok_or_else(bad)?), None),
+            [y, m, d] => {
+                (num(y, 4).ok_or_else(bad)?, Some(num(m, 2).ok_or_else(bad)?), Some(num(d, 2).ok_or_else(bad)?))
+            }
+            _ => return Err(bad()),
+        };
+        if y < 1800 || m.is_some_and(|m| !(1..=12).contains(&m)) {
+            return Err(bad());
+        }
+        if let (Some(m), Some(d)) = (m, d)
+            && !(1..=days_in_month(y, m)).contains(&d)
+        {
+            return Err(Error::Invalid(format!("no such date: {s}")));
+        }
+        let day = |y: u32, m: u32, d: u32| format!("{y:04}-{m:02}-{d:02}");
+        Ok(match (m, d) {
+            (None, _) => Period { start: day(y, 1, 1), end: day(y + 1, 1, 1) },
+            (Some(m), None) => {
+                let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+                Period { start: day(y, m, 1), end: day(ny, nm, 1) }
+            }
+            (Some(m), Some(d)) => {
+                let (ny, nm, nd) = if d < days_in_month(y, m) {
+                    (y, m, d + 1)
+                } else if m < 12 {
+                    (y, m + 1, 1)
+                } else {
+                    (y + 1, 1, 1)
+                };
+                Period { start: day(y, m, d), end: day(ny, nm, nd) }
+            }
+        })
     }
-    Ok(full)
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// What one cell of the thumbnail grid needs.
@@ -120,7 +214,10 @@ pub struct GridItem {
     pub hash: String,
     pub modality: Modality,
     pub name: String,
+    /// When it was taken (EXIF), if known.
     pub captured_at: Option<String>,
+    /// The file's modification time (local), shown, marked, where no capture time is known.
+    pub file_time: Option<String>,
     pub width: u32,
     pub height: u32,
     pub missing: bool,
@@ -141,8 +238,12 @@ pub struct PhotoListRow {
     pub byte_size: u64,
     pub modality: Modality,
     pub modality_source: ModalitySource,
+    /// When it was taken, or (with `captured_source` `file:mtime`) the file's time when that
+    /// is all there is.
     pub captured_at: Option<String>,
     pub captured_source: Option<String>,
+    /// The file's modification time in this computer's local time.
+    pub file_time: Option<String>,
     pub camera_make: Option<String>,
     pub camera_model: Option<String>,
     pub orientation: u8,
@@ -190,21 +291,24 @@ pub struct Stats {
     pub interrupted_runs: u64,
 }
 
-const LIST_COLUMNS: &str = concat!(
-    "p.id, p.hash, p.width, p.height, p.format, p.byte_size, p.modality, p.modality_source,
+const LIST_COLUMNS: &str = "p.id, p.hash, p.width, p.height, p.format, p.byte_size, p.modality, p.modality_source,
     p.captured_at, p.captured_source, p.camera_make, p.camera_model, p.orientation, p.imported_at,
     (SELECT json_group_array(path) FROM (SELECT path FROM locations WHERE photo_id = p.id AND missing_since IS NULL ORDER BY id)),
     (SELECT json_group_array(path) FROM (SELECT path FROM locations WHERE photo_id = p.id AND missing_since IS NOT NULL ORDER BY id)),
-    ",
-    first_path!(),
-    " AS name"
-);
+    p.captured_offset, p.file_time";
 
 fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PhotoListRow> {
     let modality: String = r.get(6)?;
     let source: String = r.get(7)?;
     let paths: String = r.get(14)?;
     let missing: String = r.get(15)?;
+    let captured: Option<String> = r.get(8)?;
+    let offset: Option<String> = r.get(16)?;
+    let file_time: Option<String> = r.get(17)?;
+    let (captured_at, captured_source) = match captured {
+        Some(at) => (Some(at + offset.as_deref().unwrap_or("")), r.get(9)?),
+        None => (file_time.clone(), file_time.as_ref().map(|_| "file:mtime".to_owned())),
+    };
     Ok(PhotoListRow {
         id: r.get(0)?,
         hash: r.get(1)?,
@@ -214,8 +318,9 @@ fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PhotoListRow> {
         byte_size: r.get(5)?,
         modality: Modality::parse(&modality).unwrap_or(Modality::Other),
         modality_source: ModalitySource::parse(&source).unwrap_or(ModalitySource::Cue),
-        captured_at: r.get(8)?,
-        captured_source: r.get(9)?,
+        captured_at,
+        captured_source,
+        file_time,
         camera_make: r.get(10)?,
         camera_model: r.get(11)?,
         orientation: r.get(12)?,
@@ -231,52 +336,81 @@ pub fn file_name(path: &str) -> &str {
 }
 
 impl Store {
-    /// Every photo that passes the filter, in the filter's order, with just what a grid cell needs.
-    pub fn grid(&self, filter: &PhotoFilter) -> Result<Vec<GridItem>> {
+    /// The ids of every photo that passes the filter, in the filter's order: all the grid
+    /// holds of a million photos (8 MB); the rows on screen come from `grid_rows`.
+    pub fn grid_ids(&self, filter: &PhotoFilter) -> Result<Vec<i64>> {
         let (where_sql, args) = filter.sql()?;
-        let sql = format!(
-            concat!(
-                "SELECT p.id, p.hash, p.modality, p.captured_at, p.width, p.height, ",
-                first_path!(),
-                " AS name,
-                NOT EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = p.id AND l.missing_since IS NULL)
-             FROM photos p {} {}"
-            ),
-            where_sql,
-            filter.order_sql()
-        );
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            let modality: String = r.get(2)?;
-            let path: Option<String> = r.get(6)?;
-            Ok(GridItem {
-                id: r.get(0)?,
-                hash: r.get(1)?,
-                modality: Modality::parse(&modality).unwrap_or(Modality::Other),
-                captured_at: r.get(3)?,
-                width: r.get(4)?,
-                height: r.get(5)?,
-                name: path.as_deref().map(file_name).unwrap_or_default().to_owned(),
-                missing: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut ids = Vec::new();
+        for (part, order) in filter.orders() {
+            let joiner = if where_sql.is_empty() { "WHERE" } else { "AND" };
+            let sql = format!("SELECT p.id FROM photos p {where_sql} {joiner} {part} {order}");
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let mut rows = stmt.query(params_from_iter(args.iter()))?;
+            while let Some(r) = rows.next()? {
+                ids.push(r.get(0)?);
+            }
+        }
+        Ok(ids)
     }
 
-    /// Calls `each` for every photo that passes the filter, streaming (memory stays flat).
+    /// What grid cells need for these photos, in the order given (ids no longer in the
+    /// store are left out).
+    pub fn grid_rows(&self, ids: &[i64]) -> Result<Vec<GridItem>> {
+        let mut found: std::collections::HashMap<i64, GridItem> = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT p.id, p.hash, p.modality, p.captured_at, p.width, p.height, p.display_name, p.present, p.file_time
+                 FROM photos p WHERE p.id IN ({marks})"
+            );
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = stmt.query_map(params_from_iter(chunk), |r| {
+                let modality: String = r.get(2)?;
+                Ok(GridItem {
+                    id: r.get(0)?,
+                    hash: r.get(1)?,
+                    modality: Modality::parse(&modality).unwrap_or(Modality::Other),
+                    captured_at: r.get(3)?,
+                    width: r.get(4)?,
+                    height: r.get(5)?,
+                    name: r.get(6)?,
+                    missing: !r.get::<_, bool>(7)?,
+                    file_time: r.get(8)?,
+                })
+            })?;
+            for item in rows {
+                let item = item?;
+                found.insert(item.id, item);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Calls `each` for every photo that passes the filter, in order, streaming (memory
+    /// stays flat).
     pub fn for_each_photo(
         &self,
         filter: &PhotoFilter,
         limit: Option<u64>,
         mut each: impl FnMut(PhotoListRow) -> Result<()>,
     ) -> Result<()> {
-        let (where_sql, mut args) = filter.sql()?;
-        args.push(Value::Integer(limit.map(|l| l as i64).unwrap_or(-1)));
-        let sql = format!("SELECT {LIST_COLUMNS} FROM photos p {where_sql} {} LIMIT ?", filter.order_sql());
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt.query(params_from_iter(args))?;
-        while let Some(r) = rows.next()? {
-            each(list_row(r)?)?;
+        let (where_sql, args) = filter.sql()?;
+        let mut left = limit.unwrap_or(u64::MAX);
+        for (part, order) in filter.orders() {
+            if left == 0 {
+                break;
+            }
+            let joiner = if where_sql.is_empty() { "WHERE" } else { "AND" };
+            let sql = format!("SELECT {LIST_COLUMNS} FROM photos p {where_sql} {joiner} {part} {order}");
+            let mut stmt = self.conn.prepare(&sql)?;
+            let mut rows = stmt.query(params_from_iter(args.iter()))?;
+            while let Some(r) = rows.next()? {
+                each(list_row(r)?)?;
+                left -= 1;
+                if left == 0 {
+                    break;
+                }
+            }
         }
         Ok(())
     }
@@ -288,15 +422,15 @@ impl Store {
         let found = self
             .conn
             .query_row(&sql, [id], |r| {
-                // LIST_COLUMNS fill 0..=16.
-                let exif: Option<String> = r.get(18)?;
-                let cues: Option<String> = r.get(20)?;
+                // LIST_COLUMNS fill 0..=17.
+                let exif: Option<String> = r.get(19)?;
+                let cues: Option<String> = r.get(21)?;
                 Ok(PhotoDetail {
                     row: list_row(r)?,
-                    modality_detail: r.get(17)?,
+                    modality_detail: r.get(18)?,
                     locations: Vec::new(),
                     exif: exif.and_then(|e| serde_json::from_str(&e).ok()).unwrap_or_default(),
-                    exif_thumb: r.get(19)?,
+                    exif_thumb: r.get(20)?,
                     cues: cues.and_then(|c| serde_json::from_str(&c).ok()),
                 })
             })
@@ -328,10 +462,7 @@ impl Store {
             photos: count("SELECT count(*) FROM photos")?,
             locations: count("SELECT count(*) FROM locations")?,
             missing: count("SELECT count(*) FROM locations WHERE missing_since IS NOT NULL")?,
-            photos_missing: count(
-                "SELECT count(*) FROM photos p WHERE NOT EXISTS
-                 (SELECT 1 FROM locations l WHERE l.photo_id = p.id AND l.missing_since IS NULL)",
-            )?,
+            photos_missing: count("SELECT count(*) FROM photos WHERE NOT present")?,
             errors: count("SELECT count(*) FROM refusals")?,
             by_modality,
             by_modality_source: group("SELECT modality_source, count(*) FROM photos GROUP BY modality_source")?,
@@ -352,36 +483,6 @@ impl Store {
             out.insert(m, n);
         }
         Ok(out)
-    }
-
-    /// Sets the modality of photos by hand; each change is audited with its old value.
-    pub fn set_modality(&mut self, ids: &[i64], modality: Modality) -> Result<usize> {
-        let who = crate::util::current_user();
-        let tx = self.conn.transaction()?;
-        let mut changed = 0;
-        for &id in ids {
-            let old: Option<(String, String)> = tx
-                .query_row("SELECT modality, modality_source FROM photos WHERE id = ?1", [id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            let Some((old_modality, old_source)) = old else {
-                return Err(Error::Invalid(format!("no photo with id {id}")));
-            };
-            tx.execute(
-                "UPDATE photos SET modality = ?1, modality_source = 'person', modality_detail = ?2 WHERE id = ?3",
-                params![modality.as_str(), who, id],
-            )?;
-            audit(
-                &tx,
-                "set_modality",
-                Some(id),
-                &format!("{old_modality} ({old_source}) -> {} (person)", modality.as_str()),
-            )?;
-            changed += 1;
-        }
-        tx.commit()?;
-        Ok(changed)
     }
 
     /// Calls `each` with the hash and first present path of every photo that has a file (the
@@ -422,13 +523,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates() {
-        assert_eq!(check_date("2012-03-04").unwrap(), "2012-03-04");
-        assert_eq!(check_date("2012-03").unwrap(), "2012-03-01");
-        assert_eq!(check_date("2012").unwrap(), "2012-01-01");
-        assert!(check_date("2012-13-01").is_err());
-        assert!(check_date("12-03-04").is_err());
-        assert!(check_date("yesterday").is_err());
+    fn periods_are_whole_and_real() {
+        let p = |s: &str| Period::parse(s).map(|p| (p.start, p.end));
+        let ok = |a: &str, b: &str| Ok::<_, ()>((a.to_owned(), b.to_owned()));
+        assert_eq!(p("2012-03-04").map_err(|_| ()), ok("2012-03-04", "2012-03-05"));
+        assert_eq!(p("2012-03").map_err(|_| ()), ok("2012-03-01", "2012-04-01"));
+        assert_eq!(p("2012").map_err(|_| ()), ok("2012-01-01", "2013-01-01"));
+        assert_eq!(p("2012-12").map_err(|_| ()), ok("2012-12-01", "2013-01-01"));
+        assert_eq!(p("2012-12-31").map_err(|_| ()), ok("2012-12-31", "2013-01-01"));
+        assert_eq!(p("2012-02-29").map_err(|_| ()), ok("2012-02-29", "2012-03-01"), "a leap day");
+        assert_eq!(p(" 2006-02-28 ").map_err(|_| ()), ok("2006-02-28", "2006-03-01"));
+        for bad in
+            ["2006-02-30", "2007-02-29", "2012-13-01", "2012-00", "2012-04-31", "12-03-04", "2012-3-4", "yesterday", ""]
+        {
+            assert!(Period::parse(bad).is_err(), "{bad:?} must be refused");
+        }
     }
 
     #[test]

@@ -97,12 +97,14 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Files refused as they are now, newest run first.
-    pub fn refusals(&self, limit: usize) -> Result<Vec<RefusalRow>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT path, reason_code, reason, byte_size, run_id FROM refusals ORDER BY run_id DESC, path LIMIT ?1",
+    /// Files refused as they are now, newest run first: `limit` rows from `offset` (the
+    /// import log shows a window of them; an index serves the order).
+    pub fn refusals(&self, offset: u64, limit: u64) -> Result<Vec<RefusalRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path, reason_code, reason, byte_size, run_id FROM refusals
+             ORDER BY run_id DESC, path LIMIT ?1 OFFSET ?2",
         )?;
-        let rows = stmt.query_map([limit as i64], |r| {
+        let rows = stmt.query_map(params![limit as i64, offset as i64], |r| {
             Ok(RefusalRow {
                 path: r.get(0)?,
                 reason_code: RefusalCode::parse(&r.get::<_, String>(1)?).unwrap_or(RefusalCode::Corrupt),
@@ -112,6 +114,43 @@ impl Store {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Files refused as they are now, per reason.
+    pub fn refusal_counts(&self) -> Result<Vec<(RefusalCode, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT reason_code, count(*) FROM refusals GROUP BY reason_code ORDER BY count(*) DESC")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, n) = row?;
+            out.push((RefusalCode::parse(&code).unwrap_or(RefusalCode::Corrupt), n));
+        }
+        Ok(out)
+    }
+
+    /// Writes every refused file to a CSV file at `path` (path, reason code, reason, bytes,
+    /// run), streaming. Returns how many rows it wrote.
+    pub fn write_refusals_csv(&self, path: &std::path::Path) -> Result<u64> {
+        use std::io::Write;
+        let io = |e: std::io::Error| crate::Error::io("cannot write the list of refused files", e, path);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+        writeln!(out, "path,reason_code,reason,byte_size,run_id").map_err(io)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, reason_code, reason, byte_size, run_id FROM refusals ORDER BY run_id DESC, path")?;
+        let mut rows = stmt.query([])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let (path, code, reason): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (size, run): (i64, i64) = (r.get(3)?, r.get(4)?);
+            writeln!(out, "{},{},{},{size},{run}", csv_field(&path), csv_field(&code), csv_field(&reason))
+                .map_err(io)?;
+            n += 1;
+        }
+        out.flush().map_err(io)?;
+        Ok(n)
     }
 
     /// Marks runs whose process died (its process is gone, or no heartbeat for a minute) as
@@ -156,6 +195,11 @@ impl Store {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
 /// Whether a process with this id still runs. Where the platform cannot tell cheaply, says

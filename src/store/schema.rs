@@ -130,7 +130,69 @@ CREATE TABLE settings (
     value  TEXT NOT NULL
 );
 "#,
-    // lesion masks (issue 17): lesions on a photo's content, versioned masks, reviews.
+    // 2: a million photos. What the grid sorts and filters by is stored on the photo and
+    // indexed (display name and presence kept by triggers on locations; pixel count and the
+    // capture-or-file time as expression indexes). One zone rule for times: a capture time
+    // is the wall-clock time where it was taken (EXIF's offset, when given, kept apart); the
+    // file time is this computer's local time; both compare as plain local times. File times
+    // are no longer passed off as capture times.
+    r#"
+ALTER TABLE photos ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE photos ADD COLUMN present INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE photos ADD COLUMN file_time TEXT;
+ALTER TABLE photos ADD COLUMN captured_offset TEXT;
+
+UPDATE photos SET file_time = (SELECT strftime('%Y-%m-%dT%H:%M:%S', l.mtime_ns / 1000000000, 'unixepoch', 'localtime')
+                               FROM locations l WHERE l.photo_id = photos.id ORDER BY l.id LIMIT 1);
+UPDATE photos SET captured_at = NULL, captured_source = NULL WHERE captured_source = 'file:mtime';
+UPDATE photos SET captured_offset = substr(captured_at, 20), captured_at = substr(captured_at, 1, 19)
+    WHERE length(captured_at) > 19;
+UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL);
+
+CREATE INDEX photos_name ON photos(display_name COLLATE NOCASE);
+CREATE INDEX photos_pixels ON photos(width * height);
+CREATE INDEX photos_when ON photos(coalesce(captured_at, file_time));
+CREATE INDEX refusals_run ON refusals(run_id DESC, path);
+
+-- Lesion masks found beside the photos (IMD003_lesion.png, ISIC_..._segmentation.png, masks/
+-- folders): kept apart for the masks capability instead of being imported as photos.
+CREATE TABLE mask_files (
+    id             INTEGER PRIMARY KEY,
+    root_id        INTEGER NOT NULL REFERENCES roots(id),
+    path           TEXT NOT NULL UNIQUE,
+    stem           TEXT NOT NULL,            -- the photo's name it belongs to (IMD003)
+    byte_size      INTEGER NOT NULL,
+    mtime_ns       INTEGER NOT NULL,
+    run_id         INTEGER NOT NULL REFERENCES import_runs(id),
+    last_seen_run  INTEGER NOT NULL REFERENCES import_runs(id)
+);
+CREATE INDEX mask_files_stem ON mask_files(stem);
+ALTER TABLE import_runs ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE import_runs ADD COLUMN masks INTEGER NOT NULL DEFAULT 0;
+
+CREATE TRIGGER locations_after_insert AFTER INSERT ON locations BEGIN
+    UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id = NEW.photo_id;
+END;
+CREATE TRIGGER locations_after_update AFTER UPDATE OF photo_id, path, missing_since ON locations BEGIN
+    UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id IN (NEW.photo_id, OLD.photo_id);
+END;
+CREATE TRIGGER locations_after_delete AFTER DELETE ON locations BEGIN
+    UPDATE photos SET
+        display_name = coalesce((SELECT substr(replace(l.path, '\', '/'), length(rtrim(replace(l.path, '\', '/'), replace(replace(l.path, '\', '/'), '/', ''))) + 1) FROM locations l WHERE l.photo_id = photos.id
+                                 ORDER BY l.missing_since IS NOT NULL, l.id LIMIT 1), ''),
+        present = EXISTS (SELECT 1 FROM locations l WHERE l.photo_id = photos.id AND l.missing_since IS NULL) WHERE id = OLD.photo_id;
+END;
+"#,
+    // 3: lesion masks (issue 17): lesions on a photo's content, versioned masks, reviews.
     r#"
 -- A lesion drawn on a photo. The photo is its content (hash), never a path.
 CREATE TABLE lesions (

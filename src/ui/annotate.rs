@@ -107,10 +107,10 @@ fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
             pushed.push(Ann::ToggleOutline);
         }
         ui.separator();
-        if ui.add_enabled(can_undo, egui::Button::new(lang.t(T::Undo))).clicked() {
+        if ui.add_enabled(can_undo, egui::Button::new(lang.t(T::MaskUndo))).clicked() {
             pushed.push(Ann::Undo);
         }
-        if ui.add_enabled(can_redo, egui::Button::new(lang.t(T::Redo))).clicked() {
+        if ui.add_enabled(can_redo, egui::Button::new(lang.t(T::MaskRedo))).clicked() {
             pushed.push(Ann::Redo);
         }
         if ui.button(lang.t(T::FillHoles)).clicked() {

@@ -1,14 +1,22 @@
 //! App state, the command queue, and the per-frame logic.
+//!
+//! `logic()` drains the command queue, polls background work and routes keys; `draw()`
+//! draws. Neither touches SQLite or a file: the store answers on its own thread
+//! (`StoreThread`), the grid's data comes from its own thread (`Grid`), decodes run in
+//! worker processes, and each panel keeps the promise of what it asked for.
 
 use super::command::Command;
+use super::details::DetailsPanel;
 use super::i18n::{Lang, T};
-use super::query::{GridQuery, GridResult};
+use super::query::Grid;
 use super::thumb_cache::ThumbCache;
 use super::viewer::{DecodeRequest, FullDecoder, Viewer};
+use super::{add_folder, filters, import_log, palette, rules};
 use crate::archive::{self, ImportOptions};
 use crate::jobs::{Job, JobOutput, Progress};
-use crate::modality::Rule;
-use crate::store::{AuditRow, GridItem, PhotoDetail, PhotoFilter, RunStatus, Store};
+use crate::modality::Modality;
+use crate::store::thread::{Pending, StoreThread};
+use crate::store::{PhotoFilter, PriorModality, RunStatus, Store};
 use crate::thumbs::{self as thumb_job, ThumbOptions};
 use crate::work::PoolOptions;
 use poll_promise::Promise;
@@ -49,7 +57,7 @@ pub const THUMB_PX_RANGE: std::ops::RangeInclusive<f32> = 80.0..=320.0;
 
 pub struct AppConfig {
     pub db: PathBuf,
-    /// The executable that serves as decoder worker (this one, or the built binary in tests).
+    /// The executable that serves as worker (this one, or the built binary in tests).
     pub worker_exe: PathBuf,
     /// Imported as soon as the app opens (the demo archive on first run).
     pub import_on_start: Vec<PathBuf>,
@@ -76,17 +84,32 @@ pub struct Notice {
     pub error: bool,
 }
 
+/// Windows that sit above the grid. The topmost owns the keyboard; Esc closes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    Palette,
+    AddFolder,
+    ImportLog,
+    Rules,
+    Help,
+    ReviewQueue,
+}
+
+/// A write sent to the store thread, and what its answer means.
+enum Write {
+    Modality { label: String, undo: bool },
+    Settings,
+}
+
 pub struct App {
     pub cfg: AppConfig,
-    pub(super) store: Store,
     pub state: UiState,
     saved_state: UiState,
-    pub items: Vec<GridItem>,
-    pub(super) query: GridQuery,
-    pub query_error: Option<String>,
+    pub(super) store: StoreThread,
+    pub grid: Grid,
     pub(super) thumbs: ThumbCache,
     pub selection: BTreeSet<i64>,
-    /// Index into `items` of the photo with keyboard focus.
+    /// Position in the grid of the photo with keyboard focus.
     pub focus: Option<usize>,
     pub(super) anchor: Option<usize>,
     pub viewer: Option<Viewer>,
@@ -94,62 +117,66 @@ pub struct App {
     /// The mask panel, over the viewer, while open.
     pub annotator: Option<super::annotator::Annotator>,
     pub review_queue: Option<super::review_queue::ReviewQueue>,
-    pub(super) detail: Option<(PhotoDetail, Vec<AuditRow>)>,
+    /// The viewer's photo, while its file's path is being looked up.
+    opening: Option<(i64, Pending<Option<DecodeRequest>>)>,
+    pub(super) details: DetailsPanel,
     pub jobs: Vec<Job<JobOutput>>,
     commands: Vec<Command>,
     pub notices: Vec<Notice>,
-    pub show_palette: bool,
-    pub(super) palette_query: String,
-    pub show_log: bool,
-    pub show_rules: bool,
-    pub(super) rules_draft: Option<Vec<Rule>>,
-    pub(super) visia_draft: String,
+    /// Open windows, topmost last.
+    pub(super) overlays: Vec<Overlay>,
+    pub(super) palette: palette::PalettePanel,
+    pub(super) log: import_log::LogPanel,
+    pub(super) rules: rules::RulesPanel,
+    pub(super) add: add_folder::AddFolderPanel,
+    pub(super) filters: filters::FiltersPanel,
+    writes: Vec<(Write, Pending<Vec<PriorModality>>)>,
+    /// Modality edits that Ctrl+Z undoes, newest last.
+    undo: Vec<Vec<PriorModality>>,
     pub interrupted: usize,
+    interrupted_check: Option<Pending<usize>>,
+    /// The database's integrity check, until it answers.
+    integrity: Option<Pending<()>>,
     folder_dialog: Option<Promise<Option<Vec<PathBuf>>>>,
-    /// The Add-folder window: open, and the path typed or picked in it.
-    pub show_add: bool,
-    pub(super) add_path: String,
-    pub(super) add_focus: u8,
     pub(super) scroll_to_focus: bool,
-    pub(super) focus_search: bool,
     last_refresh: Instant,
     pub(super) columns: usize,
-    pub(super) date_text: (String, String),
-    pub(super) path_edited: Option<Instant>,
-    pub(super) path_text: String,
-    pub loaded_once: bool,
     thumbs_healed: bool,
-    pub modality_counts: std::collections::BTreeMap<String, u64>,
     pub(super) grid_scroll: (f32, f32),
-    pub(super) log_cache: Option<(Instant, Vec<crate::store::ImportRunRow>, Vec<crate::store::RefusalRow>)>,
+    /// Grid positions of the cells drawn last frame.
+    pub visible: std::ops::Range<usize>,
 }
 
 impl App {
+    /// The app over `store` (opened, checked and migrated by the caller). Reads the saved
+    /// state once, here, before the first frame.
     pub fn new(ctx: &egui::Context, mut store: Store, cfg: AppConfig) -> App {
         super::fonts::install(ctx);
         let state: UiState =
             store.setting(SETTINGS_KEY).ok().flatten().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
         let interrupted =
             store.mark_dead_runs_interrupted().and_then(|_| store.runs_to_resume()).map(|r| r.len()).unwrap_or(0);
-        let mut query = GridQuery::new(cfg.db.clone(), ctx.clone());
-        query.request(state.filter.clone());
-        let thumbs = ThumbCache::new(store.thumb_db_path(), ctx, cfg.thumb_loader_threads);
+        let thumb_db = store.thumb_db_path();
+        drop(store);
+        let waker = ctx.clone();
+        let store = StoreThread::start_checked(&cfg.db, move || waker.request_repaint());
+        // The check runs first on the store thread; its answer (ok, or the damage) is shown.
+        let integrity = store.ask(|_| Ok(()));
+        let mut grid = Grid::new(cfg.db.clone(), ctx.clone());
+        grid.request(state.filter.clone());
+        let thumbs = ThumbCache::new(thumb_db, ctx, cfg.thumb_loader_threads);
         let mut commands = Vec::new();
         if !cfg.import_on_start.is_empty() {
             commands.push(Command::Import(cfg.import_on_start.clone()));
         }
-        let date_text = (state.filter.from.clone().unwrap_or_default(), state.filter.to.clone().unwrap_or_default());
-        let path_text = state.filter.path_contains.clone();
+        let filters = filters::FiltersPanel::new(&state.filter);
         let decoder = FullDecoder::new(cfg.worker_exe.clone(), ctx.clone());
         App {
-            decoder,
             cfg,
-            store,
             saved_state: state.clone(),
             state,
-            items: Vec::new(),
-            query,
-            query_error: None,
+            store,
+            grid,
             thumbs,
             selection: BTreeSet::new(),
             focus: None,
@@ -157,33 +184,30 @@ impl App {
             viewer: None,
             annotator: None,
             review_queue: None,
-            detail: None,
+            decoder,
+            opening: None,
+            details: DetailsPanel::default(),
             jobs: Vec::new(),
             commands,
             notices: Vec::new(),
-            show_palette: false,
-            palette_query: String::new(),
-            show_log: false,
-            show_rules: false,
-            rules_draft: None,
-            visia_draft: String::new(),
+            overlays: Vec::new(),
+            palette: Default::default(),
+            log: Default::default(),
+            rules: Default::default(),
+            add: Default::default(),
+            filters,
+            writes: Vec::new(),
+            undo: Vec::new(),
             interrupted,
+            interrupted_check: None,
+            integrity: Some(integrity),
             folder_dialog: None,
-            show_add: false,
-            add_path: String::new(),
-            add_focus: 0,
             scroll_to_focus: false,
-            focus_search: false,
             last_refresh: Instant::now(),
             columns: 1,
-            date_text,
-            path_edited: None,
-            path_text,
-            loaded_once: false,
             thumbs_healed: false,
-            modality_counts: Default::default(),
             grid_scroll: (0.0, 0.0),
-            log_cache: None,
+            visible: 0..0,
         }
     }
 
@@ -207,9 +231,31 @@ impl App {
         }
     }
 
+    pub fn is_open(&self, o: Overlay) -> bool {
+        self.overlays.contains(&o)
+    }
+
+    pub(super) fn open_overlay(&mut self, o: Overlay) {
+        self.overlays.retain(|x| *x != o);
+        self.overlays.push(o);
+    }
+
+    pub(super) fn close_overlay(&mut self, o: Overlay) {
+        self.overlays.retain(|x| *x != o);
+    }
+
+    fn toggle_overlay(&mut self, o: Overlay) {
+        if self.is_open(o) { self.close_overlay(o) } else { self.open_overlay(o) }
+    }
+
     /// What the Add-folder window's path field holds.
     pub fn add_path_text(&self) -> &str {
-        &self.add_path
+        &self.add.path
+    }
+
+    /// Whether the Add-folder window's path is a folder, once the background check answered.
+    pub fn add_path_is_folder(&self) -> Option<bool> {
+        self.add.checked_now()
     }
 
     /// How far the grid is scrolled, in points.
@@ -222,20 +268,33 @@ impl App {
         (self.thumbs.loaded(), self.thumbs.is_idle())
     }
 
+    /// Something is still on its way: a job, the grid, a store answer, a decode.
     pub fn is_busy(&self) -> bool {
         self.jobs.iter().any(|j| j.is_running())
-            || self.query.is_pending()
+            || !self.commands.is_empty()
+            || self.grid.is_pending()
             || self.folder_dialog.is_some()
+            || !self.writes.is_empty()
+            || self.opening.is_some()
+            || self.details.is_loading()
+            || self.rules.is_busy()
+            || self.log.is_loading()
             || self.annotator.as_ref().is_some_and(|a| a.is_loading() || !a.all_saved())
             || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
     }
 
+    /// The grid's list is in and every cell on screen has its row: what a person sees is
+    /// complete (thumbnails aside, which fill in on their own).
+    pub fn screen_filled(&self) -> bool {
+        self.grid.loaded_once && !self.grid.is_pending() && self.grid.is_loaded(self.visible.clone())
+    }
+
     pub fn focused_id(&self) -> Option<i64> {
-        self.focus.and_then(|i| self.items.get(i)).map(|it| it.id)
+        self.focus.and_then(|i| self.grid.id(i))
     }
 
     pub fn refresh(&mut self) {
-        self.query.request(self.state.filter.clone());
+        self.grid.request(self.state.filter.clone());
         self.last_refresh = Instant::now();
     }
 
@@ -248,10 +307,10 @@ impl App {
             // folders at once are imported straight away).
             match picked.clone().unwrap_or_default().as_slice() {
                 [] => {}
-                [one] => self.add_path = one.display().to_string(),
+                [one] => self.add.set_path(one.display().to_string()),
                 many => {
                     self.push(Command::Import(many.to_vec()));
-                    self.show_add = false;
+                    self.close_overlay(Overlay::AddFolder);
                 }
             }
             self.folder_dialog = None;
@@ -266,14 +325,12 @@ impl App {
             self.run(cmd, ctx);
         }
         self.poll_jobs();
-        if let Some(result) = self.query.poll() {
-            self.take_items(result);
+        self.poll_writes();
+        if self.grid.poll() {
+            self.grid_changed();
         }
-        if let Some(t) = self.path_edited
-            && t.elapsed() > Duration::from_millis(250)
-        {
-            self.path_edited = None;
-            self.state.filter.path_contains = self.path_text.clone();
+        if let Some(text) = self.filters.debounced_path() {
+            self.state.filter.path_contains = text;
             self.refresh();
         }
         let importing = self.jobs.iter().any(|j| j.is_running());
@@ -288,21 +345,41 @@ impl App {
             self.thumbs_healed = true;
             self.start_thumbnails(ctx);
         }
-        if let Some(v) = &mut self.viewer {
-            v.poll(ctx, &mut self.decoder);
+        self.poll_viewer(ctx);
+        let want = self
+            .annotator
+            .as_ref()
+            .map(|a| a.photo_id)
+            .or_else(|| self.viewer.as_ref().map(|v| v.photo_id))
+            .or_else(|| self.focused_id());
+        self.details.show(want, &self.store);
+        if let Some(p) = &self.interrupted_check
+            && let Some(r) = p.ready()
+        {
+            self.interrupted = r.as_ref().map(|n| *n).unwrap_or(0);
+            self.interrupted_check = None;
         }
+        if let Some(p) = &self.integrity
+            && let Some(r) = p.ready()
+        {
+            if let Err(e) = r {
+                let text = self.lang().f(T::DatabaseDamaged, &[("e", e)]);
+                self.notify(text, true);
+            }
+            self.integrity = None;
+        }
+        self.rules.poll(&self.store);
+        self.log.poll();
         if let Some(a) = &mut self.annotator {
             a.poll(ctx);
         }
         if let Some(q) = &mut self.review_queue {
             q.poll();
         }
-        self.load_detail();
         if self.state != self.saved_state {
-            if let Ok(json) = serde_json::to_string(&self.state)
-                && let Err(e) = self.store.set_setting(SETTINGS_KEY, &json)
-            {
-                self.notify(e.to_string(), true);
+            if let Ok(json) = serde_json::to_string(&self.state) {
+                let p = self.store.ask(move |s| s.set_setting(SETTINGS_KEY, &json).map(|_| Vec::new()));
+                self.writes.push((Write::Settings, p));
             }
             self.saved_state = self.state.clone();
         }
@@ -311,37 +388,16 @@ impl App {
         }
     }
 
-    fn take_items(&mut self, result: Result<GridResult, String>) {
-        let keep = self.focused_id();
-        match result {
-            Ok(r) => {
-                self.items = r.items;
-                self.modality_counts = r.counts;
-                self.query_error = None;
-                self.loaded_once = true;
-                self.focus = keep.and_then(|id| self.items.iter().position(|it| it.id == id));
-                let present: BTreeSet<i64> = self.items.iter().map(|it| it.id).collect();
-                self.selection.retain(|id| present.contains(id));
-            }
-            Err(e) => self.query_error = Some(e),
+    /// A new list of ids came in: keep the focus and selection on the same photos.
+    fn grid_changed(&mut self) {
+        let focused = self.details.shown_id().or(self.viewer.as_ref().map(|v| v.photo_id));
+        let keep = self.focus.and(focused);
+        self.focus = keep.and_then(|id| self.grid.position(id));
+        self.anchor = self.anchor.filter(|_| self.focus.is_some());
+        if !self.selection.is_empty() {
+            let present: std::collections::HashSet<i64> = self.grid.ids().iter().copied().collect();
+            self.selection.retain(|id| present.contains(id));
         }
-    }
-
-    fn load_detail(&mut self) {
-        let want = self
-            .annotator
-            .as_ref()
-            .map(|a| a.photo_id)
-            .or_else(|| self.viewer.as_ref().map(|v| v.photo_id))
-            .or_else(|| self.focused_id());
-        if self.detail.as_ref().map(|(d, _)| d.row.id) == want {
-            return;
-        }
-        self.detail = want.and_then(|id| {
-            let d = self.store.photo(id).ok().flatten()?;
-            let audit = self.store.audit_for_photo(id).unwrap_or_default();
-            Some((d, audit))
-        });
     }
 
     fn poll_jobs(&mut self) {
@@ -359,10 +415,35 @@ impl App {
         });
         for (text, error) in finished {
             self.notify(text, error);
-            self.interrupted = self.store.runs_to_resume().map(|r| r.len()).unwrap_or(0);
+            self.interrupted_check = Some(self.store.ask(|s| Ok(s.runs_to_resume()?.len())));
             self.thumbs.retry_absent();
-            self.detail = None;
+            self.details.reload();
+            self.log.reload();
             self.refresh();
+        }
+    }
+
+    fn poll_writes(&mut self) {
+        let mut i = 0;
+        while i < self.writes.len() {
+            if self.writes[i].1.ready().is_none() {
+                i += 1;
+                continue;
+            }
+            let (kind, p) = self.writes.remove(i);
+            let result = p.block_and_take();
+            match (kind, result) {
+                (Write::Settings, Ok(_)) => {}
+                (Write::Modality { label, undo }, Ok(prior)) => {
+                    self.notify(format!("{label} ({})", prior.len()), false);
+                    if !undo && !prior.is_empty() {
+                        self.undo.push(prior);
+                    }
+                    self.details.reload();
+                    self.refresh();
+                }
+                (_, Err(e)) => self.notify(e, true),
+            }
         }
     }
 
@@ -391,43 +472,86 @@ impl App {
         self.spawn(T::JobThumbs, ctx, move |p| thumb_job::run(&db, &opts, p).map(JobOutput::Thumbnails));
     }
 
-    pub(super) fn open(&mut self, id: i64, ctx: &egui::Context) {
-        let detail = self.store.photo(id).ok().flatten();
-        let request = detail.and_then(|d| {
-            let path = d.row.paths.into_iter().next()?;
-            Some(DecodeRequest { path: PathBuf::from(path), orientation: d.row.orientation, hash: d.row.hash })
-        });
-        if let Some(i) = self.items.iter().position(|it| it.id == id) {
+    /// Opens the viewer on a photo: its file's path is looked up on the store thread, then
+    /// the decode starts in a worker. The zoom of the photo shown before is kept, so that
+    /// stepping through photos at 100 % compares like with like.
+    pub(super) fn open(&mut self, id: i64) {
+        if let Some(i) = self.grid.position_near(id, self.focus) {
             self.focus = Some(i);
         }
-        let _ = ctx;
-        self.viewer = Some(Viewer::open(id, request, &mut self.decoder));
+        let previous = self.viewer.take();
+        self.viewer = Some(Viewer::waiting(id, previous.as_ref()));
+        let lookup = self.store.ask(move |s| {
+            Ok(s.photo(id)?.and_then(|d| {
+                let path = d.row.paths.into_iter().next()?;
+                Some(DecodeRequest { path: PathBuf::from(path), orientation: d.row.orientation, hash: d.row.hash })
+            }))
+        });
+        self.opening = Some((id, lookup));
     }
 
-    /// Moves the focus; the selection follows it (or, with `extend`, grows from the anchor),
-    /// as in a file manager.
-    fn step(&mut self, delta: isize, extend: bool, ctx: &egui::Context) {
-        if self.items.is_empty() {
+    fn poll_viewer(&mut self, ctx: &egui::Context) {
+        if let Some((id, p)) = &self.opening
+            && let Some(found) = p.ready()
+        {
+            let id = *id;
+            let found = found.clone();
+            self.opening = None;
+            if let Some(v) = self.viewer.as_mut().filter(|v| v.photo_id == id) {
+                match found {
+                    Ok(request) => v.start(request, &mut self.decoder),
+                    Err(e) => v.fail(e),
+                }
+            }
+        }
+        if let Some(v) = &mut self.viewer {
+            v.poll(ctx, &mut self.decoder);
+        }
+    }
+
+    /// Moves the focus; the selection follows it (or, with `extend`, grows from the anchor;
+    /// with `keep`, stays as it is), as in a file manager.
+    fn step(&mut self, delta: isize, how: StepSelect) {
+        if self.grid.is_empty() {
             return;
         }
-        let last = self.items.len() as isize - 1;
+        let last = self.grid.len() as isize - 1;
         let i = match self.focus {
             Some(i) => (i as isize + delta).clamp(0, last),
+            // Nothing focused yet: End goes to the end, every other key to the start.
+            None if delta > last => last,
             None => 0,
         } as usize;
         self.focus = Some(i);
-        if extend {
-            let from = self.anchor.unwrap_or(i);
-            let (a, b) = (from.min(i), from.max(i));
-            self.selection = self.items[a..=b].iter().map(|it| it.id).collect();
-        } else {
-            self.anchor = Some(i);
-            self.selection = std::iter::once(self.items[i].id).collect();
+        match how {
+            StepSelect::Extend => {
+                let from = self.anchor.unwrap_or(i);
+                let (a, b) = (from.min(i), from.max(i));
+                self.selection = self.grid.ids()[a..=b].iter().copied().collect();
+            }
+            StepSelect::Keep => {}
+            StepSelect::Move => {
+                self.anchor = Some(i);
+                self.selection = self.grid.id(i).into_iter().collect();
+            }
         }
         self.scroll_to_focus = true;
-        if self.viewer.is_some() {
-            let id = self.items[i].id;
-            self.open(id, ctx);
+        if self.viewer.is_some()
+            && let Some(id) = self.grid.id(i)
+        {
+            self.open(id);
+        }
+    }
+
+    /// The photos a photo command acts on: the one in the viewer, else the selection, else
+    /// the focused one.
+    fn targets(&self) -> Vec<i64> {
+        if let Some(v) = &self.viewer {
+            vec![v.photo_id]
+        } else if self.selection.is_empty() {
+            self.focused_id().into_iter().collect()
+        } else {
+            self.selection.iter().copied().collect()
         }
     }
 
@@ -435,8 +559,8 @@ impl App {
         let lang = self.lang();
         match cmd {
             Command::AddFolder => {
-                self.show_add = true;
-                self.add_focus = 3;
+                self.open_overlay(Overlay::AddFolder);
+                self.add.opened();
             }
             Command::BrowseFolder => {
                 if self.folder_dialog.is_none() {
@@ -448,18 +572,21 @@ impl App {
             }
             Command::Import(paths) => self.start_import(paths, ctx),
             Command::ResumeImports => {
-                let mut paths: Vec<PathBuf> = Vec::new();
-                for (_, roots) in self.store.runs_to_resume().unwrap_or_default() {
-                    for r in roots {
-                        let p = PathBuf::from(r);
-                        if !paths.contains(&p) {
-                            paths.push(p);
+                let db = self.cfg.db.clone();
+                let opts = ImportOptions::with_exe(self.cfg.worker_exe.clone());
+                self.interrupted = 0;
+                // The folders to resume are read by the job itself, off the UI thread.
+                self.spawn(T::JobImport, ctx, move |p| {
+                    let mut paths: Vec<PathBuf> = Vec::new();
+                    for (_, roots) in Store::open(&db)?.runs_to_resume()? {
+                        for r in roots.into_iter().map(PathBuf::from) {
+                            if !paths.contains(&r) {
+                                paths.push(r);
+                            }
                         }
                     }
-                }
-                if !paths.is_empty() {
-                    self.start_import(paths, ctx);
-                }
+                    archive::import(&db, &paths, &opts, p).map(JobOutput::Import)
+                });
             }
             Command::MakeThumbnails => self.start_thumbnails(ctx),
             Command::CancelJob(id) => {
@@ -469,59 +596,60 @@ impl App {
             }
             Command::Refresh => {
                 self.thumbs.retry_absent();
+                self.details.reload();
                 self.refresh();
             }
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Command::ToggleCommandPalette => {
-                self.show_palette = !self.show_palette;
-                self.palette_query.clear();
+                self.toggle_overlay(Overlay::Palette);
+                self.palette.query.clear();
             }
-            Command::ToggleImportLog => self.show_log = !self.show_log,
+            Command::ToggleImportLog => {
+                self.toggle_overlay(Overlay::ImportLog);
+                self.log.reload();
+            }
             Command::ToggleRules => {
-                self.show_rules = !self.show_rules;
-                self.rules_draft = None;
+                self.toggle_overlay(Overlay::Rules);
+                self.rules.reset();
             }
+            Command::SaveRules => {
+                if let Err(e) = self.rules.save(&self.store) {
+                    self.notify(e, true);
+                }
+            }
+            Command::ToggleHelp => self.toggle_overlay(Overlay::Help),
+            Command::CloseOverlay(o) => self.close_overlay(o),
             Command::ToggleDetails => self.state.show_details = !self.state.show_details,
             Command::ToggleFilters => self.state.show_filters = !self.state.show_filters,
             Command::ToggleLanguage => {
                 self.state.lang = if lang == Lang::En { Lang::Ja } else { Lang::En };
             }
             Command::SetLanguage(l) => self.state.lang = l,
-            Command::Open(id) => self.open(id, ctx),
+            Command::Open(id) => self.open(id),
             Command::OpenFocused => {
                 if let Some(id) = self.focused_id() {
-                    self.open(id, ctx);
+                    self.open(id);
                 }
             }
             Command::CloseViewer => {
                 self.viewer = None;
+                self.opening = None;
                 self.scroll_to_focus = true;
             }
-            Command::Next => self.step(1, false, ctx),
-            Command::Prev => self.step(-1, false, ctx),
-            Command::SelectAll => self.selection = self.items.iter().map(|it| it.id).collect(),
+            Command::Next => self.step(1, StepSelect::Move),
+            Command::Prev => self.step(-1, StepSelect::Move),
+            Command::Focus { index, select } => self.click(index, select),
+            Command::SelectAll => self.selection = self.grid.ids().iter().copied().collect(),
             Command::ClearSelection => self.selection.clear(),
-            Command::SetModality(m) => {
-                let viewed = self.viewer.as_ref().map(|v| v.photo_id);
-                let ids: Vec<i64> = if let Some(id) = viewed {
-                    vec![id]
-                } else if self.selection.is_empty() {
-                    self.focused_id().into_iter().collect()
-                } else {
-                    self.selection.iter().copied().collect()
-                };
-                if !ids.is_empty() {
-                    match self.store.set_modality(&ids, m) {
-                        Ok(n) => {
-                            let label = Command::SetModality(m).label(lang);
-                            self.notify(format!("{label} ({n})"), false);
-                        }
-                        Err(e) => self.notify(e.to_string(), true),
-                    }
-                    self.detail = None;
-                    self.refresh();
+            Command::SetModality(m) => self.write_modality(Some(m), Command::SetModality(m).label(lang)),
+            Command::ResetModality => self.write_modality(None, Command::ResetModality.label(lang)),
+            Command::Undo => match self.undo.pop() {
+                Some(prior) => {
+                    let p = self.store.ask(move |s| s.restore_modality(&prior));
+                    self.writes.push((Write::Modality { label: lang.t(T::Undone).to_owned(), undo: true }, p));
                 }
-            }
+                None => self.notify(lang.t(T::NothingToUndo), false),
+            },
             Command::ZoomIn | Command::ZoomOut => {
                 let f = if cmd == Command::ZoomIn { 1.25 } else { 0.8 };
                 if let Some(a) = &mut self.annotator {
@@ -532,7 +660,7 @@ impl App {
                     Some(v) => v.zoom_by(f),
                     None => {
                         self.state.thumb_px =
-                            (self.state.thumb_px * f).clamp(*THUMB_PX_RANGE.start(), *THUMB_PX_RANGE.end())
+                            (self.state.thumb_px * f).clamp(*THUMB_PX_RANGE.start(), *THUMB_PX_RANGE.end());
                     }
                 }
             }
@@ -553,15 +681,23 @@ impl App {
                 }
             }
             Command::ClearFilters => {
-                let sort = (self.state.filter.sort, self.state.filter.descending);
-                self.state.filter = PhotoFilter { sort: sort.0, descending: sort.1, ..Default::default() };
-                self.date_text = Default::default();
-                self.path_text.clear();
+                let f = &self.state.filter;
+                self.state.filter = PhotoFilter {
+                    sort: f.sort,
+                    descending: f.descending,
+                    file_dates: f.file_dates,
+                    ..Default::default()
+                };
+                self.filters = filters::FiltersPanel::new(&self.state.filter);
+                self.refresh();
+            }
+            Command::SetFilter(f) => {
+                self.state.filter = *f;
                 self.refresh();
             }
             Command::FocusSearch => {
                 self.state.show_filters = true;
-                self.focus_search = true;
+                self.filters.focus_search = true;
             }
             Command::Annotate => {
                 let id = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
@@ -574,37 +710,89 @@ impl App {
                 let (db, exe, me) = (self.cfg.db.clone(), self.cfg.worker_exe.clone(), self.cfg.user.clone());
                 self.annotator = Some(super::annotator::Annotator::open(db, exe, me, photo_id, Some(lesion_id), ctx));
             }
-            Command::CloseAnnotator => {
-                self.annotator = None;
-                self.detail = None;
-            }
+            Command::CloseAnnotator => self.annotator = None,
             Command::Annotation(a) => {
                 if let Some(an) = &mut self.annotator {
                     an.run(a);
                 }
             }
             Command::ToggleReviewQueue => {
-                self.review_queue = match self.review_queue {
-                    Some(_) => None,
-                    None => Some(super::review_queue::ReviewQueue::open(self.cfg.db.clone(), ctx)),
-                };
+                if self.is_open(Overlay::ReviewQueue) {
+                    self.close_overlay(Overlay::ReviewQueue);
+                    self.review_queue = None;
+                } else {
+                    self.review_queue = Some(super::review_queue::ReviewQueue::open(self.cfg.db.clone(), ctx));
+                    self.open_overlay(Overlay::ReviewQueue);
+                }
             }
+            Command::ExportImportLog(path) => self.log.export(path, &self.store, lang),
         }
     }
 
-    /// Shortcuts. Keys that type into a text field (arrows, letters) are left to it.
+    /// A click on a grid cell (or a right-click, which selects the cell it opens a menu for):
+    /// focus, selection and details all move to it.
+    fn click(&mut self, index: usize, select: super::command::Select) {
+        use super::command::Select;
+        let Some(id) = self.grid.id(index) else { return };
+        match select {
+            Select::Toggle => {
+                if !self.selection.remove(&id) {
+                    self.selection.insert(id);
+                }
+            }
+            Select::Range => {
+                let from = self.anchor.or(self.focus).unwrap_or(index);
+                let (a, b) = (from.min(index), from.max(index));
+                self.selection.extend(self.grid.ids()[a..=b].iter().copied());
+            }
+            Select::Only => {
+                self.selection.clear();
+                self.selection.insert(id);
+                self.anchor = Some(index);
+            }
+            Select::KeepIfSelected => {
+                if !self.selection.contains(&id) {
+                    self.selection.clear();
+                    self.selection.insert(id);
+                    self.anchor = Some(index);
+                }
+            }
+        }
+        self.focus = Some(index);
+    }
+
+    fn write_modality(&mut self, m: Option<Modality>, label: String) {
+        let ids = self.targets();
+        if ids.is_empty() {
+            return;
+        }
+        let p = self.store.ask(move |s| match m {
+            Some(m) => s.set_modality(&ids, m),
+            None => s.reset_modality(&ids),
+        });
+        self.writes.push((Write::Modality { label, undo: false }, p));
+    }
+
+    /// Keys. The topmost window owns the keyboard: while one is open, Esc closes it and keys
+    /// never reach the grid behind it; an open menu takes Esc itself. Shortcuts with Ctrl that
+    /// a text field has no use for (Ctrl+O, Ctrl+Shift+P, ...) work while typing.
     fn keys(&mut self, ctx: &egui::Context) {
+        if egui::Popup::is_any_open(ctx) {
+            return;
+        }
         let typing = ctx.egui_wants_keyboard_input();
         let annotating = self.annotator.is_some();
+        let covered = !self.overlays.is_empty();
         for cmd in Command::palette() {
             let Some(sc) = cmd.shortcut() else { continue };
-            if typing && cmd != Command::ToggleCommandPalette {
+            if (typing && !cmd.works_while_typing()) || (covered && cmd.acts_on_photos()) {
                 continue;
             }
             // Annotation keys only while the mask panel is open (Space pans while held
             // there, it does not pick a tool); M only when it is not.
+            // Ctrl+Z there undoes the mask, not a modality change.
             if (cmd.needs_annotator() && !annotating)
-                || (annotating && cmd == Command::Annotate)
+                || (annotating && matches!(cmd, Command::Annotate | Command::Undo))
                 || cmd == Command::Annotation(super::command::Ann::SetTool(super::command::Tool::Pan))
             {
                 continue;
@@ -613,7 +801,13 @@ impl App {
                 self.push(cmd);
             }
         }
-        if typing || self.show_palette {
+        if let Some(&top) = self.overlays.last() {
+            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
+                self.close_overlay(top);
+            }
+            return;
+        }
+        if typing {
             return;
         }
         use egui::Key;
@@ -645,31 +839,26 @@ impl App {
             return;
         }
         if self.viewer.is_some() {
-            if pressed(Key::Escape) {
-                self.push(Command::CloseViewer);
-            }
-            if pressed(Key::ArrowRight) || pressed(Key::PageDown) {
-                self.push(Command::Next);
-            }
-            if pressed(Key::ArrowLeft) || pressed(Key::PageUp) {
-                self.push(Command::Prev);
-            }
-            if pressed(Key::Plus) || pressed(Key::Equals) {
-                self.push(Command::ZoomIn);
-            }
-            if pressed(Key::Minus) {
-                self.push(Command::ZoomOut);
-            }
-            if pressed(Key::Num0) {
-                self.push(Command::ZoomFit);
-            }
-            if pressed(Key::Num1) {
-                self.push(Command::ZoomActual);
+            for (key, cmd) in [
+                (Key::Escape, Command::CloseViewer),
+                (Key::ArrowRight, Command::Next),
+                (Key::PageDown, Command::Next),
+                (Key::ArrowLeft, Command::Prev),
+                (Key::PageUp, Command::Prev),
+                (Key::Plus, Command::ZoomIn),
+                (Key::Equals, Command::ZoomIn),
+                (Key::Minus, Command::ZoomOut),
+                (Key::Num0, Command::ZoomFit),
+                (Key::Num1, Command::ZoomActual),
+            ] {
+                if pressed(key) {
+                    self.push(cmd);
+                }
             }
             return;
         }
         let cols = self.columns.max(1) as isize;
-        let n = self.items.len() as isize;
+        let n = self.grid.len() as isize;
         for (key, delta) in [
             (Key::ArrowRight, 1),
             (Key::ArrowLeft, -1),
@@ -680,17 +869,24 @@ impl App {
             (Key::Home, -n),
             (Key::End, n),
         ] {
-            if pressed(key) {
-                self.step(delta, false, ctx);
-            }
-            if ctx.input_mut(|i| i.consume_key(egui::Modifiers::SHIFT, key)) {
-                self.step(delta, true, ctx);
+            // Most specific first: egui matches a key with fewer modifiers than were held
+            // (Shift+Home would otherwise be taken as a plain Home).
+            for (mods, how) in [
+                (egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, StepSelect::Extend),
+                (egui::Modifiers::SHIFT, StepSelect::Extend),
+                (egui::Modifiers::COMMAND, StepSelect::Keep),
+                (egui::Modifiers::NONE, StepSelect::Move),
+            ] {
+                if ctx.input_mut(|i| i.consume_key(mods, key)) {
+                    self.step(delta, how);
+                }
             }
         }
         if pressed(Key::Enter) {
             self.push(Command::OpenFocused);
         }
-        if pressed(Key::Space)
+        let space = |m| ctx.input_mut(|i| i.consume_key(m, Key::Space));
+        if (space(egui::Modifiers::COMMAND) || space(egui::Modifiers::NONE))
             && let Some(id) = self.focused_id()
             && !self.selection.remove(&id)
         {
@@ -712,7 +908,7 @@ impl App {
         super::menu::ui(self, ui);
         super::status::ui(self, ui);
         if self.state.show_filters && self.viewer.is_none() && self.annotator.is_none() {
-            super::filters::ui(self, ui);
+            filters::ui(self, ui);
         }
         if self.state.show_details {
             super::details::ui(self, ui);
@@ -721,10 +917,8 @@ impl App {
             if self.annotator.is_some() {
                 super::annotate::ui(self, ui);
             } else if self.viewer.is_some() {
-                let placeholder = self
-                    .viewer
-                    .as_ref()
-                    .and_then(|v| self.items.iter().find(|it| it.id == v.photo_id).map(|it| it.hash.clone()));
+                let placeholder =
+                    self.viewer.as_ref().and_then(|v| self.grid.row_by_id(v.photo_id)).map(|r| r.hash.clone());
                 let tex = placeholder.and_then(|h| self.thumbs.get(&h));
                 let lang = self.lang();
                 if let Some(v) = &mut self.viewer {
@@ -735,26 +929,47 @@ impl App {
             }
         });
         let ctx = ui.ctx().clone();
-        super::palette::ui(self, &ctx);
-        super::import_log::ui(self, &ctx);
-        super::rules::ui(self, &ctx);
-        super::add_folder::ui(self, &ctx);
-        super::review_queue::ui(self, &ctx);
+        // Drawn bottom to top, so that the topmost window is drawn last.
+        for o in self.overlays.clone() {
+            match o {
+                Overlay::Palette => palette::ui(self, &ctx),
+                Overlay::ImportLog => import_log::ui(self, &ctx),
+                Overlay::Rules => rules::ui(self, &ctx),
+                Overlay::AddFolder => add_folder::ui(self, &ctx),
+                Overlay::Help => super::help::ui(self, &ctx),
+                Overlay::ReviewQueue => super::review_queue::ui(self, &ctx),
+            }
+        }
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StepSelect {
+    /// The selection becomes the focused photo.
+    Move,
+    /// The selection grows from the anchor to the focused photo.
+    Extend,
+    /// The focus moves and the selection stays (Ctrl+arrows; Ctrl+Space then toggles).
+    Keep,
 }
 
 /// What to tell the person when a job ends, and whether it is bad news.
 fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
     match out {
         JobOutput::Import(r) if r.status == RunStatus::Cancelled => (lang.t(T::ImportCancelled).to_owned(), false),
+        JobOutput::Import(r) if r.counts.scanned == 0 && r.status == RunStatus::Finished => {
+            (lang.f(T::NoPhotosFound, &[("path", &r.roots.join(", "))]), false)
+        }
         JobOutput::Import(r) => {
+            let c = &r.counts;
             let text = lang.f(
                 T::ImportSummary,
                 &[
-                    ("new", &r.counts.new_photos),
-                    ("loc", &r.counts.new_locations),
-                    ("refused", &r.counts.refused),
-                    ("missing", &r.counts.missing),
+                    ("new", &c.new_photos),
+                    ("loc", &c.new_locations),
+                    ("moved", &c.moved),
+                    ("refused", &c.refused),
+                    ("missing", &c.missing),
                 ],
             );
             match &r.message {

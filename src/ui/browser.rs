@@ -2,7 +2,7 @@
 //! costs the same with 100 photos or 100,000.
 
 use super::app::App;
-use super::command::{Command, modality_key};
+use super::command::{Command, Select, modality_key};
 use super::i18n::T;
 use crate::modality::Modality;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
@@ -27,12 +27,11 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             ui.colored_label(ui.visuals().warn_fg_color, lang.f(T::InterruptedRuns, &[("n", &app.interrupted)]));
             if ui.button(lang.t(T::Resume)).clicked() {
                 app.push(Command::ResumeImports);
-                app.interrupted = 0;
             }
         });
         ui.separator();
     }
-    if app.items.is_empty() {
+    if app.grid.is_empty() {
         empty_state(app, ui);
         return;
     }
@@ -41,7 +40,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     // Cells grow a little so the columns fill the width.
     let cell = ((width - GAP * (cols as f32 - 1.0)) / cols as f32).max(app.state.thumb_px.min(width));
     app.columns = cols;
-    let rows = app.items.len().div_ceil(cols);
+    let rows = app.grid.len().div_ceil(cols);
     let row_h = cell + LABEL_H + GAP;
 
     let mut area = egui::ScrollArea::vertical().auto_shrink(false);
@@ -62,10 +61,14 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
         let origin = ui.max_rect().min;
         let first = (viewport.min.y / row_h).floor().max(0.0) as usize;
         let last = ((viewport.max.y / row_h).ceil() as usize + 1).min(rows);
+        // The rows on screen, and a screen's worth either side, so that scrolling finds them in.
+        let span = (last - first).max(1) * cols;
+        app.visible = first * cols..(last * cols).min(app.grid.len());
+        app.grid.want((first * cols).saturating_sub(span)..last * cols + span);
         for r in first..last {
             for c in 0..cols {
                 let idx = r * cols + c;
-                if idx >= app.items.len() {
+                if idx >= app.grid.len() {
                     break;
                 }
                 let min = origin + Vec2::new(c as f32 * (cell + GAP), r as f32 * row_h);
@@ -76,16 +79,13 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     app.grid_scroll = (out.state.clamped_offset().y, out.inner_rect.height());
 }
 
-fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
-    let item = &app.items[idx];
-    let id = item.id;
+fn cell_ui(app: &mut App, ui: &egui::Ui, idx: usize, rect: Rect) {
+    let Some(id) = app.grid.id(idx) else { return };
     let selected = app.selection.contains(&id);
     let focused = app.focus == Some(idx);
     let response = ui.interact(rect, ui.make_persistent_id(("cell", id)), Sense::click());
-    let name = item.name.clone();
-    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+    let visuals = ui.visuals().clone();
     let painter = ui.painter_at(rect.expand(2.0));
-    let visuals = ui.visuals();
     let bg = if selected {
         visuals.selection.bg_fill
     } else if response.hovered() {
@@ -95,11 +95,16 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
     };
     painter.rect_filled(rect, 4.0, bg);
     let square = Rect::from_min_size(rect.min, Vec2::splat(rect.width())).shrink(3.0);
-    let hash = item.hash.clone();
-    let modality = item.modality;
-    let missing = item.missing;
-    let label = item.name.clone();
-    match app.thumbs.get(&hash) {
+    let Some(item) = app.grid.row(idx).cloned() else {
+        // Its row is on its way (a page is read in a millisecond or two).
+        let loading = app.lang().t(T::Loading);
+        response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, loading));
+        painter.rect_filled(square, 2.0, visuals.faint_bg_color);
+        return;
+    };
+    let name = item.name.clone();
+    response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+    match app.thumbs.get(&item.hash) {
         Some(tex) => {
             let size = tex.size_vec2();
             let scale = (square.width() / size.x).min(square.height() / size.y);
@@ -108,9 +113,9 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
         }
         None => {
             painter.rect_filled(square, 2.0, visuals.faint_bg_color);
-            // "…" while it loads; the file's format when there is no thumbnail yet (the
-            // thumbnail job is making it).
-            let mark = if app.thumbs.is_absent(&hash) { "—" } else { "…" };
+            // "…" while it loads; "—" when there is no thumbnail yet (the thumbnail job is
+            // making it).
+            let mark = if app.thumbs.is_absent(&item.hash) { "—" } else { "…" };
             painter.text(
                 square.center(),
                 egui::Align2::CENTER_CENTER,
@@ -122,8 +127,9 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
     }
     // Modality badge: a coloured corner with its initial.
     let badge = Rect::from_min_size(square.min, Vec2::new(18.0, 16.0));
-    painter.rect_filled(badge, 2.0, modality_color(modality));
-    let initial: String = app.lang().t(modality_key(modality)).chars().next().map(String::from).unwrap_or_default();
+    painter.rect_filled(badge, 2.0, modality_color(item.modality));
+    let initial: String =
+        app.lang().t(modality_key(item.modality)).chars().next().map(String::from).unwrap_or_default();
     painter.text(
         badge.center(),
         egui::Align2::CENTER_CENTER,
@@ -131,45 +137,62 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
         egui::FontId::proportional(11.0),
         Color32::WHITE,
     );
-    if missing {
+    if item.missing {
         painter.line_segment([square.left_top(), square.right_bottom()], Stroke::new(2.0, Color32::RED));
         painter.line_segment([square.right_top(), square.left_bottom()], Stroke::new(2.0, Color32::RED));
     }
+    // A photo known only by its file's time says so, with a clock in the opposite corner.
+    if item.captured_at.is_none() && item.file_time.is_some() {
+        let mark = Rect::from_min_size(Pos2::new(square.right() - 18.0, square.top()), Vec2::new(18.0, 16.0));
+        painter.rect_filled(mark, 2.0, Color32::from_black_alpha(150));
+        let (c, r) = (mark.center(), 5.0);
+        let ink = Stroke::new(1.2, Color32::WHITE);
+        painter.circle_stroke(c, r, ink);
+        painter.line_segment([c, c + Vec2::new(0.0, -r * 0.7)], ink);
+        painter.line_segment([c, c + Vec2::new(r * 0.55, 0.0)], ink);
+    }
     let text_rect = Rect::from_min_max(Pos2::new(rect.left() + 3.0, rect.bottom() - LABEL_H), rect.max);
-    // One line, cut with "…" when the name is longer than the cell.
+    // One line, cut with "…" when the name is longer than the cell (the whole name on hover).
     let mut job =
-        egui::text::LayoutJob::simple_singleline(label, egui::FontId::proportional(11.0), visuals.text_color());
+        egui::text::LayoutJob::simple_singleline(name.clone(), egui::FontId::proportional(11.0), visuals.text_color());
     job.wrap = egui::text::TextWrapping::truncate_at_width(text_rect.width());
     let galley = painter.layout_job(job);
+    let cut = galley.elided;
     painter.with_clip_rect(text_rect).galley(text_rect.min, galley, visuals.text_color());
     if focused {
         painter.rect_stroke(rect, 4.0, Stroke::new(2.0, visuals.selection.stroke.color), egui::StrokeKind::Outside);
     }
+    let lang = app.lang();
+    let response = response.on_hover_ui_at_pointer(|ui| {
+        if cut {
+            ui.label(&name);
+        }
+        match (&item.captured_at, &item.file_time) {
+            (Some(at), _) => ui.label(at),
+            (None, Some(t)) => ui.label(lang.f(T::FileTimeOnly, &[("t", t)])),
+            (None, None) => ui.label(lang.t(T::Undated)),
+        };
+    });
 
     if response.clicked() {
         let m = ui.input(|i| i.modifiers);
-        if m.command {
-            if !app.selection.remove(&id) {
-                app.selection.insert(id);
-            }
+        let select = if m.command {
+            Select::Toggle
         } else if m.shift {
-            let from = app.anchor.or(app.focus).unwrap_or(idx);
-            let (a, b) = (from.min(idx), from.max(idx));
-            for it in &app.items[a..=b] {
-                app.selection.insert(it.id);
-            }
+            Select::Range
         } else {
-            app.selection.clear();
-            app.selection.insert(id);
-            app.anchor = Some(idx);
-        }
-        app.focus = Some(idx);
+            Select::Only
+        };
+        app.push(Command::Focus { index: idx, select });
+    }
+    if response.secondary_clicked() {
+        // The menu acts on what it was opened on: focus, selection and details move there.
+        app.push(Command::Focus { index: idx, select: Select::KeepIfSelected });
     }
     if response.double_clicked() {
         app.push(Command::Open(id));
     }
     response.context_menu(|ui| {
-        let lang = app.lang();
         if ui.button(Command::OpenFocused.label(lang)).clicked() {
             app.push(Command::Open(id));
             ui.close();
@@ -177,13 +200,13 @@ fn cell_ui(app: &mut App, ui: &mut egui::Ui, idx: usize, rect: Rect) {
         ui.separator();
         for m in Modality::ALL {
             if ui.button(Command::SetModality(m).label(lang)).clicked() {
-                if !app.selection.contains(&id) {
-                    app.selection.clear();
-                    app.selection.insert(id);
-                }
                 app.push(Command::SetModality(m));
                 ui.close();
             }
+        }
+        if ui.button(Command::ResetModality.label(lang)).clicked() {
+            app.push(Command::ResetModality);
+            ui.close();
         }
     });
 }
@@ -192,12 +215,13 @@ fn empty_state(app: &mut App, ui: &mut egui::Ui) {
     let lang = app.lang();
     ui.vertical_centered(|ui| {
         ui.add_space(ui.available_height() * 0.25);
-        if !app.loaded_once || (app.jobs.iter().any(|j| j.is_running()) && app.state.filter == Default::default()) {
+        if !app.grid.loaded_once || (app.jobs.iter().any(|j| j.is_running()) && app.state.filter == Default::default())
+        {
             ui.spinner();
             ui.label(lang.t(if app.jobs.is_empty() { T::Loading } else { T::DemoImporting }));
             return;
         }
-        if app.state.filter != Default::default() && app.modality_counts.values().sum::<u64>() > 0 {
+        if app.state.filter != Default::default() && app.grid.counts.values().sum::<u64>() > 0 {
             ui.label(lang.t(T::NoMatch));
             if ui.button(lang.t(T::ClearFilters)).clicked() {
                 app.push(Command::ClearFilters);

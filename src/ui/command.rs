@@ -1,11 +1,27 @@
 //! Everything a person can do goes through one `Command`: buttons, menus, shortcuts and
 //! the command palette push commands onto a queue, and `App::logic` drains it.
 
+use super::app::Overlay;
 use super::i18n::{Lang, T};
 use crate::masks::{ReviewAction, Role};
 use crate::modality::Modality;
+use crate::store::PhotoFilter;
 use egui::{Key, KeyboardShortcut, Modifiers, Pos2};
 use std::path::PathBuf;
+
+/// How a click on a grid cell changes the selection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Select {
+    /// The cell alone (a plain click).
+    Only,
+    /// Add or remove the cell (Ctrl+click).
+    Toggle,
+    /// Add the cells from the anchor to this one (Shift+click).
+    Range,
+    /// Keep the selection when it holds the cell, else the cell alone (a right-click, whose
+    /// menu then acts on what is selected and shown).
+    KeepIfSelected,
+}
 
 /// The annotation panel's tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -82,8 +98,12 @@ pub enum Command {
     ToggleCommandPalette,
     ToggleImportLog,
     ToggleRules,
+    /// Save the rule editor's rules (and apply them).
+    SaveRules,
     ToggleDetails,
     ToggleFilters,
+    ToggleHelp,
+    CloseOverlay(Overlay),
     ToggleLanguage,
     SetLanguage(Lang),
     Open(i64),
@@ -91,17 +111,29 @@ pub enum Command {
     CloseViewer,
     Next,
     Prev,
+    /// Focus a grid cell and change the selection.
+    Focus {
+        index: usize,
+        select: Select,
+    },
     SelectAll,
     ClearSelection,
     SetModality(Modality),
+    /// Back to the automatic modality (folder rules, then image cues).
+    ResetModality,
+    /// Undo the last modality change.
+    Undo,
     ZoomIn,
     ZoomOut,
     ZoomFit,
     ZoomActual,
     ClearFilters,
+    SetFilter(Box<PhotoFilter>),
     FocusSearch,
     LargerThumbs,
     SmallerThumbs,
+    /// Write the import log's refused files as CSV.
+    ExportImportLog(PathBuf),
     /// Draw lesion masks on the viewed (or focused) photo.
     Annotate,
     CloseAnnotator,
@@ -130,6 +162,7 @@ impl Command {
             Command::ClearSelection,
         ];
         all.extend(Modality::ALL.iter().map(|&m| Command::SetModality(m)));
+        all.extend([Command::ResetModality, Command::Undo]);
         all.extend([
             Command::ZoomIn,
             Command::ZoomOut,
@@ -145,6 +178,7 @@ impl Command {
             Command::ToggleRules,
             Command::ToggleLanguage,
             Command::ToggleCommandPalette,
+            Command::ToggleHelp,
             Command::Annotate,
             Command::CloseAnnotator,
             Command::ToggleReviewQueue,
@@ -185,8 +219,16 @@ impl Command {
             Command::ToggleCommandPalette => T::CommandPalette,
             Command::ToggleImportLog => T::ImportLog,
             Command::ToggleRules => T::ModalityRules,
+            Command::SaveRules => T::Save,
             Command::ToggleDetails => T::Details,
             Command::ToggleFilters => T::Filters,
+            Command::ToggleHelp => T::Shortcuts,
+            Command::CloseOverlay(_) => T::Close,
+            Command::Focus { .. } => T::OpenPhoto,
+            Command::ResetModality => T::ResetModality,
+            Command::Undo => T::Undo,
+            Command::SetFilter(_) => T::Filters,
+            Command::ExportImportLog(_) => T::ExportCsv,
             Command::ToggleLanguage | Command::SetLanguage(_) => T::ToggleLanguage,
             Command::Open(_) | Command::OpenFocused => T::OpenPhoto,
             Command::CloseViewer => T::CloseViewer,
@@ -212,8 +254,8 @@ impl Command {
                 Ann::SetTool(t) => t.key(),
                 Ann::BrushBigger => T::BrushBigger,
                 Ann::BrushSmaller => T::BrushSmaller,
-                Ann::Undo => T::Undo,
-                Ann::Redo => T::Redo,
+                Ann::Undo => T::MaskUndo,
+                Ann::Redo => T::MaskRedo,
                 Ann::NewLesion => T::NewLesion,
                 Ann::FillHoles => T::FillHoles,
                 Ann::ToggleOutline => T::OutlineOnly,
@@ -236,6 +278,9 @@ impl Command {
             Command::ToggleLanguage => KeyboardShortcut::new(cmd_shift, Key::L),
             Command::ToggleImportLog => KeyboardShortcut::new(cmd_shift, Key::I),
             Command::ToggleDetails => KeyboardShortcut::new(cmd_shift, Key::D),
+            Command::Undo => KeyboardShortcut::new(cmd, Key::Z),
+            Command::ResetModality => KeyboardShortcut::new(Modifiers::ALT, Key::Num0),
+            Command::ToggleHelp => KeyboardShortcut::new(Modifiers::NONE, Key::F1),
             Command::Quit => KeyboardShortcut::new(cmd, Key::Q),
             Command::Annotate => KeyboardShortcut::new(Modifiers::NONE, Key::M),
             Command::Annotation(a) => {
@@ -273,6 +318,41 @@ impl Command {
             }
             _ => return None,
         })
+    }
+}
+
+impl Command {
+    /// Shortcuts that still work while a text field has the keyboard: they have Ctrl (or
+    /// are function keys) and a text field has no use for them.
+    pub fn works_while_typing(&self) -> bool {
+        matches!(
+            self,
+            Command::AddFolder
+                | Command::ToggleCommandPalette
+                | Command::ToggleLanguage
+                | Command::ToggleImportLog
+                | Command::ToggleDetails
+                | Command::ToggleHelp
+                | Command::Refresh
+                | Command::FocusSearch
+                | Command::Quit
+        )
+    }
+
+    /// Commands that act on the photos in the grid: never run from a key while a window
+    /// covers the grid (the person cannot see what they would change).
+    pub fn acts_on_photos(&self) -> bool {
+        matches!(
+            self,
+            Command::SelectAll
+                | Command::ClearSelection
+                | Command::SetModality(_)
+                | Command::ResetModality
+                | Command::Undo
+                | Command::OpenFocused
+                | Command::Next
+                | Command::Prev
+        )
     }
 }
 

@@ -1,36 +1,182 @@
 //! The details panel: what is known of the focused photo: size, capture, camera, modality and
 //! where it came from, every file location, EXIF, the cue measurements, and its audit trail.
+//! Read on the store thread; the panel shows a spinner until the answer is in.
 
 use super::app::App;
-use super::command::{Command, modality_key};
-use super::i18n::T;
-use crate::modality::{Modality, ModalitySource};
+use super::command::{Command, Select, modality_key};
+use super::i18n::{Lang, T};
+use crate::modality::{CueReason, Modality, ModalitySource};
+use crate::store::thread::{Pending, StoreThread};
+use crate::store::{AuditRow, PhotoDetail};
+
+type Loaded = (PhotoDetail, Vec<AuditRow>);
+
+/// The photo shown, and the answer on its way.
+#[derive(Default)]
+pub struct DetailsPanel {
+    want: Option<i64>,
+    loading: Option<(i64, Pending<Option<Loaded>>)>,
+    shown: Option<Loaded>,
+    error: Option<String>,
+}
+
+impl DetailsPanel {
+    /// Shows photo `want` (asking the store when it changed).
+    pub fn show(&mut self, want: Option<i64>, store: &StoreThread) {
+        if let Some((_, p)) = &self.loading
+            && p.ready().is_some()
+        {
+            let (id, p) = self.loading.take().expect("checked above");
+            match p.block_and_take() {
+                Ok(found) if Some(id) == self.want => {
+                    self.shown = found;
+                    self.error = None;
+                }
+                Ok(_) => {}
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if want == self.want {
+            return;
+        }
+        self.want = want;
+        self.shown = None;
+        if let Some(id) = want {
+            self.loading = Some((
+                id,
+                store.ask(move |s| Ok(s.photo(id)?.map(|d| (d, s.audit_for_photo(id).unwrap_or_default())))),
+            ));
+        }
+    }
+
+    /// Reads the shown photo again (after it changed).
+    pub fn reload(&mut self) {
+        self.want = None;
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+
+    /// The photo whose details are shown (or being read).
+    pub fn shown_id(&self) -> Option<i64> {
+        self.want
+    }
+}
+
+/// Bytes as people read them: KB below a megabyte.
+pub fn size_text(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{:.0} KB", (bytes as f64 / 1000.0).max(1.0))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
+/// Why the modality is what it is, in the person's language.
+fn modality_reason(lang: Lang, source: ModalitySource, detail: Option<&str>) -> String {
+    let detail = detail.unwrap_or("");
+    match source {
+        ModalitySource::Rule => lang.f(T::WhyRule, &[("p", &detail)]),
+        ModalitySource::Person => lang.f(T::WhyPerson, &[("who", &detail)]),
+        ModalitySource::Cue => match CueReason::from_json(detail) {
+            Some(r) => cue_reason(lang, r),
+            None => format!("{}: {detail}", lang.t(T::SourceCue)),
+        },
+    }
+}
+
+pub fn cue_reason(lang: Lang, r: CueReason) -> String {
+    let n = |v: f32, d: usize| format!("{v:.d$}");
+    match r {
+        CueReason::VisiaSize { width, height } => lang.f(T::CueVisia, &[("w", &width), ("h", &height)]),
+        CueReason::TooSmall { width, height } => lang.f(T::CueTooSmall, &[("w", &width), ("h", &height)]),
+        CueReason::Colourless { percent } => lang.f(T::CueColourless, &[("p", &n(percent, 0))]),
+        CueReason::HAndE { blue_green, pink_percent, texture } => {
+            lang.f(T::CueHAndE, &[("bg", &n(blue_green, 0)), ("pink", &n(pink_percent, 0)), ("tex", &n(texture, 1))])
+        }
+        CueReason::RoundField { corners_percent } => lang.f(T::CueRoundField, &[("p", &n(corners_percent, 0))]),
+        CueReason::NoSkin => lang.t(T::CueNoSkin).to_owned(),
+        CueReason::EvenLight { score } => lang.f(T::CueEvenLight, &[("s", &n(score, 2))]),
+        CueReason::UnevenLight { score } => lang.f(T::CueUnevenLight, &[("s", &n(score, 2))]),
+    }
+}
+
+/// The plain-words name of a cue measurement.
+fn cue_name(key: &str) -> Option<T> {
+    Some(match key {
+        "grey" => T::CueGrey,
+        "vig" => T::CueVig,
+        "skin" => T::CueSkin,
+        "skin_in" => T::CueSkinIn,
+        "bmg" => T::CueBmg,
+        "pink" => T::CuePink,
+        "tex_nw" => T::CueTexture,
+        "asym" => T::CueAsym,
+        "centre_dark" => T::CueCentreDark,
+        _ => return None,
+    })
+}
+
+/// The plain-words name of an audit action.
+fn action_name(action: &str) -> Option<T> {
+    Some(match action {
+        "import" => T::ActImport,
+        "location_added" => T::ActLocationAdded,
+        "location_missing" => T::ActLocationMissing,
+        "location_repointed" => T::ActLocationRepointed,
+        "set_modality" => T::ActSetModality,
+        "reset_modality" => T::ActResetModality,
+        "undo_modality" => T::ActUndoModality,
+        "reapply_modality" => T::ActReapplyModality,
+        _ => return None,
+    })
+}
 
 pub fn ui(app: &mut App, ui: &mut egui::Ui) {
-    egui::Panel::right("details").resizable(true).default_size(320.0).min_size(220.0).max_size(480.0).show(ui, |ui| {
+    // A fixed width unless the person drags it: long paths wrap instead of widening the
+    // panel and re-flowing the grid.
+    egui::Panel::right("details").resizable(true).default_size(320.0).min_size(240.0).max_size(520.0).show(ui, |ui| {
         let lang = app.lang();
-        let Some((d, audit)) = &app.detail else {
+        let width = ui.available_width();
+        ui.set_max_width(width);
+        if let Some(e) = &app.details.error {
+            ui.colored_label(ui.visuals().error_fg_color, e);
+        }
+        let Some((d, audit)) = &app.details.shown else {
             ui.add_space(12.0);
-            ui.label(lang.t(T::NothingSelected));
+            if app.details.is_loading() {
+                ui.spinner();
+            } else {
+                ui.label(lang.t(T::NothingSelected));
+            }
             return;
         };
         let r = &d.row;
         let mut push = None;
         egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
             let name = r.paths.first().or(r.missing_paths.first()).map(|p| crate::store::file_name(p)).unwrap_or("");
-            ui.heading(name);
-            egui::Grid::new("facts").num_columns(2).striped(true).show(ui, |ui| {
+            ui.add(egui::Label::new(egui::RichText::new(name).heading()).truncate()).on_hover_text(name);
+            egui::Grid::new("facts").num_columns(2).striped(true).max_col_width(width * 0.62).show(ui, |ui| {
                 ui.label(lang.t(T::Size));
-                ui.label(format!("{} × {} px, {:.1} MB", r.width, r.height, r.byte_size as f64 / 1e6));
+                ui.label(format!("{} × {} px, {}", r.width, r.height, size_text(r.byte_size)));
                 ui.end_row();
                 ui.label(lang.t(T::Format));
                 ui.label(r.format.to_uppercase());
                 ui.end_row();
                 ui.label(lang.t(T::Captured));
-                ui.label(match (&r.captured_at, &r.captured_source) {
-                    (Some(at), Some(src)) => format!("{at} ({src})"),
-                    _ => lang.t(T::Undated).to_owned(),
-                });
+                match (&r.captured_at, r.captured_source.as_deref()) {
+                    (Some(at), Some("file:mtime")) => {
+                        ui.colored_label(ui.visuals().warn_fg_color, lang.f(T::FileTimeOnly, &[("t", at)]))
+                            .on_hover_text(lang.t(T::FileTimeHelp));
+                    }
+                    (Some(at), Some(src)) => {
+                        ui.label(format!("{at} ({src})"));
+                    }
+                    _ => {
+                        ui.label(lang.t(T::Undated));
+                    }
+                }
                 ui.end_row();
                 ui.label(lang.t(T::Camera));
                 ui.label(
@@ -57,18 +203,23 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                         .response
                         .on_hover_text(lang.t(T::Modality));
                     if chosen != r.modality {
-                        push = Some(chosen);
+                        push = Some(Command::SetModality(chosen));
+                    }
+                    if r.modality_source == ModalitySource::Person
+                        && ui.small_button(lang.t(T::ResetShort)).on_hover_text(lang.t(T::ResetModality)).clicked()
+                    {
+                        push = Some(Command::ResetModality);
                     }
                 });
                 ui.end_row();
                 ui.label("");
-                let source = match r.modality_source {
-                    ModalitySource::Rule => T::SourceRule,
-                    ModalitySource::Cue => T::SourceCue,
-                    ModalitySource::Person => T::SourcePerson,
-                };
-                let detail = d.modality_detail.as_deref().map(|s| format!(": {s}")).unwrap_or_default();
-                ui.label(egui::RichText::new(format!("{}{detail}", lang.t(source))).small());
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(modality_reason(lang, r.modality_source, d.modality_detail.as_deref()))
+                            .small(),
+                    )
+                    .wrap(),
+                );
                 ui.end_row();
                 ui.label(lang.t(T::Hash));
                 ui.label(egui::RichText::new(&r.hash[..16]).monospace()).on_hover_text(&r.hash);
@@ -77,18 +228,13 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             ui.add_space(6.0);
             ui.label(egui::RichText::new(lang.t(T::Locations)).strong());
             for l in &d.locations {
-                match &l.missing_since {
-                    None => {
-                        ui.label(egui::RichText::new(&l.path).small());
-                    }
-                    Some(t) => {
-                        ui.colored_label(
-                            ui.visuals().error_fg_color,
-                            egui::RichText::new(format!("{} — {}", l.path, lang.f(T::MissingSince, &[("t", t)])))
-                                .small(),
-                        );
-                    }
-                }
+                let text = match &l.missing_since {
+                    None => egui::RichText::new(&l.path).small(),
+                    Some(t) => egui::RichText::new(format!("{} — {}", l.path, lang.f(T::MissingSince, &[("t", t)])))
+                        .small()
+                        .color(ui.visuals().error_fg_color),
+                };
+                ui.add(egui::Label::new(text).wrap());
             }
             ui.add_space(6.0);
             egui::CollapsingHeader::new(lang.t(T::Exif)).default_open(false).show(ui, |ui| {
@@ -103,7 +249,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                             tag.clone()
                         };
                         ui.label(egui::RichText::new(tag).small());
-                        ui.label(egui::RichText::new(value).small());
+                        ui.add(egui::Label::new(egui::RichText::new(value).small()).truncate()).on_hover_text(value);
                         ui.end_row();
                     }
                 });
@@ -112,7 +258,8 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 egui::CollapsingHeader::new(lang.t(T::Cues)).show(ui, |ui| {
                     egui::Grid::new("cues").num_columns(2).show(ui, |ui| {
                         for (k, v) in cues {
-                            ui.label(egui::RichText::new(k).small());
+                            let name = cue_name(k).map(|t| lang.t(t)).unwrap_or(k);
+                            ui.label(egui::RichText::new(name).small()).on_hover_text(k);
                             let v = v.as_f64().map(|f| format!("{f:.3}")).unwrap_or_else(|| v.to_string());
                             ui.label(egui::RichText::new(v).small().monospace());
                             ui.end_row();
@@ -122,15 +269,18 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             }
             egui::CollapsingHeader::new(lang.t(T::History)).show(ui, |ui| {
                 for a in audit {
-                    ui.label(egui::RichText::new(format!("{} {} {}: {}", a.at, a.actor, a.action, a.detail)).small());
+                    let action = action_name(&a.action).map(|t| lang.t(t)).unwrap_or(&a.action);
+                    let line = format!("{} {} {action}: {}", a.at, a.actor, a.detail);
+                    ui.add(egui::Label::new(egui::RichText::new(line).small()).wrap());
                 }
             });
         });
-        if let Some(m) = push {
-            let id = r.id;
-            app.selection.clear();
-            app.selection.insert(id);
-            app.push(Command::SetModality(m));
+        if let Some(cmd) = push {
+            // The change is made to the photo shown here: focus and selection move to it.
+            if let Some(i) = app.grid.position_near(r.id, app.focus) {
+                app.push(Command::Focus { index: i, select: Select::Only });
+            }
+            app.push(cmd);
         }
     });
 }

@@ -1,16 +1,52 @@
-//! The filter panel: modality, capture date range, file status, path text, sort.
+//! The filter panel: modality, capture period, file dates, file status, path text, sort.
 
 use super::app::App;
 use super::command::{Command, modality_key};
 use super::i18n::T;
 use crate::modality::Modality;
-use crate::store::{SortKey, StatusFilter};
-use std::time::Instant;
+use crate::store::{Period, PhotoFilter, SortKey, StatusFilter};
+use std::time::{Duration, Instant};
 
-/// Empty, or a date the store's filter accepts (the same check, so a date shown as valid
-/// never fails the query).
-fn valid_date(s: &str) -> bool {
-    s.trim().is_empty() || crate::store::check_date(s).is_ok()
+/// What the panel holds between frames: the text typed in its fields (which may not be a
+/// valid filter yet) and when the path text last changed.
+#[derive(Default)]
+pub struct FiltersPanel {
+    pub from: String,
+    pub to: String,
+    pub path: String,
+    path_edited: Option<Instant>,
+    pub focus_search: bool,
+}
+
+impl FiltersPanel {
+    pub fn new(f: &PhotoFilter) -> FiltersPanel {
+        FiltersPanel {
+            from: f.from.clone().unwrap_or_default(),
+            to: f.to.clone().unwrap_or_default(),
+            path: f.path_contains.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The path text, once typing has paused (a query per keystroke over a million paths
+    /// would queue work nobody waits for).
+    pub fn debounced_path(&mut self) -> Option<String> {
+        let t = self.path_edited?;
+        if t.elapsed() < Duration::from_millis(250) {
+            return None;
+        }
+        self.path_edited = None;
+        Some(self.path.clone())
+    }
+}
+
+/// A date field's text as the filter reads it: empty (no bound), a period, or refused.
+fn read_date(s: &str) -> Result<Option<String>, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    Period::parse(s).map(|_| Some(s.to_owned())).map_err(|e| e.to_string())
 }
 
 pub fn ui(app: &mut App, ui: &mut egui::Ui) {
@@ -19,51 +55,42 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             let lang = app.lang();
             ui.heading(lang.t(T::Filters));
             ui.add_space(4.0);
-            let mut changed = false;
+            let mut f = app.state.filter.clone();
 
             ui.label(egui::RichText::new(lang.t(T::Modality)).strong());
             for m in Modality::ALL {
-                let mut on = app.state.filter.modalities.contains(&m);
-                let n = app.modality_counts.get(m.as_str()).copied().unwrap_or(0);
+                let mut on = f.modalities.contains(&m);
+                let n = app.grid.counts.get(m.as_str()).copied().unwrap_or(0);
                 let text = format!("{} ({n})", lang.t(modality_key(m)));
                 if ui.checkbox(&mut on, text).changed() {
                     if on {
-                        app.state.filter.modalities.push(m);
-                        app.state.filter.modalities.sort();
+                        f.modalities.push(m);
+                        f.modalities.sort();
                     } else {
-                        app.state.filter.modalities.retain(|x| *x != m);
+                        f.modalities.retain(|x| *x != m);
                     }
-                    changed = true;
                 }
             }
             ui.add_space(8.0);
 
-            let from_label = ui.label(egui::RichText::new(lang.t(T::CapturedFrom)).strong());
-            let from = ui
-                .add(
-                    egui::TextEdit::singleline(&mut app.date_text.0)
-                        .hint_text(lang.t(T::DateHint))
-                        .desired_width(120.0),
-                )
-                .labelled_by(from_label.id);
-            let to_label = ui.label(lang.t(T::CapturedTo));
-            let to = ui
-                .add(
-                    egui::TextEdit::singleline(&mut app.date_text.1)
-                        .hint_text(lang.t(T::DateHint))
-                        .desired_width(120.0),
-                )
-                .labelled_by(to_label.id);
-            let ok = valid_date(&app.date_text.0) && valid_date(&app.date_text.1);
-            if !ok {
-                ui.colored_label(ui.visuals().error_fg_color, lang.t(T::BadDate));
+            // A date that is not one (2006-02-30, 2006-0) is refused where it is typed, and
+            // the bound is then off: the grid never keeps a filter from an earlier keystroke.
+            let panel = &mut app.filters;
+            for (label, text, bound) in
+                [(T::CapturedFrom, &mut panel.from, &mut f.from), (T::CapturedTo, &mut panel.to, &mut f.to)]
+            {
+                let l = ui.label(egui::RichText::new(lang.t(label)).strong());
+                ui.add(egui::TextEdit::singleline(text).hint_text(lang.t(T::DateHint)).desired_width(120.0))
+                    .labelled_by(l.id);
+                match read_date(text) {
+                    Ok(v) => *bound = v,
+                    Err(_) => {
+                        *bound = None;
+                        ui.colored_label(ui.visuals().error_fg_color, lang.t(T::BadDate));
+                    }
+                }
             }
-            if (from.changed() || to.changed()) && ok {
-                let norm = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
-                app.state.filter.from = norm(&app.date_text.0);
-                app.state.filter.to = norm(&app.date_text.1);
-                changed = true;
-            }
+            ui.checkbox(&mut f.file_dates, lang.t(T::UseFileDates)).on_hover_text(lang.t(T::UseFileDatesHelp));
             ui.add_space(8.0);
 
             ui.label(egui::RichText::new(lang.t(T::Status)).strong());
@@ -72,22 +99,20 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 (StatusFilter::Present, T::StatusPresent),
                 (StatusFilter::Missing, T::StatusMissing),
             ] {
-                if ui.radio_value(&mut app.state.filter.status, s, lang.t(key)).changed() {
-                    changed = true;
-                }
+                ui.radio_value(&mut f.status, s, lang.t(key));
             }
             ui.add_space(8.0);
 
             let search_label = ui.label(egui::RichText::new(lang.t(T::PathContains)).strong());
             let search = ui
-                .add(egui::TextEdit::singleline(&mut app.path_text).desired_width(f32::INFINITY))
+                .add(egui::TextEdit::singleline(&mut app.filters.path).desired_width(f32::INFINITY))
                 .labelled_by(search_label.id);
-            if app.focus_search {
+            if app.filters.focus_search {
                 search.request_focus();
-                app.focus_search = false;
+                app.filters.focus_search = false;
             }
             if search.changed() {
-                app.path_edited = Some(Instant::now());
+                app.filters.path_edited = Some(Instant::now());
             }
             ui.add_space(8.0);
 
@@ -99,28 +124,22 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 (SortKey::Pixels, T::SortPixels),
                 (SortKey::Modality, T::SortModality),
             ];
-            let current =
-                sorts.iter().find(|(k, _)| *k == app.state.filter.sort).map(|(_, t)| lang.t(*t)).unwrap_or("");
+            let current = sorts.iter().find(|(k, _)| *k == f.sort).map(|(_, t)| lang.t(*t)).unwrap_or("");
             egui::ComboBox::from_id_salt("sort")
                 .selected_text(current)
                 .show_ui(ui, |ui| {
                     for (k, t) in sorts {
-                        if ui.selectable_value(&mut app.state.filter.sort, k, lang.t(t)).changed() {
-                            changed = true;
-                        }
+                        ui.selectable_value(&mut f.sort, k, lang.t(t));
                     }
                 })
                 .response
                 .on_hover_text(lang.t(T::SortBy));
-            if ui.checkbox(&mut app.state.filter.descending, lang.t(T::Descending)).changed() {
-                changed = true;
-            }
+            ui.checkbox(&mut f.descending, lang.t(T::Descending));
             ui.add_space(12.0);
             if ui.button(lang.t(T::ClearFilters)).clicked() {
                 app.push(Command::ClearFilters);
-            }
-            if changed {
-                app.refresh();
+            } else if f != app.state.filter {
+                app.push(Command::SetFilter(Box::new(f)));
             }
         });
     });
@@ -129,13 +148,12 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn dates() {
-        assert!(super::valid_date(""));
-        assert!(super::valid_date("2012"));
-        assert!(super::valid_date("2012-03"));
-        assert!(super::valid_date("2012-03-04"));
-        assert!(!super::valid_date("2012-3-4"));
-        assert!(!super::valid_date("soon"));
-        assert!(!super::valid_date("2012-13-01"), "the store's own check: the query would refuse it");
+    fn dates_are_whole_periods_or_refused() {
+        assert_eq!(super::read_date(""), Ok(None));
+        assert_eq!(super::read_date(" 2012 "), Ok(Some("2012".into())));
+        assert_eq!(super::read_date("2012-03"), Ok(Some("2012-03".into())));
+        assert!(super::read_date("2012-3-4").is_err());
+        assert!(super::read_date("2006-02-30").is_err(), "an impossible date is refused");
+        assert!(super::read_date("soon").is_err());
     }
 }

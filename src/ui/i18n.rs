@@ -35,6 +35,11 @@ impl Lang {
         }
     }
 
+    /// "1 photo" or "{n} photos": the singular key for one, the plural for every other count.
+    pub fn count(self, plural: T, singular: T, n: usize) -> String {
+        self.f(if n == 1 { singular } else { plural }, &[("n", &n)])
+    }
+
     /// A string with `{n}`-style holes filled in.
     pub fn f(self, key: T, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         let mut s = self.t(key).to_owned();
@@ -106,8 +111,64 @@ catalogue! {
     SourcePerson => "set by hand", "手動設定";
     CapturedFrom => "Captured from", "撮影日 (から)";
     CapturedTo => "to", "まで";
-    DateHint => "YYYY-MM-DD", "YYYY-MM-DD";
-    BadDate => "Dates are YYYY-MM-DD", "日付は YYYY-MM-DD 形式です";
+    DateHint => "YYYY[-MM[-DD]]", "YYYY[-MM[-DD]]";
+    BadDate => "Not a date: use YYYY, YYYY-MM or YYYY-MM-DD (ignored until it is one)", "日付ではありません: YYYY、YYYY-MM、YYYY-MM-DD のいずれかで入力してください (正しい日付になるまで無視します)";
+    UseFileDates => "Use file times where no capture date is known", "撮影日時が不明な写真はファイルの日時を使う";
+    UseFileDatesHelp => "A file's time is when it was last written (often when the archive was copied), not when the photo was taken.", "ファイルの日時は最後に書き込まれた日時 (多くはアーカイブをコピーした日時) で、撮影日時ではありません。";
+    FileTimeOnly => "{t} (file time, not a capture date)", "{t} (ファイルの日時。撮影日時ではありません)";
+    FileTimeHelp => "This photo has no capture date in its EXIF; this is its file's modification time, which is often when it was copied.", "この写真の EXIF には撮影日時がありません。これはファイルの更新日時で、多くはコピーした日時です。";
+    Scanning => "{found} found, {done} done…", "{found} 件検出、{done} 件処理…";
+    NoPhotosFound => "No photos found in {path}", "{path} に写真は見つかりませんでした";
+    OnePhotoShown => "1 photo", "1 枚";
+    Undone => "Undone", "元に戻しました";
+    NothingToUndo => "Nothing to undo", "元に戻す操作はありません";
+    Undo => "Undo modality change", "モダリティの変更を元に戻す";
+    ResetModality => "Reset modality to automatic", "モダリティを自動判定に戻す";
+    ResetShort => "Automatic", "自動に戻す";
+    Shortcuts => "Keyboard shortcuts", "キーボードショートカット";
+    KeyMove => "Move the focus (the selection follows)", "フォーカスを移動 (選択も移動)";
+    KeyExtend => "Extend the selection", "選択範囲を広げる";
+    KeyCtrlMove => "Move the focus without changing the selection; Ctrl+Space adds or removes", "選択を変えずにフォーカスを移動。Ctrl+Space で追加・解除";
+    KeyToggle => "Add or remove the focused photo", "フォーカスのある写真を選択・解除";
+    KeyOpen => "Open the focused photo", "フォーカスのある写真を開く";
+    KeyEsc => "Close the topmost window, leave the viewer, or clear the selection", "最前面のウィンドウを閉じる、ビューアを閉じる、または選択を解除";
+    KeyZoom => "Zoom in and out (thumbnails in the grid)", "拡大・縮小 (一覧ではサムネイル)";
+    KeyFit => "Viewer: fit to window / actual pixels", "ビューア: ウィンドウに合わせる / 等倍";
+    ExportCsv => "Export CSV", "CSV に書き出す";
+    ExportTo => "Export to", "書き出し先";
+    Exported => "{n} refused files written to {path}", "拒否されたファイル {n} 件を {path} に書き出しました";
+    Folders => "Folders", "フォルダ";
+    ReasonDetail => "Decoder's message", "デコーダーのメッセージ";
+    RulesUnreadable => "The rules could not be read: {e}", "規則を読み込めませんでした: {e}";
+    Retry => "Try again", "再試行";
+    RulesSaveHelp => "Save applies the rules now: every photo not set by hand gets the modality the rules (then its image cues) give it. New rules start switched off, and rules with an empty pattern are not saved.", "保存すると規則をすぐに適用します: 手動で設定していないすべての写真のモダリティを、規則 (次に画像の手がかり) に従って決め直します。新しい規則は無効の状態で追加され、パターンが空の規則は保存されません。";
+    WhyRule => "folder rule: {p}", "フォルダ規則: {p}";
+    WhyPerson => "set by hand ({who})", "手動設定 ({who})";
+    CueVisia => "VISIA frame size {w}×{h}", "VISIA の画像サイズ {w}×{h}";
+    CueTooSmall => "too small for a clinical image ({w}×{h})", "臨床画像としては小さすぎる ({w}×{h})";
+    CueColourless => "{p}% of the pixels have no colour", "画素の {p}% が無彩色";
+    CueHAndE => "H&E staining: blue over green {bg}, eosin pink {pink}%, texture {tex}", "H&E 染色: 青み {bg}、エオシンのピンク {pink}%、きめ {tex}";
+    CueRoundField => "dark round field of contact dermoscopy (corners at {p}% of skin brightness)", "接触型ダーモスコピーの暗い円形視野 (四隅は皮膚の明るさの {p}%)";
+    CueNoSkin => "no skin-coloured pixels", "肌色の画素がない";
+    CueEvenLight => "even lighting and a dark lesion in the centre (score {s})", "均一な照明と中央の暗い病変 (スコア {s})";
+    CueUnevenLight => "uneven lighting or a small lesion (score {s})", "不均一な照明または小さい病変 (スコア {s})";
+    CueGrey => "Colourless pixels", "無彩色の画素";
+    CueVig => "Corner darkness (vignette)", "四隅の暗さ (周辺減光)";
+    CueSkin => "Skin-coloured pixels", "肌色の画素";
+    CueSkinIn => "Skin-coloured, inside the oval", "楕円内の肌色の画素";
+    CueBmg => "Blue over green (haematoxylin)", "緑に対する青み (ヘマトキシリン)";
+    CuePink => "Eosin-pink pixels", "エオシンのピンクの画素";
+    CueTexture => "Fine texture", "細かいきめ";
+    CueAsym => "Uneven lighting", "照明のむら";
+    CueCentreDark => "Darker centre", "中央の暗さ";
+    ActImport => "imported", "取り込み";
+    ActLocationAdded => "found at another path", "別の場所で検出";
+    ActLocationMissing => "file missing", "ファイルが見つからない";
+    ActLocationRepointed => "file content changed", "ファイルの内容が変化";
+    ActSetModality => "modality set by hand", "モダリティを手動設定";
+    ActResetModality => "modality back to automatic", "モダリティを自動判定に戻す";
+    ActUndoModality => "modality change undone", "モダリティの変更を取り消し";
+    ActReapplyModality => "modality re-decided by the rules", "規則でモダリティを再判定";
     Status => "Files", "ファイルの有無";
     StatusAll => "All", "すべて";
     StatusPresent => "Present", "あり";
@@ -133,14 +194,14 @@ catalogue! {
     Remove => "Remove", "削除";
     Enabled => "On", "有効";
     Pattern => "Folder pattern", "フォルダのパターン";
-    RulesHelp => "The first matching rule decides the modality of newly imported photos. * matches anything; case is ignored. Photos set by hand are never changed.", "最初に一致した規則が新しく取り込む写真のモダリティを決めます。* は任意の文字列に一致し、大文字小文字は区別しません。手動で設定した写真は変更されません。";
+    RulesHelp => "The first enabled rule that matches a folder on a photo's path decides its modality. * matches anything; case is ignored. Photos set by hand are never changed.", "写真のパス上のフォルダに最初に一致した有効な規則がモダリティを決めます。* は任意の文字列に一致し、大文字小文字は区別しません。手動で設定した写真は変更されません。";
     VisiaSizes => "VISIA frame sizes", "VISIA の画像サイズ";
-    RulesSaved => "Rules saved", "規則を保存しました";
+    RulesSaved => "Rules saved; {n} photos changed modality", "規則を保存しました。{n} 枚のモダリティが変わりました";
     JobImport => "Importing", "取り込み中";
     JobThumbs => "Making thumbnails", "サムネイル作成中";
     JobDone => "{name}: done", "{name}: 完了";
     JobFailed => "{name} failed: {e}", "{name} 失敗: {e}";
-    ImportSummary => "Import finished: {new} new, {loc} new locations, {refused} refused, {missing} missing", "取り込み完了: 新規 {new}、新しい場所 {loc}、拒否 {refused}、見つからない {missing}";
+    ImportSummary => "Import finished: {new} new, {loc} new locations ({moved} moved), {refused} refused, {missing} missing", "取り込み完了: 新規 {new}、新しい場所 {loc} (移動 {moved})、拒否 {refused}、見つからない {missing}";
     ImportCancelled => "Import cancelled; what was imported is kept", "取り込みをキャンセルしました。取り込み済みの分は保持されます";
     ThumbSummary => "Thumbnails: {made} made, {failed} failed", "サムネイル: 作成 {made}、失敗 {failed}";
     InterruptedRuns => "{n} interrupted import(s) can be resumed", "中断した取り込みが {n} 件あります (再開できます)";
@@ -172,8 +233,8 @@ catalogue! {
     ViewerError => "Cannot show this photo: {e}", "この写真を表示できません: {e}";
     PaletteHint => "Type to filter commands", "コマンドを絞り込む";
     DatabaseError => "The database cannot be opened", "データベースを開けません";
+    DatabaseDamaged => "The database is damaged; nothing will be written to it. Restore it from a backup: {e}", "データベースが破損しています。書き込みは行いません。バックアップから復元してください: {e}";
     DemoImporting => "Importing the demo archive…", "デモ用アーカイブを取り込み中…";
-    Keys => "Keyboard: arrows move, Enter opens, Space selects, Ctrl+A all, Esc back, +/− zoom, 0 fit, 1 100%, Ctrl+Shift+P commands", "キーボード: 矢印で移動、Enter で開く、Space で選択、Ctrl+A ですべて、Esc で戻る、+/− で拡大縮小、0 で全体、1 で等倍、Ctrl+Shift+P でコマンド";
     Undated => "undated", "日付なし";
     ReasonEmpty => "empty file", "空のファイル";
     ReasonNotImage => "not an image", "画像ではない";
@@ -201,8 +262,8 @@ catalogue! {
     ToolPan => "Pan (hold Space)", "移動 (Space 長押し)";
     BrushBigger => "Larger brush", "ブラシを大きく";
     BrushSmaller => "Smaller brush", "ブラシを小さく";
-    Undo => "Undo", "元に戻す";
-    Redo => "Redo", "やり直す";
+    MaskUndo => "Undo (mask)", "元に戻す (マスク)";
+    MaskRedo => "Redo (mask)", "やり直す (マスク)";
     NewLesion => "New lesion", "新しい病変";
     FillHoles => "Fill holes", "穴を埋める";
     OutlineOnly => "Outline only", "輪郭のみ";

@@ -52,12 +52,14 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 for m in Modality::ALL {
                     item(app, ui, Command::SetModality(m));
                 }
+                item(app, ui, Command::ResetModality);
+                item(app, ui, Command::Undo);
                 ui.separator();
                 item(app, ui, Command::ToggleRules);
             });
             ui.menu_button(app.t(T::MenuHelp), |ui| {
+                item(app, ui, Command::ToggleHelp);
                 item(app, ui, Command::ToggleCommandPalette);
-                ui.label(app.t(T::Keys));
             });
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let other = if app.lang() == Lang::En { "日本語" } else { "English" };

@@ -10,6 +10,7 @@ pub mod command;
 mod details;
 mod filters;
 pub mod fonts;
+mod help;
 pub mod i18n;
 mod import_log;
 mod menu;
@@ -21,14 +22,22 @@ mod status;
 mod thumb_cache;
 pub mod viewer;
 
-pub use app::{App, AppConfig, UiState};
+pub use app::{App, AppConfig, Overlay, UiState};
 
-use crate::cli::GuiArgs;
 use crate::store::Store;
 use std::path::PathBuf;
 
+/// How the app is started (the command line's `dermdesk [gui]` options).
+#[derive(Clone, Debug, Default)]
+pub struct GuiOptions {
+    /// Where the demo images are (default: DERMDESK_SHARED, then ../shared).
+    pub demo: Option<PathBuf>,
+    /// Do not import the demo archive on first run.
+    pub no_demo: bool,
+}
+
 /// Opens the app window on the database; on first run (no database yet) imports the demo.
-pub fn run(db: PathBuf, args: GuiArgs) -> anyhow::Result<()> {
+pub fn run(db: PathBuf, args: GuiOptions) -> anyhow::Result<()> {
     let first_run = !db.exists();
     let mut cfg = AppConfig::new(db.clone());
     if first_run && !args.no_demo {
@@ -39,7 +48,7 @@ pub fn run(db: PathBuf, args: GuiArgs) -> anyhow::Result<()> {
             ),
         }
     }
-    let opened = Store::open(&db);
+    let opened = Store::open_for_app(&db);
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("dermdesk")

@@ -1,15 +1,17 @@
 //! The command palette: every command, searchable in either language, with its shortcut.
 
-use super::app::App;
+use super::app::{App, Overlay};
 use super::command::Command;
 use super::i18n::{Lang, T};
 
+#[derive(Default)]
+pub struct PalettePanel {
+    pub query: String,
+}
+
 pub fn ui(app: &mut App, ctx: &egui::Context) {
-    if !app.show_palette {
-        return;
-    }
     let lang = app.lang();
-    let q = app.palette_query.to_lowercase();
+    let q = app.palette.query.to_lowercase();
     let matches: Vec<Command> = Command::palette()
         .into_iter()
         .filter(|c| {
@@ -25,7 +27,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
         let title = ui.strong(lang.t(T::CommandPalette));
         let edit = ui
             .add(
-                egui::TextEdit::singleline(&mut app.palette_query)
+                egui::TextEdit::singleline(&mut app.palette.query)
                     .hint_text(lang.t(T::PaletteHint))
                     .desired_width(f32::INFINITY),
             )
@@ -49,11 +51,12 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             }
         });
     });
-    if modal.should_close() || ctx.input(|i| i.key_pressed(egui::Key::Escape)) {
-        app.show_palette = false;
+    // Esc is the app's (it closes the topmost window); a click outside closes it too.
+    if modal.should_close() {
+        app.push(Command::CloseOverlay(Overlay::Palette));
     }
     if let Some(c) = run {
-        app.show_palette = false;
+        app.push(Command::CloseOverlay(Overlay::Palette));
         if c != Command::ToggleCommandPalette {
             app.push(c);
         }

@@ -9,13 +9,16 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             let lang = app.lang();
-            ui.label(lang.f(T::PhotosShown, &[("n", &app.items.len())]));
+            ui.label(lang.count(T::PhotosShown, T::OnePhotoShown, app.grid.len()));
+            if app.grid.is_pending() {
+                ui.spinner();
+            }
             if !app.selection.is_empty() {
                 ui.separator();
                 ui.label(lang.f(T::PhotosSelected, &[("n", &app.selection.len())]));
             }
             // A grid query that failed (the database is busy or damaged) is said, not swallowed.
-            if let Some(e) = &app.query_error {
+            if let Some(e) = &app.grid.error {
                 ui.separator();
                 ui.colored_label(ui.visuals().error_fg_color, e);
             }
@@ -24,9 +27,14 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 ui.separator();
                 let s = job.progress.snapshot();
                 ui.label(&job.name);
+                // While the scan is still counting, the total would grow under the person's
+                // eyes: say how many were found and done instead, and show the bar once the
+                // total is known.
                 let bar = match s.fraction() {
                     Some(f) => egui::ProgressBar::new(f).text(format!("{}/{}", s.done, s.total)),
-                    None => egui::ProgressBar::new(0.0).animate(true).text(format!("{}/{}…", s.done, s.total)),
+                    None => egui::ProgressBar::new(0.0)
+                        .animate(true)
+                        .text(lang.f(T::Scanning, &[("found", &s.total), ("done", &s.done)])),
                 };
                 ui.add(bar.desired_width(160.0));
                 if !s.message.is_empty() {

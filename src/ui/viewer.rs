@@ -24,8 +24,14 @@ pub struct Decoded {
 }
 
 enum State {
+    /// Its file is being looked up.
+    Waiting,
     Loading(u64),
-    Ready { width: usize, height: usize, tiles: Vec<(Rect, TextureHandle)> },
+    Ready {
+        width: usize,
+        height: usize,
+        tiles: Vec<(Rect, TextureHandle)>,
+    },
     Failed(String),
 }
 
@@ -36,10 +42,14 @@ pub struct Viewer {
     zoom: Option<f32>,
     /// The image point shown at the centre of the view.
     centre: Pos2,
+    /// Where to centre once the image's size is known, as a fraction of it (kept from the
+    /// photo shown before, to compare two photos at the same place and zoom).
+    centre_frac: Option<Vec2>,
     last_fit: f32,
 }
 
 /// One photo to decode: where its file is, how to turn it, and the content it must be.
+#[derive(Clone, Debug)]
 pub struct DecodeRequest {
     pub path: PathBuf,
     pub orientation: u8,
@@ -103,7 +113,7 @@ impl FullDecoder {
     }
 
     /// The newest finished decode, if one came in.
-    fn poll(&mut self) -> Option<Answer> {
+    fn poll(&self) -> Option<Answer> {
         let mut out = None;
         while let Ok(a) = self.answers.try_recv() {
             if a.0 == self.latest {
@@ -154,14 +164,30 @@ pub fn tiles(rgb: &[u8], w: usize, h: usize, tile: usize) -> Decoded {
 }
 
 impl Viewer {
-    /// Shows a photo: decoding starts in `decoder`; without a file (all its copies vanished)
-    /// the viewer says so.
-    pub fn open(photo_id: i64, request: Option<DecodeRequest>, decoder: &mut FullDecoder) -> Viewer {
-        let state = match request {
+    /// A viewer for a photo whose file is being looked up. It keeps the zoom and position of
+    /// the photo shown before (`previous`), so that stepping through photos at 100 % compares
+    /// the same region.
+    pub fn waiting(photo_id: i64, previous: Option<&Viewer>) -> Viewer {
+        let (zoom, centre_frac) = match previous {
+            Some(p) if p.zoom.is_some() => {
+                (p.zoom, p.image_size().map(|(w, h)| p.centre.to_vec2() / Vec2::new(w as f32, h as f32)))
+            }
+            _ => (None, None),
+        };
+        Viewer { photo_id, state: State::Waiting, zoom, centre: Pos2::ZERO, centre_frac, last_fit: 1.0 }
+    }
+
+    /// Starts the decode once the file is known; without a file (all its copies vanished)
+    /// the viewer says so (over the cached thumbnail).
+    pub fn start(&mut self, request: Option<DecodeRequest>, decoder: &mut FullDecoder) {
+        self.state = match request {
             None => State::Failed(String::new()),
             Some(r) => State::Loading(decoder.request(r)),
         };
-        Viewer { photo_id, state, zoom: None, centre: Pos2::ZERO, last_fit: 1.0 }
+    }
+
+    pub fn fail(&mut self, e: String) {
+        self.state = State::Failed(e);
     }
 
     /// Moves a finished decode onto the GPU (called from `logic`).
@@ -185,7 +211,8 @@ impl Viewer {
                     .enumerate()
                     .map(|(i, (r, img))| (r, ctx.load_texture(format!("full-{}-{i}", self.photo_id), img, opts)))
                     .collect();
-                self.centre = Pos2::new(d.width as f32 / 2.0, d.height as f32 / 2.0);
+                let size = Vec2::new(d.width as f32, d.height as f32);
+                self.centre = (self.centre_frac.take().unwrap_or(Vec2::splat(0.5)) * size).to_pos2();
                 State::Ready { width: d.width, height: d.height, tiles }
             }
             Err(e) => State::Failed(e),
@@ -193,7 +220,15 @@ impl Viewer {
     }
 
     pub fn is_loading(&self) -> bool {
-        matches!(self.state, State::Loading(_))
+        matches!(self.state, State::Loading(_) | State::Waiting)
+    }
+
+    /// Why the photo cannot be shown ("" when none of its files can be found).
+    pub fn error(&self) -> Option<&str> {
+        match &self.state {
+            State::Failed(e) => Some(e),
+            _ => None,
+        }
     }
 
     pub fn tile_count(&self) -> usize {
@@ -239,7 +274,7 @@ impl Viewer {
             State::Ready { width, height, tiles } => {
                 (*width as f32, *height as f32, tiles.iter().map(|(r, t)| (*r, t.id())).collect())
             }
-            State::Loading(_) => {
+            State::Loading(_) | State::Waiting => {
                 if let Some(tex) = placeholder {
                     let size = tex.size_vec2();
                     let scale = (avail.width() / size.x).min(avail.height() / size.y);
@@ -256,6 +291,18 @@ impl Viewer {
                 return;
             }
             State::Failed(e) => {
+                // A photo whose files all vanished still shows its cached thumbnail.
+                if let Some(tex) = placeholder.filter(|_| e.is_empty()) {
+                    let size = tex.size_vec2();
+                    let scale = (avail.width() / size.x).min(avail.height() / size.y);
+                    let rect = Rect::from_center_size(avail.center(), size * scale);
+                    painter.image(
+                        tex.id(),
+                        rect,
+                        Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+                        Color32::from_gray(110),
+                    );
+                }
                 let msg =
                     if e.is_empty() { lang.t(T::FileMissing).to_owned() } else { lang.f(T::ViewerError, &[("e", e)]) };
                 painter.text(

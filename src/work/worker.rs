@@ -71,7 +71,7 @@ impl Worker {
         Killer(self.child.clone())
     }
 
-    fn start(&mut self) -> Result<Proc> {
+    fn start(&self) -> Result<Proc> {
         let mut cmd = Command::new(&self.exe);
         cmd.arg(super::WORKER_ARG).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
         #[cfg(windows)]

@@ -2,6 +2,8 @@
 //! (`DERMDESK_SHARED`, default `../shared`), read-only, never copied into the project.
 #![allow(dead_code)]
 
+pub mod gui;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
