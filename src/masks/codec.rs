@@ -224,14 +224,30 @@ pub struct Encoded {
 }
 
 impl Encoded {
+    /// Encodes a mask in one pass: the pixel count and bounding box come from the runs.
     pub fn of(mask: &Mask) -> Encoded {
-        Encoded {
-            width: mask.width(),
-            height: mask.height(),
-            pixels: mask.count(),
-            bbox: mask.bbox(),
-            data: encode(mask),
+        let (width, height) = (mask.width(), mask.height());
+        let mut data = Vec::with_capacity(64 + height as usize * 3);
+        data.extend_from_slice(MAGIC);
+        put_varint(&mut data, width as u64);
+        put_varint(&mut data, height as u64);
+        let (mut prev, mut cur) = (Vec::new(), Vec::new());
+        let (mut pixels, mut x0, mut y0, mut x1, mut y1) = (0u64, u32::MAX, u32::MAX, 0u32, 0u32);
+        for y in 0..height {
+            flips(mask.row(y), &mut cur);
+            if let (Some(&first), Some(_)) = (cur.first(), cur.last()) {
+                let end = if cur.len() % 2 == 1 { width } else { cur[cur.len() - 1] };
+                pixels += runs(&cur, width).map(|(a, b)| (b - a) as u64).sum::<u64>();
+                x0 = x0.min(first);
+                x1 = x1.max(end);
+                y0 = y0.min(y);
+                y1 = y + 1;
+            }
+            put_row(&mut data, &cur, &prev);
+            std::mem::swap(&mut prev, &mut cur);
         }
+        let bbox = if pixels == 0 { PixelRect::default() } else { PixelRect::from_bounds(x0, y0, x1, y1) };
+        Encoded { width, height, pixels, bbox, data }
     }
 
     /// A full-size mask holding just `stamp`'s pixels, encoded without ever building the
@@ -501,6 +517,15 @@ mod tests {
         let stamp = crate::masks::Stamp { rect: full.bounds(), bits: vec![1; 52] };
         tools::paint(&mut full, &stamp, true);
         assert_eq!(decode(&encode(&full)).unwrap(), full);
+    }
+
+    #[test]
+    fn one_pass_encoding_counts_and_boxes() {
+        let m = sample();
+        let e = Encoded::of(&m);
+        assert_eq!((e.pixels, e.bbox, e.data.clone()), (m.count(), m.bbox(), encode(&m)));
+        let empty = Encoded::of(&Mask::new(9, 4));
+        assert_eq!((empty.pixels, empty.bbox), (0, PixelRect::default()));
     }
 
     #[test]

@@ -16,12 +16,6 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Name endings that mark a mask file, stripped to find the photo's name.
-const SUFFIXES: &[&str] = &["_segmentation", "_lesion", "_mask", "_seg", "-mask", "_label", "_gt"];
-/// Folders whose images are masks named like their photos.
-const MASK_FOLDERS: &[&str] = &["masks", "mask", "segmentations", "segmentation", "labels", "ground_truth"];
-const IMAGE_EXTS: &[&str] = &["png", "bmp", "gif", "tif", "tiff"];
-
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Problem {
     pub path: String,
@@ -79,21 +73,14 @@ fn stem_of(path: &str) -> Option<String> {
     (!stem.is_empty()).then(|| stem.to_lowercase())
 }
 
-/// The photo name a mask image's file name points to, if it is a mask image at all.
-fn mask_target(path: &Path) -> Option<String> {
-    let ext = path.extension()?.to_str()?.to_lowercase();
-    if !IMAGE_EXTS.contains(&ext.as_str()) {
-        return None;
+/// The photo name a mask file points to, if it is one: the archive's own rule
+/// (`archive::kind`: `NAME_lesion.png`, `NAME_segmentation.png`, `masks/NAME.png`, ...), so
+/// that what the photo import sets aside as masks is what this takes in.
+fn mask_target(path: &Path, root: &Path) -> Option<String> {
+    match crate::archive::kind::kind(path, root) {
+        crate::archive::kind::Kind::Mask { stem } if !stem.is_empty() => Some(stem),
+        _ => None,
     }
-    let stem = path.file_stem()?.to_str()?;
-    let lower = stem.to_lowercase();
-    for suf in SUFFIXES {
-        if let Some(base) = lower.strip_suffix(suf).filter(|b| !b.is_empty()) {
-            return Some(stem[..base.len()].to_owned());
-        }
-    }
-    let folder = path.parent()?.file_name()?.to_str()?.to_lowercase();
-    MASK_FOLDERS.contains(&folder.as_str()).then(|| stem.to_owned())
 }
 
 /// Imports every mask file below `dir` (or the one file `dir` names).
@@ -128,7 +115,7 @@ pub fn import_path(
         let ext = path.extension().and_then(|e| e.to_str()).map(str::to_lowercase).unwrap_or_default();
         let parsed = if ext == "json" {
             read_json(&path, &names, status, &mut report)
-        } else if let Some(target) = mask_target(&path) {
+        } else if let Some(target) = mask_target(&path, dir) {
             report.files += 1;
             match names.find(&target) {
                 Err(reason) => {
@@ -398,11 +385,12 @@ mod tests {
 
     #[test]
     fn mask_file_names() {
-        assert_eq!(mask_target(Path::new("/a/ISIC_0000001_segmentation.png")).as_deref(), Some("ISIC_0000001"));
-        assert_eq!(mask_target(Path::new("/a/IMD003_lesion.bmp")).as_deref(), Some("IMD003"));
-        assert_eq!(mask_target(Path::new("/a/masks/IMD003.png")).as_deref(), Some("IMD003"));
-        assert_eq!(mask_target(Path::new("/a/images/IMD003.png")), None);
-        assert_eq!(mask_target(Path::new("/a/IMD003_lesion.jpg")), None, "JPEG is lossy: not a mask");
-        assert_eq!(mask_target(Path::new("/a/_mask.png")), None);
+        let t = |p: &str| mask_target(Path::new(p), Path::new("/a"));
+        assert_eq!(t("/a/ISIC_0000001_segmentation.png").as_deref(), Some("ISIC_0000001"));
+        assert_eq!(t("/a/IMD003_lesion.bmp").as_deref(), Some("IMD003"));
+        assert_eq!(t("/a/masks/IMD003.png").as_deref(), Some("IMD003"));
+        assert_eq!(t("/a/images/IMD003.png"), None);
+        assert_eq!(t("/a/_mask.png"), None);
+        assert_eq!(t("/a/notes.json"), None);
     }
 }
