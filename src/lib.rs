@@ -11,6 +11,7 @@ pub mod decode;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod masks;
 pub mod modality;
 pub mod privacy;
 pub mod store;

@@ -10,9 +10,11 @@
 //!   frame, frame times while scrolling (UI build + tessellation, headless), peak RSS.
 //! - `modality`: precision and recall of the modality cues on the labelled shared data.
 
+mod annotate;
 mod browser;
 mod charts;
 mod frames;
+mod masks;
 mod modality;
 mod privacy;
 
@@ -115,6 +117,21 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Lesion masks: a 24-MP mask's stored bytes and save time against PNG.
+    Masks {
+        /// How many PH2 masks to scale up and measure.
+        #[arg(long, default_value_t = 5)]
+        masks: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// Only the stored-size figures, not the annotation panel's frame times.
+        #[arg(long)]
+        no_panel: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -152,6 +169,9 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         Which::Charts { rows, photos, repeats, json } => charts::run(rows, photos, repeats, json),
         Which::Privacy { threads, repeats, keep, skip_models, models_only, shared, json } => {
             privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models, models_only })
+        }
+        Which::Masks { masks, repeats, shared, no_panel, json } => {
+            masks::run(&shared_dir(shared)?, masks, repeats, !no_panel, json)
         }
     }
 }

@@ -22,6 +22,7 @@ mod bench;
 mod charts;
 mod charts_demo;
 mod import;
+mod masks;
 mod privacy;
 mod read;
 mod values;
@@ -77,6 +78,10 @@ pub enum Command {
     Queue(privacy::QueueArgs),
     /// Export cleared and redacted photos de-identified: re-encoded, upright, redacted, no metadata.
     ExportDeid(privacy::ExportArgs),
+    /// Lesion masks: import, list, review, agreement.
+    Masks(masks::MasksArgs),
+    /// Export approved masks with their photos (COCO or PNG), through the release gate.
+    Export(masks::ExportArgs),
     /// Benchmarks (medians and ratios against a named peer).
     Bench(bench::BenchArgs),
     /// Charts: import EMR exports and SS-MIX2 trees, path rules, the link queue, synonyms.
@@ -134,6 +139,8 @@ pub fn main() -> i32 {
         Some(Command::Redact(a)) => privacy::redact(&db, a),
         Some(Command::Queue(a)) => privacy::queue(&db, a),
         Some(Command::ExportDeid(a)) => privacy::export_deid(&db, a),
+        Some(Command::Masks(a)) => masks::run(&db, a),
+        Some(Command::Export(a)) => masks::export(&db, a),
         Some(Command::Bench(a)) => bench::run(&db, a),
         Some(Command::Charts(a)) => charts::run(&db, a),
         Some(Command::Link(a)) => charts::link(&db, a),

@@ -212,7 +212,7 @@ pub fn queue(db: &Path, a: QueueArgs) -> anyhow::Result<()> {
         limit: a.limit,
         ..Default::default()
     };
-    for item in store.review_queue(&filter)? {
+    for item in store.privacy_queue(&filter)? {
         if a.json {
             let s = store.screening(item.photo_id)?;
             print_json(&serde_json::json!({

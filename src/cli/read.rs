@@ -76,6 +76,8 @@ struct ListJson<'a> {
     opted_out: bool,
     /// Privacy screening and review (None until screened or reviewed).
     screening: Option<crate::store::PhotoScreening>,
+    /// Lesion masks of the photo (by content hash).
+    masks: Vec<crate::store::MaskSummary>,
 }
 
 pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
@@ -106,6 +108,7 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
                 }),
                 opted_out: store.withheld(&registry, row.id)?.is_some(),
                 screening: store.screening(row.id)?,
+                masks: store.mask_summaries(&row.hash)?,
             };
             serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         } else {

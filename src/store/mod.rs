@@ -17,6 +17,7 @@ mod diagnoses;
 mod gate;
 mod import;
 mod links;
+mod masks;
 mod modality;
 mod optout;
 mod photos;
@@ -37,6 +38,7 @@ pub use links::{
     CandidateVisit, DEFAULT_WINDOW_DAYS, DiagnosisSource, LinkRow, LinkWriter, LinkedDiagnosis, PATHOLOGY_WINDOW_DAYS,
     PathRuleRow,
 };
+pub use masks::{LesionFilter, LesionRow, MaskSummary, NewLesion, PhotoForMasks, ReviewRow, Saved, VersionRow};
 pub use modality::PriorModality;
 pub use optout::{DisclosedPhoto, Disclosure, OptOutKind, OptOutRegistry, OptOutRow};
 pub use photos::{

@@ -416,7 +416,7 @@ impl Store {
     }
 
     /// Photos for the review queue, those with the strongest findings first.
-    pub fn review_queue(&self, f: &QueueFilter) -> Result<Vec<QueueItem>> {
+    pub fn privacy_queue(&self, f: &QueueFilter) -> Result<Vec<QueueItem>> {
         let reviews: Vec<Review> = if f.reviews.is_empty() { vec![Review::Pending] } else { f.reviews.clone() };
         let list = |v: Vec<&str>| v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(",");
         let mut clauses = vec![

@@ -401,4 +401,68 @@ CREATE TABLE redactions (
 );
 CREATE INDEX redactions_photo ON redactions(photo_id);
 "#,
+    // lesion masks (issue 17): lesions on a photo's content, versioned masks, reviews.
+    r#"
+-- A lesion drawn on a photo. The photo is its content (hash), never a path.
+CREATE TABLE lesions (
+    id          INTEGER PRIMARY KEY,
+    photo_hash  TEXT NOT NULL REFERENCES photos(hash),
+    number      INTEGER NOT NULL CHECK (number > 0),  -- 1, 2, ... within the photo
+    label       TEXT NOT NULL DEFAULT 'lesion',       -- a taxonomy code, or plain 'lesion'
+    note        TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL DEFAULT 'draft' CHECK (status IN ('draft','submitted','approved','returned')),
+    created_at  TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    deleted_at  TEXT,                                 -- removed from view; its versions stay
+    UNIQUE (photo_hash, number)
+);
+CREATE INDEX lesions_status ON lesions(status) WHERE deleted_at IS NULL;
+
+-- Every saved state of a lesion's mask. An editing session's autosaves (one per stroke)
+-- update that session's own version; the next session, or another person, starts a new one
+-- whose parent is the last. Older versions can never change or go.
+CREATE TABLE mask_versions (
+    id             INTEGER PRIMARY KEY,
+    lesion_id      INTEGER NOT NULL REFERENCES lesions(id),
+    parent_id      INTEGER REFERENCES mask_versions(id),
+    annotator      TEXT NOT NULL,
+    session        TEXT NOT NULL,
+    started_at     TEXT NOT NULL,
+    saved_at       TEXT NOT NULL,
+    saves          INTEGER NOT NULL DEFAULT 1,        -- autosaves folded into this version
+    source         TEXT NOT NULL CHECK (source IN ('drawn','imported')),
+    source_detail  TEXT,                              -- the file an import came from
+    width          INTEGER NOT NULL CHECK (width > 0),
+    height         INTEGER NOT NULL CHECK (height > 0),
+    pixels         INTEGER NOT NULL,
+    bbox_x INTEGER NOT NULL, bbox_y INTEGER NOT NULL, bbox_w INTEGER NOT NULL, bbox_h INTEGER NOT NULL,
+    data           BLOB NOT NULL                      -- masks::codec form, lossless
+);
+CREATE INDEX mask_versions_lesion ON mask_versions(lesion_id, id);
+CREATE TRIGGER mask_versions_keep BEFORE DELETE ON mask_versions
+BEGIN SELECT RAISE(ABORT, 'mask versions are kept'); END;
+CREATE TRIGGER mask_versions_only_latest BEFORE UPDATE ON mask_versions
+WHEN OLD.id <> (SELECT max(id) FROM mask_versions WHERE lesion_id = OLD.lesion_id)
+  OR NEW.session <> OLD.session OR NEW.annotator <> OLD.annotator OR NEW.lesion_id <> OLD.lesion_id
+BEGIN SELECT RAISE(ABORT, 'only the latest version, by its own session, may be saved over'); END;
+
+-- Review history: every status change with who, their role, and why. Append-only.
+CREATE TABLE mask_reviews (
+    id           INTEGER PRIMARY KEY,
+    lesion_id    INTEGER NOT NULL REFERENCES lesions(id),
+    version_id   INTEGER REFERENCES mask_versions(id),
+    at           TEXT NOT NULL,
+    actor        TEXT NOT NULL,
+    role         TEXT CHECK (role IN ('dermatologist','resident','research_assistant')),
+    action       TEXT NOT NULL CHECK (action IN ('submit','approve','return','reopen','edit','import')),
+    from_status  TEXT,
+    to_status    TEXT NOT NULL,
+    comment      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX mask_reviews_lesion ON mask_reviews(lesion_id);
+CREATE TRIGGER mask_reviews_no_update BEFORE UPDATE ON mask_reviews
+BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+CREATE TRIGGER mask_reviews_no_delete BEFORE DELETE ON mask_reviews
+BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
+"#,
 ];

@@ -35,6 +35,8 @@ pub struct UiState {
     pub thumb_px: f32,
     pub show_filters: bool,
     pub show_details: bool,
+    /// The role this person reviews masks in (remembered).
+    pub review_role: Option<crate::masks::Role>,
 }
 
 impl Default for UiState {
@@ -45,6 +47,7 @@ impl Default for UiState {
             thumb_px: 150.0,
             show_filters: true,
             show_details: true,
+            review_role: None,
         }
     }
 }
@@ -62,6 +65,8 @@ pub struct AppConfig {
     /// Make missing thumbnails in the background when the grid finds some (off in the
     /// browser benchmark, whose synthetic photos have no files to make them from).
     pub heal_thumbnails: bool,
+    /// Who is at the keyboard: annotator and reviewer of the masks drawn here.
+    pub user: String,
 }
 
 impl AppConfig {
@@ -72,6 +77,7 @@ impl AppConfig {
             import_on_start: Vec::new(),
             thumb_loader_threads: 2,
             heal_thumbnails: true,
+            user: crate::util::current_user(),
         }
     }
 }
@@ -90,6 +96,7 @@ pub enum Overlay {
     ImportLog,
     Rules,
     Help,
+    ReviewQueue,
 }
 
 /// A write sent to the store thread, and what its answer means.
@@ -111,6 +118,9 @@ pub struct App {
     pub(super) anchor: Option<usize>,
     pub viewer: Option<Viewer>,
     decoder: FullDecoder,
+    /// The mask panel, over the viewer, while open.
+    pub annotator: Option<super::annotator::Annotator>,
+    pub review_queue: Option<super::review_queue::ReviewQueue>,
     /// The viewer's photo, while its file's path is being looked up.
     opening: Option<(i64, Pending<Option<DecodeRequest>>)>,
     pub(super) details: DetailsPanel,
@@ -181,6 +191,8 @@ impl App {
             focus: None,
             anchor: None,
             viewer: None,
+            annotator: None,
+            review_queue: None,
             decoder,
             opening: None,
             details: DetailsPanel::default(),
@@ -278,6 +290,8 @@ impl App {
             || self.details.is_loading()
             || self.rules.is_busy()
             || self.log.is_loading()
+            || self.annotator.as_ref().is_some_and(|a| a.is_loading() || !a.all_saved())
+            || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
     }
 
     /// The grid's list is in and every cell on screen has its row: what a person sees is
@@ -345,7 +359,12 @@ impl App {
             self.start_thumbnails(ctx);
         }
         self.poll_viewer(ctx);
-        let want = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
+        let want = self
+            .annotator
+            .as_ref()
+            .map(|a| a.photo_id)
+            .or_else(|| self.viewer.as_ref().map(|v| v.photo_id))
+            .or_else(|| self.focused_id());
         self.details.show(want, &self.store);
         if let Some(p) = &self.interrupted_check
             && let Some(r) = p.ready()
@@ -364,6 +383,12 @@ impl App {
         }
         self.rules.poll(&self.store);
         self.log.poll();
+        if let Some(a) = &mut self.annotator {
+            a.poll(ctx);
+        }
+        if let Some(q) = &mut self.review_queue {
+            q.poll();
+        }
         if self.state != self.saved_state {
             if let Ok(json) = serde_json::to_string(&self.state) {
                 let p = self.store.ask(move |s| s.set_setting(SETTINGS_KEY, &json).map(|_| Vec::new()));
@@ -649,6 +674,10 @@ impl App {
             },
             Command::ZoomIn | Command::ZoomOut => {
                 let f = if cmd == Command::ZoomIn { 1.25 } else { 0.8 };
+                if let Some(a) = &mut self.annotator {
+                    a.zoom_by(f);
+                    return;
+                }
                 match &mut self.viewer {
                     Some(v) => v.zoom_by(f),
                     None => {
@@ -660,12 +689,16 @@ impl App {
             Command::LargerThumbs => self.state.thumb_px = (self.state.thumb_px * 1.25).min(*THUMB_PX_RANGE.end()),
             Command::SmallerThumbs => self.state.thumb_px = (self.state.thumb_px * 0.8).max(*THUMB_PX_RANGE.start()),
             Command::ZoomFit => {
-                if let Some(v) = &mut self.viewer {
+                if let Some(a) = &mut self.annotator {
+                    a.zoom_fit();
+                } else if let Some(v) = &mut self.viewer {
                     v.zoom_fit();
                 }
             }
             Command::ZoomActual => {
-                if let Some(v) = &mut self.viewer {
+                if let Some(a) = &mut self.annotator {
+                    a.zoom_actual(ctx.pixels_per_point());
+                } else if let Some(v) = &mut self.viewer {
                     v.zoom_actual(ctx.pixels_per_point());
                 }
             }
@@ -689,6 +722,32 @@ impl App {
             Command::FocusSearch => {
                 self.state.show_filters = true;
                 self.filters.focus_search = true;
+            }
+            Command::Annotate => {
+                let id = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id());
+                if let Some(id) = id {
+                    let (db, exe, me) = (self.cfg.db.clone(), self.cfg.worker_exe.clone(), self.cfg.user.clone());
+                    self.annotator = Some(super::annotator::Annotator::open(db, exe, me, id, None, ctx));
+                }
+            }
+            Command::OpenLesion { photo_id, lesion_id } => {
+                let (db, exe, me) = (self.cfg.db.clone(), self.cfg.worker_exe.clone(), self.cfg.user.clone());
+                self.annotator = Some(super::annotator::Annotator::open(db, exe, me, photo_id, Some(lesion_id), ctx));
+            }
+            Command::CloseAnnotator => self.annotator = None,
+            Command::Annotation(a) => {
+                if let Some(an) = &mut self.annotator {
+                    an.run(a);
+                }
+            }
+            Command::ToggleReviewQueue => {
+                if self.is_open(Overlay::ReviewQueue) {
+                    self.close_overlay(Overlay::ReviewQueue);
+                    self.review_queue = None;
+                } else {
+                    self.review_queue = Some(super::review_queue::ReviewQueue::open(self.cfg.db.clone(), ctx));
+                    self.open_overlay(Overlay::ReviewQueue);
+                }
             }
             Command::ExportImportLog(path) => self.log.export(path, &self.store, lang),
         }
@@ -746,10 +805,20 @@ impl App {
             return;
         }
         let typing = ctx.egui_wants_keyboard_input();
+        let annotating = self.annotator.is_some();
         let covered = !self.overlays.is_empty();
         for cmd in Command::palette() {
             let Some(sc) = cmd.shortcut() else { continue };
             if (typing && !cmd.works_while_typing()) || (covered && cmd.acts_on_photos()) {
+                continue;
+            }
+            // Annotation keys only while the mask panel is open (Space pans while held
+            // there, it does not pick a tool); M only when it is not.
+            // Ctrl+Z there undoes the mask, not a modality change.
+            if (cmd.needs_annotator() && !annotating)
+                || (annotating && matches!(cmd, Command::Annotate | Command::Undo))
+                || cmd == Command::Annotation(super::command::Ann::SetTool(super::command::Tool::Pan))
+            {
                 continue;
             }
             if ctx.input_mut(|i| i.consume_shortcut(&sc)) {
@@ -767,6 +836,32 @@ impl App {
         }
         use egui::Key;
         let pressed = |k: Key| ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, k));
+        if let Some(an) = &self.annotator {
+            let drawing = !an.polygon.is_empty();
+            if pressed(Key::Escape) {
+                self.push(if drawing {
+                    Command::Annotation(super::command::Ann::PolygonCancel)
+                } else {
+                    Command::CloseAnnotator
+                });
+            }
+            if drawing && pressed(Key::Enter) {
+                self.push(Command::Annotation(super::command::Ann::PolygonClose));
+            }
+            if pressed(Key::Plus) || pressed(Key::Equals) {
+                self.push(Command::ZoomIn);
+            }
+            if pressed(Key::Minus) {
+                self.push(Command::ZoomOut);
+            }
+            if pressed(Key::Num0) {
+                self.push(Command::ZoomFit);
+            }
+            if pressed(Key::Num1) {
+                self.push(Command::ZoomActual);
+            }
+            return;
+        }
         if self.viewer.is_some() {
             for (key, cmd) in [
                 (Key::Escape, Command::CloseViewer),
@@ -836,14 +931,16 @@ impl App {
     pub fn draw(&mut self, ui: &mut egui::Ui) {
         super::menu::ui(self, ui);
         super::status::ui(self, ui);
-        if self.state.show_filters && self.viewer.is_none() {
+        if self.state.show_filters && self.viewer.is_none() && self.annotator.is_none() {
             filters::ui(self, ui);
         }
         if self.state.show_details {
             super::details::ui(self, ui);
         }
         egui::CentralPanel::default_margins().show(ui, |ui| {
-            if self.viewer.is_some() {
+            if self.annotator.is_some() {
+                super::annotate::ui(self, ui);
+            } else if self.viewer.is_some() {
                 let placeholder =
                     self.viewer.as_ref().and_then(|v| self.grid.row_by_id(v.photo_id)).map(|r| r.hash.clone());
                 let tex = placeholder.and_then(|h| self.thumbs.get(&h));
@@ -864,6 +961,7 @@ impl App {
                 Overlay::Rules => rules::ui(self, &ctx),
                 Overlay::AddFolder => add_folder::ui(self, &ctx),
                 Overlay::Help => super::help::ui(self, &ctx),
+                Overlay::ReviewQueue => super::review_queue::ui(self, &ctx),
             }
         }
     }

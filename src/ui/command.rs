@@ -3,9 +3,10 @@
 
 use super::app::Overlay;
 use super::i18n::{Lang, T};
+use crate::masks::{ReviewAction, Role};
 use crate::modality::Modality;
 use crate::store::PhotoFilter;
-use egui::{Key, KeyboardShortcut, Modifiers};
+use egui::{Key, KeyboardShortcut, Modifiers, Pos2};
 use std::path::PathBuf;
 
 /// How a click on a grid cell changes the selection.
@@ -20,6 +21,67 @@ pub enum Select {
     /// Keep the selection when it holds the cell, else the cell alone (a right-click, whose
     /// menu then acts on what is selected and shown).
     KeepIfSelected,
+}
+
+/// The annotation panel's tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tool {
+    Brush,
+    Eraser,
+    Polygon,
+    Lasso,
+    Wand,
+    Smart,
+    Pan,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 7] =
+        [Tool::Brush, Tool::Eraser, Tool::Polygon, Tool::Lasso, Tool::Wand, Tool::Smart, Tool::Pan];
+
+    pub fn key(self) -> T {
+        match self {
+            Tool::Brush => T::ToolBrush,
+            Tool::Eraser => T::ToolEraser,
+            Tool::Polygon => T::ToolPolygon,
+            Tool::Lasso => T::ToolLasso,
+            Tool::Wand => T::ToolWand,
+            Tool::Smart => T::ToolSmart,
+            Tool::Pan => T::ToolPan,
+        }
+    }
+}
+
+/// What the annotation panel does. Positions are in image pixels; lesions go by the
+/// panel's key (new ones have no database id until the writer answers).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ann {
+    SetTool(Tool),
+    BrushBigger,
+    BrushSmaller,
+    Undo,
+    Redo,
+    NewLesion,
+    Select(u64),
+    ToggleVisible(u64),
+    ShowAll(bool),
+    ToggleOutline,
+    Opacity(f32),
+    Tolerance(u8),
+    StrokeBegin(Pos2),
+    StrokeTo(Pos2),
+    StrokeEnd,
+    PolygonPoint(Pos2),
+    PolygonClose,
+    PolygonCancel,
+    /// The wand at a point: add (true) or take away (false) the region.
+    Wand(Pos2, bool),
+    SmartClick(Pos2),
+    SmartBox(Pos2, Pos2),
+    FillHoles,
+    SetLabel(u64, String, String),
+    Review(u64, ReviewAction, Option<Role>, String),
+    Delete(u64),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +134,16 @@ pub enum Command {
     SmallerThumbs,
     /// Write the import log's refused files as CSV.
     ExportImportLog(PathBuf),
+    /// Draw lesion masks on the viewed (or focused) photo.
+    Annotate,
+    CloseAnnotator,
+    Annotation(Ann),
+    ToggleReviewQueue,
+    /// Open a photo in the annotation panel with one of its lesions active (review queue).
+    OpenLesion {
+        photo_id: i64,
+        lesion_id: i64,
+    },
 }
 
 impl Command {
@@ -107,9 +179,31 @@ impl Command {
             Command::ToggleLanguage,
             Command::ToggleCommandPalette,
             Command::ToggleHelp,
-            Command::Quit,
+            Command::Annotate,
+            Command::CloseAnnotator,
+            Command::ToggleReviewQueue,
         ]);
+        all.extend(Tool::ALL.iter().map(|&t| Command::Annotation(Ann::SetTool(t))));
+        all.extend(
+            [
+                Ann::BrushBigger,
+                Ann::BrushSmaller,
+                Ann::Redo,
+                Ann::Undo,
+                Ann::NewLesion,
+                Ann::FillHoles,
+                Ann::ToggleOutline,
+            ]
+            .into_iter()
+            .map(Command::Annotation),
+        );
+        all.push(Command::Quit);
         all
+    }
+
+    /// Commands that only mean something while the annotation panel is open.
+    pub fn needs_annotator(&self) -> bool {
+        matches!(self, Command::Annotation(_) | Command::CloseAnnotator)
     }
 
     pub fn label(&self, lang: Lang) -> String {
@@ -153,6 +247,20 @@ impl Command {
             Command::FocusSearch => T::FocusSearch,
             Command::LargerThumbs => T::LargerThumbs,
             Command::SmallerThumbs => T::SmallerThumbs,
+            Command::Annotate | Command::OpenLesion { .. } => T::Annotate,
+            Command::CloseAnnotator => T::CloseAnnotator,
+            Command::ToggleReviewQueue => T::ReviewQueue,
+            Command::Annotation(a) => match a {
+                Ann::SetTool(t) => t.key(),
+                Ann::BrushBigger => T::BrushBigger,
+                Ann::BrushSmaller => T::BrushSmaller,
+                Ann::Undo => T::MaskUndo,
+                Ann::Redo => T::MaskRedo,
+                Ann::NewLesion => T::NewLesion,
+                Ann::FillHoles => T::FillHoles,
+                Ann::ToggleOutline => T::OutlineOnly,
+                _ => T::Annotate,
+            },
         };
         lang.t(key).to_owned()
     }
@@ -174,6 +282,30 @@ impl Command {
             Command::ResetModality => KeyboardShortcut::new(Modifiers::ALT, Key::Num0),
             Command::ToggleHelp => KeyboardShortcut::new(Modifiers::NONE, Key::F1),
             Command::Quit => KeyboardShortcut::new(cmd, Key::Q),
+            Command::Annotate => KeyboardShortcut::new(Modifiers::NONE, Key::M),
+            Command::Annotation(a) => {
+                let none = Modifiers::NONE;
+                match a {
+                    Ann::SetTool(Tool::Brush) => KeyboardShortcut::new(none, Key::B),
+                    Ann::SetTool(Tool::Eraser) => KeyboardShortcut::new(none, Key::E),
+                    Ann::SetTool(Tool::Polygon) => KeyboardShortcut::new(none, Key::P),
+                    Ann::SetTool(Tool::Lasso) => KeyboardShortcut::new(none, Key::L),
+                    Ann::SetTool(Tool::Wand) => KeyboardShortcut::new(none, Key::W),
+                    Ann::SetTool(Tool::Smart) => KeyboardShortcut::new(none, Key::S),
+                    // Held, it pans with any tool (annotate.rs); pressed in the palette, it
+                    // picks the hand.
+                    Ann::SetTool(Tool::Pan) => KeyboardShortcut::new(none, Key::Space),
+                    Ann::BrushBigger => KeyboardShortcut::new(none, Key::CloseBracket),
+                    Ann::BrushSmaller => KeyboardShortcut::new(none, Key::OpenBracket),
+                    // Ctrl+Shift+Z before Ctrl+Z: consume_shortcut ignores extra Shift.
+                    Ann::Redo => KeyboardShortcut::new(cmd_shift, Key::Z),
+                    Ann::Undo => KeyboardShortcut::new(cmd, Key::Z),
+                    Ann::NewLesion => KeyboardShortcut::new(none, Key::N),
+                    Ann::FillHoles => KeyboardShortcut::new(none, Key::F),
+                    Ann::ToggleOutline => KeyboardShortcut::new(none, Key::O),
+                    _ => return None,
+                }
+            }
             Command::SetModality(m) => {
                 let key = match m {
                     Modality::Clinical => Key::Num1,

@@ -44,6 +44,8 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             });
             ui.menu_button(app.t(T::MenuPhoto), |ui| {
                 item(app, ui, Command::OpenFocused);
+                item(app, ui, Command::Annotate);
+                item(app, ui, Command::ToggleReviewQueue);
                 item(app, ui, Command::SelectAll);
                 item(app, ui, Command::ClearSelection);
                 ui.separator();

@@ -2,6 +2,8 @@
 //! `logic` (commands, jobs, queries) is apart from `ui` (panels, one file each).
 
 mod add_folder;
+pub mod annotate;
+pub mod annotator;
 mod app;
 mod browser;
 pub mod command;
@@ -14,6 +16,7 @@ mod import_log;
 mod menu;
 mod palette;
 mod query;
+mod review_queue;
 mod rules;
 mod status;
 mod thumb_cache;

@@ -1,0 +1,223 @@
+//! The annotation panel in the real app (egui_kittest): a dermoscopy photo opened from the
+//! viewer, a lesion outlined with the smart tool and the wand, an edge fixed with the brush
+//! (pointer events on the canvas, through the same code path as a person's hand), undo and
+//! redo by keyboard, a label typed, submitted; then a second person approves it from the
+//! review queue. The store is checked pixel for pixel against what the panel holds.
+//!
+//! Screens show a photo from the shared data, so they are written to target/screens/ for
+//! people to look at and never committed.
+
+mod common;
+use common::*;
+use dermdesk::masks::{ReviewStatus, Role, metrics};
+use dermdesk::ui::command::{Ann, Command};
+use dermdesk::ui::{App, AppConfig};
+use egui::{Event, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn harness(db: &Path, user: &str) -> Harness<'static, App> {
+    let (db, user) = (db.to_path_buf(), user.to_owned());
+    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let store = dermdesk::Store::open(&db).expect("open");
+        let mut cfg = AppConfig::new(db.clone());
+        cfg.worker_exe = bin();
+        cfg.user = user.clone();
+        App::new(&cc.egui_ctx, store, cfg)
+    })
+}
+
+fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let app = h.state();
+        if !app.is_busy() && done(app) {
+            h.step();
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+fn save_screen(h: &mut Harness<'static, App>, name: &str) {
+    let img = h.render().expect("render");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screens");
+    std::fs::create_dir_all(&dir).unwrap();
+    img.save(dir.join(format!("{name}.png"))).unwrap();
+}
+
+fn at(h: &Harness<'static, App>, x: f32, y: f32) -> Pos2 {
+    h.state().annotator.as_ref().unwrap().screen_pos(x, y)
+}
+
+/// A press, moves and a release of the primary button, a frame each (a hand's drag).
+fn drag(h: &mut Harness<'static, App>, points: &[Pos2]) {
+    let button = |pos, pressed| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    h.event(Event::PointerMoved(points[0]));
+    h.step();
+    h.event(button(points[0], true));
+    h.step();
+    for &p in &points[1..] {
+        h.event(Event::PointerMoved(p));
+        h.step();
+    }
+    h.event(button(*points.last().unwrap(), false));
+    h.step();
+    h.step();
+}
+
+fn click(h: &mut Harness<'static, App>, p: Pos2) {
+    drag(h, &[p]);
+}
+
+fn lesion_mask(db: &Path, id: i64) -> dermdesk::masks::Mask {
+    dermdesk::Store::open(db).unwrap().lesion_mask(id).unwrap().unwrap().decode().unwrap()
+}
+
+#[test]
+fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
+    let shared = shared();
+    let ph2 = shared.join("data/ph2");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let photo = ph2.join("images/IMD063.jpg");
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, std::slice::from_ref(&photo), &import_opts(), &progress).unwrap();
+    let truth = dermdesk::masks::codec::read_binary_image(&std::fs::read(ph2.join("masks/IMD063_lesion.png")).unwrap())
+        .unwrap();
+    let mut h = harness(&db, "alice");
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
+    let id = h.state().grid.row(0).unwrap().id;
+    h.state_mut().push(Command::Open(id));
+    h.step();
+    // M opens the mask panel on the photo in the viewer.
+    h.key_press(egui::Key::M);
+    settle(&mut h, "the photo in the panel", |a| a.annotator.as_ref().is_some_and(|x| !x.is_loading()));
+    let (w, hgt) = {
+        let an = h.state().annotator.as_ref().unwrap();
+        (an.width as f32, an.height as f32)
+    };
+    assert_eq!((w as u32, hgt as u32), (truth.width(), truth.height()));
+    h.get_by_label("Lesions");
+    h.get_by_label_contains("No lesion yet");
+
+    // Smart tool (S), a box dragged around the lesion: a new lesion appears with a proposal.
+    h.key_press(egui::Key::S);
+    h.step();
+    let bb = truth.bbox();
+    let (x0, y0, x1, y1) =
+        (bb.x as f32 - 12.0, bb.y as f32 - 12.0, bb.right() as f32 + 12.0, bb.bottom() as f32 + 12.0);
+    let pts = [at(&h, x0, y0), at(&h, (x0 + x1) / 2.0, (y0 + y1) / 2.0), at(&h, x1, y1)];
+    drag(&mut h, &pts);
+    settle(&mut h, "the smart proposal saved", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+    let an = h.state().annotator.as_ref().unwrap();
+    assert_eq!(an.lesions.len(), 1);
+    let smart_dice = metrics::dice(an.active_mask().unwrap(), &truth);
+    assert!(smart_dice > 0.85, "smart tool on IMD063: Dice {smart_dice:.3}");
+
+    // The wand (W) from the lesion's middle adds pixels of its colour.
+    h.key_press(egui::Key::W);
+    h.step();
+    let (cx, cy) = ((bb.x + bb.w / 2) as f32, (bb.y + bb.h / 2) as f32);
+    let p = at(&h, cx, cy);
+    click(&mut h, p);
+    settle(&mut h, "wand", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+
+    // Fix an edge with the brush (B): drag along the left border, a few frames.
+    h.key_press(egui::Key::B);
+    h.key_press(egui::Key::CloseBracket); // ] : a larger brush
+    h.step();
+    let before = h.state().annotator.as_ref().unwrap().active_mask().unwrap().clone();
+    let drawn_before = h.state().annotator.as_ref().unwrap().overlay_pixels_drawn;
+    let ly = cy;
+    let lx = (0..truth.width()).find(|&x| truth.get(x, ly as u32)).unwrap() as f32;
+    let pts = [at(&h, lx - 3.0, ly - 20.0), at(&h, lx - 3.0, ly), at(&h, lx - 3.0, ly + 20.0)];
+    drag(&mut h, &pts);
+    settle(&mut h, "brush stroke", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+    let an = h.state().annotator.as_ref().unwrap();
+    let after = an.active_mask().unwrap().clone();
+    assert!(after.count() > before.count(), "the brush added pixels");
+    // Only what the stroke touched was redrawn, not the whole overlay.
+    let redrawn = an.overlay_pixels_drawn - drawn_before;
+    assert!(redrawn > 0 && redrawn < (w * hgt) as u64 / 10, "redrew {redrawn} px for a short stroke");
+    save_screen(&mut h, "annotate-drawn");
+
+    // Ctrl+Z takes the stroke back, Ctrl+Shift+Z brings it again; both reach the store.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut h, "undo", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+    assert_eq!(h.state().annotator.as_ref().unwrap().active_mask().unwrap(), &before);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    settle(&mut h, "redo", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+    assert_eq!(h.state().annotator.as_ref().unwrap().active_mask().unwrap(), &after);
+    let lesion_id = h.state().annotator.as_ref().unwrap().lesions[0].id().expect("stored");
+    assert_eq!(lesion_mask(&db, lesion_id), after, "the store has every stroke");
+    let dice = metrics::dice(&after, &truth);
+    assert!(dice > 0.85, "final Dice {dice:.3}");
+
+    // Outline-only display and opacity redraw the overlay, not the mask.
+    h.state_mut().push(Command::Annotation(Ann::ToggleOutline));
+    settle(&mut h, "outline", |a| a.annotator.as_ref().is_some_and(|x| x.overlay_counts().1 == 0));
+    save_screen(&mut h, "annotate-outline");
+    h.key_press(egui::Key::O);
+    h.step();
+
+    // Label it, then submit.
+    h.get_by_label("Label").focus();
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Label").type_text("melanoma");
+    h.step();
+    h.get_by_label("Apply").click();
+    h.step();
+    h.get_by_label("Submit for review").click();
+    settle(&mut h, "submitted", |a| {
+        a.annotator.as_ref().is_some_and(|x| x.lesions[0].status == ReviewStatus::Submitted)
+    });
+    // Alice cannot approve her own mask: the panel says so and offers no approval.
+    h.get_by_label("You drew this mask; someone else reviews it.");
+    h.key_press(egui::Key::Escape);
+    settle(&mut h, "closed", |a| a.annotator.is_none());
+    drop(h);
+
+    // Bob, a dermatologist, approves it from the review queue.
+    let mut h = harness(&db, "bob");
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
+    h.state_mut().push(Command::ToggleReviewQueue);
+    settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| q.rows.len() == 1));
+    h.get_by_label_contains("#1 melanoma").click();
+    settle(&mut h, "the lesion opened", |a| a.annotator.as_ref().is_some_and(|x| !x.is_loading()));
+    h.state_mut().state.review_role = Some(Role::Dermatologist);
+    h.step();
+    save_screen(&mut h, "annotate-review");
+    h.get_by_label("Approve").click();
+    settle(&mut h, "approved", |a| a.annotator.as_ref().is_some_and(|x| x.lesions[0].status == ReviewStatus::Approved));
+    let store = dermdesk::Store::open(&db).unwrap();
+    let l = store.lesion(lesion_id).unwrap().unwrap();
+    assert_eq!((l.status, l.label.as_str()), (ReviewStatus::Approved, "melanoma"));
+    let last = store.mask_reviews(lesion_id).unwrap().pop().unwrap();
+    assert_eq!((last.actor.as_str(), last.role), ("bob", Some(Role::Dermatologist)));
+    assert_eq!(lesion_mask(&db, lesion_id), after, "review does not touch the pixels");
+}
+
+#[test]
+fn review_queue_window_in_japanese_snapshot() {
+    // No photo on this screen, so its snapshot is committed.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("empty.sqlite");
+    let mut h = harness(&db, "carol");
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
+    h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::Ja));
+    h.state_mut().push(Command::ToggleReviewQueue);
+    settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| !q.is_loading()));
+    h.run_steps(3);
+    h.get_by_label("レビュー待ちはありません。");
+    h.snapshot("review_queue_ja");
+}
