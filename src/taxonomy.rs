@@ -140,6 +140,50 @@ impl Taxonomy {
         &self.entries
     }
 
+    /// Categories and subcategories for a label typed so far, best first: code prefix, then
+    /// an English or Japanese title starting with it, then containing it (normalised as
+    /// [`normalize_text`], so `c43`, `ＭＥＬＡＮＯＭＡ` and `黒色腫` all find melanoma). The
+    /// mask panel's label picker.
+    pub fn suggest(&self, query: &str, n: usize) -> Vec<&Entry> {
+        let q = normalize_text(query);
+        if q.is_empty() {
+            return Vec::new();
+        }
+        // A word of a title starting with the query counts as a prefix ("melanoma" finds
+        // "Malignant melanoma of skin" as readily as "Melanoma in situ").
+        let word_start = |title: &str| {
+            normalize_text(title).starts_with(&q)
+                || title.split(|c: char| !c.is_alphanumeric()).any(|w| normalize_text(w).starts_with(&q))
+        };
+        let mut ranked: Vec<(u8, bool, &Entry)> = self
+            .entries
+            .iter()
+            .filter(|e| e.kind == "category" || e.kind == "subcategory")
+            .filter_map(|e| {
+                let titles = [Some(e.en.as_str()), e.ja.as_deref()];
+                let rank = if normalize_text(&e.code).starts_with(&q) {
+                    0
+                } else if titles.iter().flatten().any(|t| word_start(t)) {
+                    1
+                } else if titles.iter().flatten().any(|t| normalize_text(t).contains(&q)) {
+                    2
+                } else {
+                    return None;
+                };
+                Some((rank, e.kind != "category", e))
+            })
+            .collect();
+        // Stable: within a rank, categories first, then the taxonomy's own (code) order.
+        ranked.sort_by_key(|(r, sub, _)| (*r, *sub));
+        ranked.into_iter().take(n).map(|(_, _, e)| e).collect()
+    }
+
+    /// The label a lesion gets when picked from the taxonomy: code and English title, the
+    /// same whatever language the person works in (the export's category name).
+    pub fn label_of(e: &Entry) -> String {
+        format!("{} {}", e.code, e.en)
+    }
+
     pub fn entry(&self, code: &str) -> Option<&Entry> {
         let c = normalize_code(code);
         self.by_code.get(&c).or_else(|| self.by_code.get(c.split('.').next().unwrap_or(""))).map(|&i| &self.entries[i])
@@ -169,6 +213,22 @@ impl Taxonomy {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn labels_are_suggested_by_code_and_either_title() {
+        let t = super::Taxonomy::get();
+        let codes = |q: &str| t.suggest(q, 5).into_iter().map(|e| e.code.clone()).collect::<Vec<_>>();
+        assert_eq!(codes("c43").first().map(String::as_str), Some("C43"), "{:?}", codes("c43"));
+        assert!(
+            codes("ＭＥＬＡＮＯＭＡ").iter().all(|c| c.starts_with("C43") || c.starts_with("D03")),
+            "{:?}",
+            codes("melanoma")
+        );
+        assert_eq!(codes("melanoma")[..2], ["C43", "D03"], "{:?}", codes("melanoma"));
+        assert!(codes("黒色腫").iter().any(|c| c.starts_with("C43")), "{:?}", codes("黒色腫"));
+        assert!(codes("").is_empty() && codes("zzzz-no-such").is_empty());
+        assert_eq!(t.suggest("L", 3).len(), 3);
+    }
+
     use super::*;
 
     #[test]

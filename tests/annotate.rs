@@ -170,11 +170,18 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     h.key_press(egui::Key::O);
     h.step();
 
-    // Label it, then submit.
+    // Label it from the diagnosis taxonomy (typed, then picked), then submit.
     h.get_by_label("Label").focus();
     h.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     h.get_by_label("Label").type_text("melanoma");
     h.step();
+    h.run_steps(2);
+    save_screen(&mut h, "annotate-label");
+    h.get_by_label_contains("Malignant melanoma of skin").click();
+    h.step();
+    settle(&mut h, "the picked label saved", |a| {
+        a.annotator.as_ref().is_some_and(|x| x.lesions[0].label == "C43 Malignant melanoma of skin")
+    });
     h.get_by_label("Apply").click();
     h.step();
     h.get_by_label("Submit for review").click();
@@ -192,7 +199,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
     h.state_mut().push(Command::ToggleReviewQueue);
     settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| q.rows.len() == 1));
-    h.get_by_label_contains("#1 melanoma").click();
+    h.get_by_label_contains("#1 C43 Malignant melanoma").click();
     settle(&mut h, "the lesion opened", |a| a.annotator.as_ref().is_some_and(|x| !x.is_loading()));
     h.state_mut().state.review_role = Some(Role::Dermatologist);
     h.step();
@@ -201,7 +208,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     settle(&mut h, "approved", |a| a.annotator.as_ref().is_some_and(|x| x.lesions[0].status == ReviewStatus::Approved));
     let store = dermdesk::Store::open(&db).unwrap();
     let l = store.lesion(lesion_id).unwrap().unwrap();
-    assert_eq!((l.status, l.label.as_str()), (ReviewStatus::Approved, "melanoma"));
+    assert_eq!((l.status, l.label.as_str()), (ReviewStatus::Approved, "C43 Malignant melanoma of skin"));
     let last = store.mask_reviews(lesion_id).unwrap().pop().unwrap();
     assert_eq!((last.actor.as_str(), last.role), ("bob", Some(Role::Dermatologist)));
     assert_eq!(lesion_mask(&db, lesion_id), after, "review does not touch the pixels");

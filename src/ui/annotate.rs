@@ -187,6 +187,7 @@ fn lesions(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
         }
         let label_title = ui.label(lang.t(T::LesionLabel));
         ui.add(egui::TextEdit::singleline(&mut l.label).desired_width(f32::INFINITY)).labelled_by(label_title.id);
+        label_suggestions(ui, lang, l, key, &mut pushed);
         let note_title = ui.label(lang.t(T::LesionNote));
         ui.add(egui::TextEdit::multiline(&mut l.note).desired_rows(2).desired_width(f32::INFINITY))
             .labelled_by(note_title.id);
@@ -439,5 +440,31 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
     );
     for a in pushed {
         ann(app, a);
+    }
+}
+
+/// Diagnoses from the taxonomy that match the label typed so far; a click makes the label
+/// the code and English title (the same in either language) and saves it.
+fn label_suggestions(ui: &mut egui::Ui, lang: Lang, l: &mut super::annotator::Lesion, key: u64, pushed: &mut Vec<Ann>) {
+    let tax = crate::taxonomy::Taxonomy::get();
+    let picked = tax.entries().iter().any(|e| crate::taxonomy::Taxonomy::label_of(e) == l.label);
+    // Nothing to suggest for an empty label, the plain default, or one already picked.
+    if picked || l.label.trim().is_empty() || l.label == "lesion" {
+        return;
+    }
+    let found = tax.suggest(&l.label, 6);
+    if found.is_empty() {
+        return;
+    }
+    ui.label(egui::RichText::new(lang.t(T::FromTaxonomy)).small().weak());
+    for e in found {
+        let title = match lang {
+            Lang::Ja => e.ja.as_deref().unwrap_or(&e.en),
+            Lang::En => &e.en,
+        };
+        if ui.small_button(format!("{}  {title}", e.code)).clicked() {
+            l.label = crate::taxonomy::Taxonomy::label_of(e);
+            pushed.push(Ann::SetLabel(key, l.label.clone(), l.note.clone()));
+        }
     }
 }

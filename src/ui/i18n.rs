@@ -274,6 +274,7 @@ catalogue! {
     NoLesions => "No lesion yet: draw on the photo, or press N.", "病変はまだありません。写真に描くか N を押してください。";
     ShowAll => "Show all", "すべて表示";
     HideAll => "Hide all", "すべて隠す";
+    FromTaxonomy => "From the diagnosis taxonomy:", "診断分類から:";
     LesionLabel => "Label", "ラベル";
     LesionNote => "Note", "メモ";
     Apply => "Apply", "適用";
