@@ -215,7 +215,7 @@ impl Taxonomy {
 mod tests {
     #[test]
     fn labels_are_suggested_by_code_and_either_title() {
-        let t = super::Taxonomy::get();
+        let t = Taxonomy::get();
         let codes = |q: &str| t.suggest(q, 5).into_iter().map(|e| e.code.clone()).collect::<Vec<_>>();
         assert_eq!(codes("c43").first().map(String::as_str), Some("C43"), "{:?}", codes("c43"));
         assert!(
