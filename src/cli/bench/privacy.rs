@@ -482,6 +482,11 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
         .map(|(k, mut v)| (k, median(&mut v)))
         .collect();
     let photos_per_second = median(&mut rates);
+    let job = if isic.is_empty() {
+        None
+    } else {
+        Some(job_throughput(&shared.join("data/isic-cc0/images"), a.threads, a.repeats)?)
+    };
 
     let report = serde_json::json!({
         "set": { "images": cases.len(), "folder": dir, "kept": a.keep.is_some() },
@@ -495,6 +500,10 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
             "runs": rates,
             "median_ms_per_photo": stage_ms,
             "goal": 5.0,
+            // The same photos through the screening job the app and `dermdesk screen` run:
+            // worker processes (models loaded in each), results written to SQLite.
+            "job_photos_per_second": job.as_ref().map(|j| j.0),
+            "job_runs": job.as_ref().map(|j| j.1.clone()),
         },
         "evaluation_seconds": eval_seconds,
         "text_read": if a.json { serde_json::to_value(&text_lines)? } else { serde_json::Value::Null },
@@ -523,7 +532,30 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
         isic.len(),
         a.threads
     );
+    if let Some((rate, _)) = job {
+        println!("the screening job (worker processes, stored): {rate:.2} photos/s");
+    }
     Ok(())
+}
+
+/// Photos per second of the real screening job over a folder: imported into a scratch
+/// database, then screened from scratch `repeats` times (median, with each run's rate).
+fn job_throughput(folder: &Path, threads: usize, repeats: usize) -> anyhow::Result<(f64, Vec<f64>)> {
+    let scratch = std::env::temp_dir().join(format!("dermdesk-bench-screen-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let db = scratch.join("screen.sqlite");
+    let progress = crate::jobs::Progress::new();
+    crate::archive::import(&db, &[folder.to_path_buf()], &Default::default(), &progress)?;
+    let mut rates = Vec::new();
+    for _ in 0..repeats.max(1) {
+        let opts = job::ScreenOptions { all: true, threads: threads.max(1), ..Default::default() };
+        let r = job::run(&db, &opts, &crate::jobs::Progress::new())?;
+        anyhow::ensure!(r.failed.is_empty(), "photos could not be screened: {:?}", r.failed);
+        rates.push(r.photos_per_second);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    let mut sorted = rates.clone();
+    Ok((median(&mut sorted), rates))
 }
 
 fn yunet_raw(y: &YuNet, x: Vec<f32>) -> crate::Result<Vec<(Vec<usize>, Vec<f32>)>> {
