@@ -119,6 +119,10 @@ impl Progress {
 pub enum JobOutput {
     Import(crate::archive::ImportReport),
     Thumbnails(crate::thumbs::ThumbReport),
+    /// A chart import (one file or an SS-MIX2 folder).
+    Charts(crate::charts::ImportReport),
+    /// A link run (`dermdesk link`).
+    Link(crate::charts::link::LinkReport),
 }
 
 /// A named background job.

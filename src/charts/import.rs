@@ -48,13 +48,41 @@ pub struct ImportReport {
 
 /// Imports a chart file or an SS-MIX2 folder.
 pub fn import(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+    import_with_progress(store, path, opts, None)
+}
+
+/// The same, counting rows (or messages) done on `progress`; a cancel stops it before the
+/// one transaction commits, so nothing of it is kept.
+pub fn import_with_progress(
+    store: &mut Store,
+    path: &Path,
+    opts: &ImportOptions,
+    progress: Option<&crate::jobs::Progress>,
+) -> Result<ImportReport> {
     let t = std::time::Instant::now();
-    let mut report = if path.is_dir() { import_ssmix2(store, path)? } else { import_table(store, path, opts)? };
+    let mut report =
+        if path.is_dir() { import_ssmix2(store, path, progress)? } else { import_table(store, path, opts, progress)? };
     report.seconds = t.elapsed().as_secs_f64();
     Ok(report)
 }
 
-fn import_table(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<ImportReport> {
+/// Counts one row done; a cancelled job stops here.
+fn tick(progress: Option<&crate::jobs::Progress>) -> Result<()> {
+    if let Some(p) = progress {
+        if p.is_cancelled() {
+            return Err(Error::Cancelled);
+        }
+        p.add_done(1);
+    }
+    Ok(())
+}
+
+fn import_table(
+    store: &mut Store,
+    path: &Path,
+    opts: &ImportOptions,
+    progress: Option<&crate::jobs::Progress>,
+) -> Result<ImportReport> {
     if !path.is_file() {
         return Err(Error::Invalid(format!("no such file: {}", path.display())));
     }
@@ -91,6 +119,7 @@ fn import_table(store: &mut Store, path: &Path, opts: &ImportOptions) -> Result<
         });
     }
     let mut each = |it: Item| -> Result<()> {
+        tick(progress)?;
         match it {
             Item::Row { line, row } => w.add(line, &row),
             Item::Bad { at, reason } => {
@@ -179,7 +208,7 @@ fn read_pipelined(
     read
 }
 
-fn import_ssmix2(store: &mut Store, root: &Path) -> Result<ImportReport> {
+fn import_ssmix2(store: &mut Store, root: &Path, progress: Option<&crate::jobs::Progress>) -> Result<ImportReport> {
     let (files, stray) = ssmix2::scan(root)?;
     if files.is_empty() {
         return Err(Error::Invalid(format!(
@@ -187,9 +216,13 @@ fn import_ssmix2(store: &mut Store, root: &Path) -> Result<ImportReport> {
             root.display()
         )));
     }
+    if let Some(p) = progress {
+        p.set_total(files.len() as u64, true);
+    }
     let mut bad = Vec::new();
     let mut w = store.begin_chart_import()?;
     for f in &files {
+        tick(progress)?;
         let shown = f.path.display().to_string();
         let bytes = std::fs::read(&f.path).map_err(|e| Error::io("cannot read the message", e, &f.path))?;
         let hash = blake3::hash(&bytes).to_hex().to_string();

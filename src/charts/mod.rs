@@ -19,6 +19,6 @@ pub mod table;
 pub mod timeline;
 
 pub use encoding::{EncodingChoice, TextEncoding};
-pub use import::{ImportOptions, ImportReport, import};
+pub use import::{ImportOptions, ImportReport, import, import_with_progress};
 pub use mapping::{Field, MapSpec};
 pub use records::{Record, RecordKind, Sex};

@@ -11,7 +11,7 @@ use super::i18n::{Lang, T};
 use super::query::Grid;
 use super::thumb_cache::ThumbCache;
 use super::viewer::{DecodeRequest, FullDecoder, Viewer};
-use super::{add_folder, filters, import_log, palette, rules};
+use super::{add_folder, chart_details, chart_import, filters, import_log, link_queue, palette, rules, timeline};
 use crate::archive::{self, ImportOptions};
 use crate::jobs::{Job, JobOutput, Progress};
 use crate::modality::Modality;
@@ -97,6 +97,9 @@ pub enum Overlay {
     Rules,
     Help,
     ReviewQueue,
+    LinkQueue,
+    Timeline,
+    ChartImport,
 }
 
 /// A write sent to the store thread, and what its answer means.
@@ -124,6 +127,11 @@ pub struct App {
     /// The viewer's photo, while its file's path is being looked up.
     opening: Option<(i64, Pending<Option<DecodeRequest>>)>,
     pub(super) details: DetailsPanel,
+    /// The chart section of the details panel.
+    pub chart_facts: chart_details::ChartDetails,
+    pub link_queue: link_queue::LinkQueuePanel,
+    pub timeline: timeline::TimelinePanel,
+    pub chart_import: chart_import::ChartImportPanel,
     pub jobs: Vec<Job<JobOutput>>,
     commands: Vec<Command>,
     pub notices: Vec<Notice>,
@@ -196,6 +204,10 @@ impl App {
             decoder,
             opening: None,
             details: DetailsPanel::default(),
+            chart_facts: Default::default(),
+            link_queue: Default::default(),
+            timeline: Default::default(),
+            chart_import: Default::default(),
             jobs: Vec::new(),
             commands,
             notices: Vec::new(),
@@ -292,6 +304,10 @@ impl App {
             || self.log.is_loading()
             || self.annotator.as_ref().is_some_and(|a| a.is_loading() || !a.all_saved())
             || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
+            || self.chart_facts.is_loading()
+            || (self.is_open(Overlay::LinkQueue) && self.link_queue.is_loading())
+            || (self.is_open(Overlay::Timeline) && self.timeline.is_loading())
+            || self.chart_import.is_busy()
     }
 
     /// The grid's list is in and every cell on screen has its row: what a person sees is
@@ -366,6 +382,28 @@ impl App {
             .or_else(|| self.viewer.as_ref().map(|v| v.photo_id))
             .or_else(|| self.focused_id());
         self.details.show(want, &self.store);
+        self.chart_facts.show(want, &self.store);
+        if self.is_open(Overlay::Timeline) {
+            self.timeline.show(want, &self.store);
+        }
+        if self.is_open(Overlay::LinkQueue)
+            && let Some(done) = self.link_queue.poll(&self.store)
+        {
+            match done {
+                Ok(l) => {
+                    let status = self.t(chart_details::status_key(l.status));
+                    let text = self.lang().f(T::LinkSaved, &[("id", &l.photo_id), ("status", &status)]);
+                    self.notify(text, false);
+                    self.chart_facts.reload();
+                    self.timeline.reload();
+                    self.details.reload();
+                }
+                Err(e) => self.notify(e, true),
+            }
+        }
+        if self.chart_import.poll() {
+            self.push(Command::ChartImport(super::command::ChartImportAct::Preview));
+        }
         if let Some(p) = &self.interrupted_check
             && let Some(r) = p.ready()
         {
@@ -424,14 +462,31 @@ impl App {
         self.jobs.retain_mut(|job| match job.ready() {
             None => true,
             Some(r) => {
-                finished.push(match r {
+                // Whether it was a chart import (true) or a link run (false): both change links.
+                let charts = match r {
+                    Ok(JobOutput::Charts(_)) => Some(true),
+                    Ok(JobOutput::Link(_)) => Some(false),
+                    _ => None,
+                };
+                let (text, error) = match r {
                     Ok(out) => summary(out, lang),
                     Err(e) => (lang.f(T::JobFailed, &[("name", &job.name), ("e", e)]), true),
-                });
+                };
+                finished.push((text, error, charts));
                 false
             }
         });
-        for (text, error) in finished {
+        for (text, error, charts) in finished {
+            if charts == Some(true) {
+                self.chart_import.imported = Some(text.clone());
+            }
+            if charts.is_some() {
+                self.chart_facts.reload();
+                self.timeline.reload();
+                if self.is_open(Overlay::LinkQueue) {
+                    self.link_queue.open(&self.store);
+                }
+            }
             self.notify(text, error);
             self.interrupted_check = Some(self.store.ask(|s| Ok(s.runs_to_resume()?.len())));
             self.thumbs.retry_absent();
@@ -750,6 +805,42 @@ impl App {
                 }
             }
             Command::ExportImportLog(path) => self.log.export(path, &self.store, lang),
+            Command::ToggleLinkQueue => {
+                if self.is_open(Overlay::LinkQueue) {
+                    self.close_overlay(Overlay::LinkQueue);
+                } else {
+                    self.link_queue.open(&self.store);
+                    self.open_overlay(Overlay::LinkQueue);
+                }
+            }
+            Command::LinkQueue(act) => self.link_queue.run(act, &self.store),
+            Command::ToggleTimeline => {
+                self.timeline.reload();
+                self.toggle_overlay(Overlay::Timeline);
+            }
+            Command::ToggleChartImport => {
+                self.chart_import.opened();
+                self.toggle_overlay(Overlay::ChartImport);
+            }
+            Command::ChartImport(super::command::ChartImportAct::Import) => {
+                if let Some((path, opts)) = self.chart_import.import_request() {
+                    let db = self.cfg.db.clone();
+                    self.chart_import.imported = None;
+                    self.spawn(T::JobChartImport, ctx, move |p| {
+                        let mut store = Store::open(&db)?;
+                        crate::charts::import_with_progress(&mut store, &path, &opts, Some(p)).map(JobOutput::Charts)
+                    });
+                }
+            }
+            Command::ChartImport(act) => self.chart_import.run(act, lang, ctx),
+            Command::RunLinking => {
+                let db = self.cfg.db.clone();
+                self.chart_import.imported = None;
+                self.spawn(T::JobLinking, ctx, move |_| {
+                    let mut store = Store::open(&db)?;
+                    crate::charts::link::run(&mut store, None).map(JobOutput::Link)
+                });
+            }
         }
     }
 
@@ -826,6 +917,31 @@ impl App {
             }
         }
         if let Some(&top) = self.overlays.last() {
+            // The link queue's own keys, unless a text field (the fix form) has the keyboard.
+            if top == Overlay::LinkQueue && !typing {
+                let pressed = |k: Key| ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, k));
+                use super::command::LinkAct;
+                for (key, act) in [
+                    (Key::ArrowDown, LinkAct::Move(1)),
+                    (Key::ArrowUp, LinkAct::Move(-1)),
+                    (Key::ArrowRight, LinkAct::PickStep(1)),
+                    (Key::ArrowLeft, LinkAct::PickStep(-1)),
+                ] {
+                    if pressed(key) {
+                        self.push(Command::LinkQueue(act));
+                    }
+                }
+                if pressed(Key::Enter)
+                    && let Some(c) = self.link_queue.confirm_command()
+                {
+                    self.push(c);
+                }
+                if pressed(Key::U)
+                    && let Some(c) = self.link_queue.unlink_command()
+                {
+                    self.push(c);
+                }
+            }
             if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
                 self.close_overlay(top);
             }
@@ -962,6 +1078,9 @@ impl App {
                 Overlay::AddFolder => add_folder::ui(self, &ctx),
                 Overlay::Help => super::help::ui(self, &ctx),
                 Overlay::ReviewQueue => super::review_queue::ui(self, &ctx),
+                Overlay::LinkQueue => link_queue::ui(self, &ctx),
+                Overlay::Timeline => timeline::ui(self, &ctx),
+                Overlay::ChartImport => chart_import::ui(self, &ctx),
             }
         }
     }
@@ -1003,6 +1122,36 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
         }
         JobOutput::Thumbnails(r) => {
             (lang.f(T::ThumbSummary, &[("made", &r.made), ("failed", &r.failed)]), r.failed > 0)
+        }
+        JobOutput::Charts(r) => {
+            let c = &r.counts;
+            if c.files > 0 && c.files == c.files_already_imported {
+                return (lang.t(T::ChartAlreadyImported).to_owned(), false);
+            }
+            let text = lang.f(
+                T::ChartImportSummary,
+                &[
+                    ("rows", &c.rows),
+                    ("new", &c.records_new),
+                    ("dup", &c.records_duplicate),
+                    ("patients", &c.patients_new),
+                    ("bad", &c.bad_rows),
+                ],
+            );
+            (text, false)
+        }
+        JobOutput::Link(r) => {
+            let n = |k: &str| r.by_status.get(k).copied().unwrap_or(0);
+            let text = lang.f(
+                T::LinkSummary,
+                &[
+                    ("photos", &r.photos),
+                    ("linked", &n("linked")),
+                    ("queued", &(n("ambiguous") + n("missing"))),
+                    ("kept", &r.kept_by_person),
+                ],
+            );
+            (text, false)
         }
     }
 }

@@ -84,6 +84,29 @@ pub enum Ann {
     Delete(u64),
 }
 
+/// What the link queue does (charts): the row and candidate visit shown, and a person's
+/// decision, written through the store's audited confirm / fix / unlink.
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinkAct {
+    Select(usize),
+    Move(isize),
+    /// Pick a candidate visit of the selected row.
+    Pick(usize),
+    PickStep(isize),
+    /// Confirm the photo's link to its patient at this visit (None: the suggested one).
+    Confirm {
+        photo_id: i64,
+        visit: Option<String>,
+    },
+    /// Link the photo by hand to the patient with this (typed) chart number at a date.
+    Fix {
+        photo_id: i64,
+        chart: String,
+        date: String,
+    },
+    Unlink(i64),
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     AddFolder,
@@ -144,6 +167,30 @@ pub enum Command {
         photo_id: i64,
         lesion_id: i64,
     },
+    /// The link queue (charts): ambiguous and missing links beside the chart rows.
+    ToggleLinkQueue,
+    LinkQueue(LinkAct),
+    /// The patient timeline of the photo on screen.
+    ToggleTimeline,
+    /// The chart import wizard.
+    ToggleChartImport,
+    ChartImport(ChartImportAct),
+    /// Link every photo to the charts (`dermdesk link`), as a background job.
+    RunLinking,
+}
+
+/// What the chart import wizard does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChartImportAct {
+    /// The system's file picker.
+    Browse,
+    /// Read the file at the typed path: encoding, columns, first rows, bad rows.
+    Preview,
+    /// Map a field to a column (None: no column), then preview again.
+    Map(crate::charts::Field, Option<usize>),
+    SetEncoding(crate::charts::EncodingChoice),
+    /// Import the previewed file as a background job.
+    Import,
 }
 
 impl Command {
@@ -182,6 +229,10 @@ impl Command {
             Command::Annotate,
             Command::CloseAnnotator,
             Command::ToggleReviewQueue,
+            Command::ToggleLinkQueue,
+            Command::ToggleTimeline,
+            Command::ToggleChartImport,
+            Command::RunLinking,
         ]);
         all.extend(Tool::ALL.iter().map(|&t| Command::Annotation(Ann::SetTool(t))));
         all.extend(
@@ -250,6 +301,16 @@ impl Command {
             Command::Annotate | Command::OpenLesion { .. } => T::Annotate,
             Command::CloseAnnotator => T::CloseAnnotator,
             Command::ToggleReviewQueue => T::ReviewQueue,
+            Command::ToggleLinkQueue => T::LinkQueue,
+            Command::LinkQueue(a) => match a {
+                LinkAct::Confirm { .. } => T::ConfirmLink,
+                LinkAct::Fix { .. } => T::FixLink,
+                LinkAct::Unlink(_) => T::UnlinkPhoto,
+                _ => T::LinkQueue,
+            },
+            Command::ToggleTimeline => T::Timeline,
+            Command::ToggleChartImport | Command::ChartImport(_) => T::ChartImport,
+            Command::RunLinking => T::RunLinking,
             Command::Annotation(a) => match a {
                 Ann::SetTool(t) => t.key(),
                 Ann::BrushBigger => T::BrushBigger,
@@ -283,6 +344,8 @@ impl Command {
             Command::ToggleHelp => KeyboardShortcut::new(Modifiers::NONE, Key::F1),
             Command::Quit => KeyboardShortcut::new(cmd, Key::Q),
             Command::Annotate => KeyboardShortcut::new(Modifiers::NONE, Key::M),
+            Command::ToggleLinkQueue => KeyboardShortcut::new(cmd_shift, Key::K),
+            Command::ToggleTimeline => KeyboardShortcut::new(cmd_shift, Key::T),
             Command::Annotation(a) => {
                 let none = Modifiers::NONE;
                 match a {
@@ -333,6 +396,8 @@ impl Command {
                 | Command::ToggleImportLog
                 | Command::ToggleDetails
                 | Command::ToggleHelp
+                | Command::ToggleLinkQueue
+                | Command::ToggleTimeline
                 | Command::Refresh
                 | Command::FocusSearch
                 | Command::Quit

@@ -57,6 +57,13 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 ui.separator();
                 item(app, ui, Command::ToggleRules);
             });
+            ui.menu_button(app.t(T::MenuCharts), |ui| {
+                item(app, ui, Command::ToggleChartImport);
+                item(app, ui, Command::RunLinking);
+                ui.separator();
+                item(app, ui, Command::ToggleLinkQueue);
+                item(app, ui, Command::ToggleTimeline);
+            });
             ui.menu_button(app.t(T::MenuHelp), |ui| {
                 item(app, ui, Command::ToggleHelp);
                 item(app, ui, Command::ToggleCommandPalette);
