@@ -8,10 +8,11 @@
 mod common;
 use common::gui::*;
 use common::*;
+use dermdesk::charts::Field;
 use dermdesk::charts::demo::Expect;
 use dermdesk::charts::link::LinkStatus;
 use dermdesk::ui::Overlay;
-use dermdesk::ui::command::{Command, Select};
+use dermdesk::ui::command::{ChartImportAct, Command, Select};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -261,7 +262,7 @@ fn the_import_wizard_previews_imports_and_links() {
     let shown = h.state().chart_import.shown.clone().unwrap();
     assert_eq!(shown.encoding.map(|e| e.as_str()), Some("cp932"), "CP932 is detected");
     let p = shown.preview.clone().unwrap();
-    assert!(p.map.as_ref().is_some_and(|m| m.get(dermdesk::charts::Field::ChartNo).is_some()), "{p:?}");
+    assert!(p.map.as_ref().is_some_and(|m| m.get(Field::ChartNo).is_some()), "{p:?}");
     assert_eq!(shown.bad.len(), 3, "the three bad rows the demo holds: {:?}", shown.bad);
     assert!(shown.bad.iter().any(|b| b.at.contains("line") && b.reason.contains("no chart number")), "{:?}", shown.bad);
     h.run_steps(2);
@@ -276,6 +277,21 @@ fn the_import_wizard_previews_imports_and_links() {
         assert!(!name.is_empty() && h.query_all_by_label(name).next().is_none(), "a name is shown: {name}");
     }
     assert!(store(&f.db).chart_counts().unwrap().0 == 0, "a preview writes nothing");
+
+    // A mapping overridden in the wizard is previewed (and would be imported) as chosen.
+    let icd = p.headers.iter().position(|x| x == "ICD10").unwrap();
+    h.state_mut().push(Command::ChartImport(ChartImportAct::Map(Field::Site, Some(icd))));
+    settle(&mut h, "the preview with the site column", |a| {
+        a.chart_import.shown.as_ref().and_then(|s| s.preview.as_ref()?.map.as_ref()?.get(Field::Site)) == Some(icd)
+    });
+    h.state_mut().push(Command::ChartImport(ChartImportAct::Map(Field::Site, None)));
+    settle(&mut h, "the preview back to the recognised columns", |a| {
+        a.chart_import
+            .shown
+            .as_ref()
+            .and_then(|s| s.preview.as_ref()?.map.as_ref())
+            .is_some_and(|m| m.get(Field::Site).is_none())
+    });
 
     h.get_by_label("Import").click();
     settle(&mut h, "the import job", |a| a.chart_import.imported.is_some());

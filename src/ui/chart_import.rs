@@ -279,7 +279,8 @@ fn preview_ui(ui: &mut egui::Ui, lang: Lang, out: &PreviewOut, p: &Preview, push
                         .selected_text(now.map(column_name).unwrap_or_else(|| lang.t(T::NotMapped).to_owned()))
                         .width(180.0)
                         .show_ui(ui, |ui| {
-                            ui.selectable_value(&mut chosen, None, lang.t(T::NotMapped));
+                            // Back to what the headers say (the person's choice removed).
+                            ui.selectable_value(&mut chosen, None, lang.t(T::MapAuto));
                             for i in 0..p.headers.len() {
                                 ui.selectable_value(&mut chosen, Some(i), column_name(i));
                             }

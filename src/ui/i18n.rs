@@ -136,6 +136,7 @@ catalogue! {
     DetectedEncoding => "Read as {enc}, {format}", "{enc} ({format}) として読み込み";
     Columns => "Columns", "列";
     NotMapped => "—", "—";
+    MapAuto => "(as the headers say)", "(見出しのとおり)";
     NoMapping => "No mapping: {e}", "対応付けなし: {e}";
     FirstRows => "First rows", "先頭の行";
     BadRows => "Bad rows", "読めない行";
