@@ -119,6 +119,7 @@ impl Progress {
 pub enum JobOutput {
     Import(crate::archive::ImportReport),
     Thumbnails(crate::thumbs::ThumbReport),
+    Screen(crate::privacy::job::ScreenReport),
 }
 
 /// A named background job.

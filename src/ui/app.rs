@@ -97,6 +97,7 @@ pub enum Overlay {
     Rules,
     Help,
     ReviewQueue,
+    PrivacyReview,
 }
 
 /// A write sent to the store thread, and what its answer means.
@@ -121,6 +122,10 @@ pub struct App {
     /// The mask panel, over the viewer, while open.
     pub annotator: Option<super::annotator::Annotator>,
     pub review_queue: Option<super::review_queue::ReviewQueue>,
+    /// The privacy review panel, while open.
+    pub privacy_review: Option<super::privacy_review::PrivacyReview>,
+    /// The screening job, while it runs (one at a time).
+    screen_job: Option<u64>,
     /// The viewer's photo, while its file's path is being looked up.
     opening: Option<(i64, Pending<Option<DecodeRequest>>)>,
     pub(super) details: DetailsPanel,
@@ -193,6 +198,8 @@ impl App {
             viewer: None,
             annotator: None,
             review_queue: None,
+            privacy_review: None,
+            screen_job: None,
             decoder,
             opening: None,
             details: DetailsPanel::default(),
@@ -253,6 +260,9 @@ impl App {
 
     pub(super) fn close_overlay(&mut self, o: Overlay) {
         self.overlays.retain(|x| *x != o);
+        if o == Overlay::PrivacyReview {
+            self.privacy_review = None;
+        }
     }
 
     fn toggle_overlay(&mut self, o: Overlay) {
@@ -292,6 +302,7 @@ impl App {
             || self.log.is_loading()
             || self.annotator.as_ref().is_some_and(|a| a.is_loading() || !a.all_saved())
             || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
+            || self.privacy_review.as_ref().is_some_and(|p| p.is_busy())
     }
 
     /// The grid's list is in and every cell on screen has its row: what a person sees is
@@ -389,6 +400,12 @@ impl App {
         if let Some(q) = &mut self.review_queue {
             q.poll();
         }
+        if let Some(p) = &mut self.privacy_review {
+            let lang = self.state.lang;
+            for (text, error) in p.poll(ctx, &self.store, &self.cfg.user, lang) {
+                self.notify(text, error);
+            }
+        }
         if self.state != self.saved_state {
             if let Ok(json) = serde_json::to_string(&self.state) {
                 let p = self.store.ask(move |s| s.set_setting(SETTINGS_KEY, &json).map(|_| Vec::new()));
@@ -421,9 +438,13 @@ impl App {
     fn poll_jobs(&mut self) {
         let lang = self.lang();
         let mut finished = Vec::new();
+        let screen_job = &mut self.screen_job;
         self.jobs.retain_mut(|job| match job.ready() {
             None => true,
             Some(r) => {
+                if *screen_job == Some(job.id) {
+                    *screen_job = None;
+                }
                 finished.push(match r {
                     Ok(out) => summary(out, lang),
                     Err(e) => (lang.f(T::JobFailed, &[("name", &job.name), ("e", e)]), true),
@@ -438,6 +459,9 @@ impl App {
             self.details.reload();
             self.log.reload();
             self.refresh();
+            if let Some(p) = &mut self.privacy_review {
+                p.reload(&self.store);
+            }
         }
     }
 
@@ -488,6 +512,18 @@ impl App {
         let db = self.cfg.db.clone();
         let opts = ThumbOptions { pool: PoolOptions::new(self.cfg.worker_exe.clone()), ..Default::default() };
         self.spawn(T::JobThumbs, ctx, move |p| thumb_job::run(&db, &opts, p).map(JobOutput::Thumbnails));
+    }
+
+    /// Starts screening the photos not yet screened by every detector (one job at a time).
+    fn start_screening(&mut self, ctx: &egui::Context) {
+        if self.screen_job.is_some() {
+            self.notify(self.t(T::ScreenRunning), false);
+            return;
+        }
+        let db = self.cfg.db.clone();
+        let opts = crate::privacy::job::ScreenOptions { exe: self.cfg.worker_exe.clone(), ..Default::default() };
+        self.spawn(T::JobScreen, ctx, move |p| crate::privacy::job::run(&db, &opts, p).map(JobOutput::Screen));
+        self.screen_job = self.jobs.last().map(|j| j.id);
     }
 
     /// Opens the viewer on a photo: its file's path is looked up on the store thread, then
@@ -750,6 +786,23 @@ impl App {
                 }
             }
             Command::ExportImportLog(path) => self.log.export(path, &self.store, lang),
+            Command::ScreenPhotos => self.start_screening(ctx),
+            Command::TogglePrivacyReview => {
+                if self.is_open(Overlay::PrivacyReview) {
+                    self.close_overlay(Overlay::PrivacyReview);
+                } else {
+                    let exe = self.cfg.worker_exe.clone();
+                    self.privacy_review = Some(super::privacy_review::PrivacyReview::open(exe, ctx, &self.store));
+                    self.open_overlay(Overlay::PrivacyReview);
+                }
+            }
+            Command::Privacy(p) => {
+                if let Some(pr) = &mut self.privacy_review {
+                    for (text, error) in pr.run(p, &self.store, &self.cfg.user, lang) {
+                        self.notify(text, error);
+                    }
+                }
+            }
         }
     }
 
@@ -807,9 +860,15 @@ impl App {
         let typing = ctx.egui_wants_keyboard_input();
         let annotating = self.annotator.is_some();
         let covered = !self.overlays.is_empty();
+        let reviewing = self.overlays.last() == Some(&Overlay::PrivacyReview);
         for cmd in Command::palette() {
             let Some(sc) = cmd.shortcut() else { continue };
             if (typing && !cmd.works_while_typing()) || (covered && cmd.acts_on_photos()) {
+                continue;
+            }
+            // The privacy panel's keys only while it is the topmost window; the mask panel's
+            // never while a window covers it.
+            if (cmd.needs_privacy_review() && !reviewing) || (covered && cmd.needs_annotator()) {
                 continue;
             }
             // Annotation keys only while the mask panel is open (Space pans while held
@@ -826,6 +885,9 @@ impl App {
             }
         }
         if let Some(&top) = self.overlays.last() {
+            if reviewing && !typing {
+                super::privacy_review::keys(self, ctx);
+            }
             if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
                 self.close_overlay(top);
             }
@@ -962,6 +1024,7 @@ impl App {
                 Overlay::AddFolder => add_folder::ui(self, &ctx),
                 Overlay::Help => super::help::ui(self, &ctx),
                 Overlay::ReviewQueue => super::review_queue::ui(self, &ctx),
+                Overlay::PrivacyReview => super::privacy_review::ui(self, &ctx),
             }
         }
     }
@@ -1003,6 +1066,21 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
         }
         JobOutput::Thumbnails(r) => {
             (lang.f(T::ThumbSummary, &[("made", &r.made), ("failed", &r.failed)]), r.failed > 0)
+        }
+        JobOutput::Screen(r) if r.cancelled => (lang.f(T::ScreenCancelled, &[("n", &r.screened)]), false),
+        JobOutput::Screen(r) => {
+            let v = |k: &str| r.by_verdict.get(k).copied().unwrap_or(0);
+            let text = lang.f(
+                T::ScreenSummary,
+                &[
+                    ("n", &r.screened),
+                    ("i", &v("identifiable")),
+                    ("u", &v("unsure")),
+                    ("c", &v("clear")),
+                    ("f", &r.failed.len()),
+                ],
+            );
+            (text, !r.failed.is_empty())
         }
     }
 }

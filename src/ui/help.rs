@@ -14,6 +14,7 @@ const KEYS: &[(&str, T)] = &[
     ("Esc", T::KeyEsc),
     ("+ / −", T::KeyZoom),
     ("0 / 1", T::KeyFit),
+    ("→ ↓ / ↑", T::KeyPrivacyStep),
 ];
 
 pub fn ui(app: &mut App, ctx: &egui::Context) {

@@ -15,6 +15,8 @@ pub mod i18n;
 mod import_log;
 mod menu;
 mod palette;
+pub mod privacy_review;
+mod privacy_review_ui;
 mod query;
 mod review_queue;
 mod rules;
