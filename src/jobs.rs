@@ -123,6 +123,7 @@ pub enum JobOutput {
     Charts(crate::charts::ImportReport),
     /// A link run (`dermdesk link`).
     Link(crate::charts::link::LinkReport),
+    Screen(crate::privacy::job::ScreenReport),
 }
 
 /// A named background job.

@@ -101,6 +101,8 @@ pub struct Redaction {
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueItem {
     pub photo_id: i64,
+    /// The content hash (the thumbnail cache's key).
+    pub hash: String,
     pub name: String,
     pub modality: Modality,
     pub verdict: Verdict,
@@ -445,7 +447,7 @@ impl Store {
                 ", p.modality, COALESCE(pr.review, 'pending'), p.width, p.height, p.orientation,
                    (SELECT count(*) FROM findings x WHERE x.photo_id = p.id),
                    (SELECT max(score) FROM findings x WHERE x.photo_id = p.id AND x.kind != 'metadata'),
-                   (SELECT group_concat(level) FROM findings x WHERE x.photo_id = p.id)
+                   (SELECT group_concat(level) FROM findings x WHERE x.photo_id = p.id), p.hash
                  FROM photos p LEFT JOIN privacy pr ON pr.photo_id = p.id
                  WHERE {} ORDER BY p.id"
             ),
@@ -464,11 +466,12 @@ impl Store {
                 r.get::<_, i64>(7)?,
                 r.get::<_, Option<f64>>(8)?,
                 r.get::<_, Option<String>>(9)?,
+                r.get::<_, String>(10)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (photo_id, path, modality, review, width, height, orientation, n, top, levels) = row?;
+            let (photo_id, path, modality, review, width, height, orientation, n, top, levels, hash) = row?;
             let modality = Modality::parse(&modality).unwrap_or(Modality::Other);
             let mut verdict =
                 levels.unwrap_or_default().split(',').filter_map(Verdict::parse).max().unwrap_or(Verdict::Clear);
@@ -480,6 +483,7 @@ impl Store {
             }
             out.push(QueueItem {
                 photo_id,
+                hash,
                 name: super::file_name(&path).to_string(),
                 modality,
                 verdict,

@@ -100,6 +100,7 @@ pub enum Overlay {
     LinkQueue,
     Timeline,
     ChartImport,
+    PrivacyReview,
 }
 
 /// A write sent to the store thread, and what its answer means.
@@ -124,6 +125,10 @@ pub struct App {
     /// The mask panel, over the viewer, while open.
     pub annotator: Option<super::annotator::Annotator>,
     pub review_queue: Option<super::review_queue::ReviewQueue>,
+    /// The privacy review panel, while open.
+    pub privacy_review: Option<super::privacy_review::PrivacyReview>,
+    /// The screening job, while it runs (one at a time).
+    screen_job: Option<u64>,
     /// The viewer's photo, while its file's path is being looked up.
     opening: Option<(i64, Pending<Option<DecodeRequest>>)>,
     pub(super) details: DetailsPanel,
@@ -201,6 +206,8 @@ impl App {
             viewer: None,
             annotator: None,
             review_queue: None,
+            privacy_review: None,
+            screen_job: None,
             decoder,
             opening: None,
             details: DetailsPanel::default(),
@@ -265,6 +272,9 @@ impl App {
 
     pub(super) fn close_overlay(&mut self, o: Overlay) {
         self.overlays.retain(|x| *x != o);
+        if o == Overlay::PrivacyReview {
+            self.privacy_review = None;
+        }
     }
 
     fn toggle_overlay(&mut self, o: Overlay) {
@@ -308,6 +318,7 @@ impl App {
             || (self.is_open(Overlay::LinkQueue) && self.link_queue.is_loading())
             || (self.is_open(Overlay::Timeline) && self.timeline.is_loading())
             || self.chart_import.is_busy()
+            || self.privacy_review.as_ref().is_some_and(|p| p.is_busy())
     }
 
     /// The grid's list is in and every cell on screen has its row: what a person sees is
@@ -427,6 +438,12 @@ impl App {
         if let Some(q) = &mut self.review_queue {
             q.poll();
         }
+        if let Some(p) = &mut self.privacy_review {
+            let lang = self.state.lang;
+            for (text, error) in p.poll(ctx, &self.store, &self.cfg.user, lang) {
+                self.notify(text, error);
+            }
+        }
         if self.state != self.saved_state {
             if let Ok(json) = serde_json::to_string(&self.state) {
                 let p = self.store.ask(move |s| s.set_setting(SETTINGS_KEY, &json).map(|_| Vec::new()));
@@ -459,9 +476,13 @@ impl App {
     fn poll_jobs(&mut self) {
         let lang = self.lang();
         let mut finished = Vec::new();
+        let screen_job = &mut self.screen_job;
         self.jobs.retain_mut(|job| match job.ready() {
             None => true,
             Some(r) => {
+                if *screen_job == Some(job.id) {
+                    *screen_job = None;
+                }
                 // Whether it was a chart import (true) or a link run (false): both change links.
                 let charts = match r {
                     Ok(JobOutput::Charts(_)) => Some(true),
@@ -493,6 +514,9 @@ impl App {
             self.details.reload();
             self.log.reload();
             self.refresh();
+            if let Some(p) = &mut self.privacy_review {
+                p.reload(&self.store);
+            }
         }
     }
 
@@ -543,6 +567,18 @@ impl App {
         let db = self.cfg.db.clone();
         let opts = ThumbOptions { pool: PoolOptions::new(self.cfg.worker_exe.clone()), ..Default::default() };
         self.spawn(T::JobThumbs, ctx, move |p| thumb_job::run(&db, &opts, p).map(JobOutput::Thumbnails));
+    }
+
+    /// Starts screening the photos not yet screened by every detector (one job at a time).
+    fn start_screening(&mut self, ctx: &egui::Context) {
+        if self.screen_job.is_some() {
+            self.notify(self.t(T::ScreenRunning), false);
+            return;
+        }
+        let db = self.cfg.db.clone();
+        let opts = crate::privacy::job::ScreenOptions { exe: self.cfg.worker_exe.clone(), ..Default::default() };
+        self.spawn(T::JobScreen, ctx, move |p| crate::privacy::job::run(&db, &opts, p).map(JobOutput::Screen));
+        self.screen_job = self.jobs.last().map(|j| j.id);
     }
 
     /// Opens the viewer on a photo: its file's path is looked up on the store thread, then
@@ -841,6 +877,23 @@ impl App {
                     crate::charts::link::run(&mut store, None).map(JobOutput::Link)
                 });
             }
+            Command::ScreenPhotos => self.start_screening(ctx),
+            Command::TogglePrivacyReview => {
+                if self.is_open(Overlay::PrivacyReview) {
+                    self.close_overlay(Overlay::PrivacyReview);
+                } else {
+                    let exe = self.cfg.worker_exe.clone();
+                    self.privacy_review = Some(super::privacy_review::PrivacyReview::open(exe, ctx, &self.store));
+                    self.open_overlay(Overlay::PrivacyReview);
+                }
+            }
+            Command::Privacy(p) => {
+                if let Some(pr) = &mut self.privacy_review {
+                    for (text, error) in pr.run(p, &self.store, &self.cfg.user, lang) {
+                        self.notify(text, error);
+                    }
+                }
+            }
         }
     }
 
@@ -898,9 +951,15 @@ impl App {
         let typing = ctx.egui_wants_keyboard_input();
         let annotating = self.annotator.is_some();
         let covered = !self.overlays.is_empty();
+        let reviewing = self.overlays.last() == Some(&Overlay::PrivacyReview);
         for cmd in Command::palette() {
             let Some(sc) = cmd.shortcut() else { continue };
             if (typing && !cmd.works_while_typing()) || (covered && cmd.acts_on_photos()) {
+                continue;
+            }
+            // The privacy panel's keys only while it is the topmost window; the mask panel's
+            // never while a window covers it.
+            if (cmd.needs_privacy_review() && !reviewing) || (covered && cmd.needs_annotator()) {
                 continue;
             }
             // Annotation keys only while the mask panel is open (Space pans while held
@@ -941,6 +1000,9 @@ impl App {
                 {
                     self.push(c);
                 }
+            }
+            if reviewing && !typing {
+                super::privacy_review::keys(self, ctx);
             }
             if ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, Key::Escape)) {
                 self.close_overlay(top);
@@ -1081,6 +1143,7 @@ impl App {
                 Overlay::LinkQueue => link_queue::ui(self, &ctx),
                 Overlay::Timeline => timeline::ui(self, &ctx),
                 Overlay::ChartImport => chart_import::ui(self, &ctx),
+                Overlay::PrivacyReview => super::privacy_review::ui(self, &ctx),
             }
         }
     }
@@ -1152,6 +1215,21 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
                 ],
             );
             (text, false)
+        }
+        JobOutput::Screen(r) if r.cancelled => (lang.f(T::ScreenCancelled, &[("n", &r.screened)]), false),
+        JobOutput::Screen(r) => {
+            let v = |k: &str| r.by_verdict.get(k).copied().unwrap_or(0);
+            let text = lang.f(
+                T::ScreenSummary,
+                &[
+                    ("n", &r.screened),
+                    ("i", &v("identifiable")),
+                    ("u", &v("unsure")),
+                    ("c", &v("clear")),
+                    ("f", &r.failed.len()),
+                ],
+            );
+            (text, !r.failed.is_empty())
         }
     }
 }

@@ -107,6 +107,48 @@ pub enum LinkAct {
     Unlink(i64),
 }
 
+/// What the privacy review panel does (`privacy_review.rs`). Decisions act on the current
+/// photo, or in the grid on every ticked one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Pv {
+    Clear,
+    Exclude,
+    /// Black out every face and text box found, then mark the photo redacted.
+    Redact,
+    Next,
+    Prev,
+    /// Undo the last decision (back to pending) or drawn rectangle.
+    Undo,
+    ToggleGrid,
+    /// Tick or untick the current photo (grid).
+    ToggleCheck,
+    CheckAll,
+    Reload,
+    /// Make a queue entry current.
+    Select(usize),
+    /// Tick or untick a photo by id (its checkbox).
+    Check(i64),
+    SetFilter(super::privacy_review::PvFilter),
+    /// A black rectangle drawn on the current photo, in the upright photo's pixels.
+    AddRect([f32; 4]),
+    RemoveRedaction(i64),
+}
+
+impl Pv {
+    /// The panel's commands that stand alone, in the order the palette lists them.
+    pub const KEYED: [Pv; 9] = [
+        Pv::Clear,
+        Pv::Exclude,
+        Pv::Redact,
+        Pv::Next,
+        Pv::Prev,
+        Pv::Undo,
+        Pv::ToggleGrid,
+        Pv::ToggleCheck,
+        Pv::CheckAll,
+    ];
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
     AddFolder,
@@ -177,6 +219,10 @@ pub enum Command {
     ChartImport(ChartImportAct),
     /// Link every photo to the charts (`dermdesk link`), as a background job.
     RunLinking,
+    /// Start the privacy screening job in the background.
+    ScreenPhotos,
+    TogglePrivacyReview,
+    Privacy(Pv),
 }
 
 /// What the chart import wizard does.
@@ -233,7 +279,10 @@ impl Command {
             Command::ToggleTimeline,
             Command::ToggleChartImport,
             Command::RunLinking,
+            Command::ScreenPhotos,
+            Command::TogglePrivacyReview,
         ]);
+        all.extend(Pv::KEYED.into_iter().map(Command::Privacy));
         all.extend(Tool::ALL.iter().map(|&t| Command::Annotation(Ann::SetTool(t))));
         all.extend(
             [
@@ -255,6 +304,11 @@ impl Command {
     /// Commands that only mean something while the annotation panel is open.
     pub fn needs_annotator(&self) -> bool {
         matches!(self, Command::Annotation(_) | Command::CloseAnnotator)
+    }
+
+    /// Commands that only mean something while the privacy review panel is the topmost window.
+    pub fn needs_privacy_review(&self) -> bool {
+        matches!(self, Command::Privacy(_))
     }
 
     pub fn label(&self, lang: Lang) -> String {
@@ -311,6 +365,22 @@ impl Command {
             Command::ToggleTimeline => T::Timeline,
             Command::ToggleChartImport | Command::ChartImport(_) => T::ChartImport,
             Command::RunLinking => T::RunLinking,
+            Command::ScreenPhotos => T::ScreenPhotos,
+            Command::TogglePrivacyReview => T::PrivacyReview,
+            Command::Privacy(p) => match p {
+                Pv::Clear => T::PvClear,
+                Pv::Exclude => T::PvExclude,
+                Pv::Redact => T::PvRedact,
+                Pv::Next | Pv::Select(_) => T::PvNext,
+                Pv::Prev => T::PvPrev,
+                Pv::Undo => T::PvUndo,
+                Pv::ToggleGrid => T::PvGrid,
+                Pv::ToggleCheck | Pv::Check(_) => T::PvCheck,
+                Pv::CheckAll => T::PvCheckAll,
+                Pv::Reload | Pv::SetFilter(_) => T::PvReload,
+                Pv::AddRect(_) => T::PvDrawHint,
+                Pv::RemoveRedaction(_) => T::Remove,
+            },
             Command::Annotation(a) => match a {
                 Ann::SetTool(t) => t.key(),
                 Ann::BrushBigger => T::BrushBigger,
@@ -346,6 +416,22 @@ impl Command {
             Command::Annotate => KeyboardShortcut::new(Modifiers::NONE, Key::M),
             Command::ToggleLinkQueue => KeyboardShortcut::new(cmd_shift, Key::K),
             Command::ToggleTimeline => KeyboardShortcut::new(cmd_shift, Key::T),
+            Command::Privacy(p) => {
+                let none = Modifiers::NONE;
+                match p {
+                    Pv::Clear => KeyboardShortcut::new(none, Key::C),
+                    Pv::Exclude => KeyboardShortcut::new(none, Key::X),
+                    Pv::Redact => KeyboardShortcut::new(none, Key::R),
+                    // → is the same (privacy_review::keys).
+                    Pv::Next => KeyboardShortcut::new(none, Key::S),
+                    Pv::Prev => KeyboardShortcut::new(none, Key::ArrowLeft),
+                    Pv::Undo => KeyboardShortcut::new(cmd, Key::Z),
+                    Pv::ToggleGrid => KeyboardShortcut::new(none, Key::G),
+                    Pv::ToggleCheck => KeyboardShortcut::new(none, Key::Space),
+                    Pv::CheckAll => KeyboardShortcut::new(cmd, Key::A),
+                    _ => return None,
+                }
+            }
             Command::Annotation(a) => {
                 let none = Modifiers::NONE;
                 match a {
@@ -417,6 +503,7 @@ impl Command {
                 | Command::OpenFocused
                 | Command::Next
                 | Command::Prev
+                | Command::Annotate
         )
     }
 }

@@ -15,6 +15,7 @@ const KEYS: &[(&str, T)] = &[
     ("+ / −", T::KeyZoom),
     ("0 / 1", T::KeyFit),
     ("↑ ↓, ← →, Enter, U", T::KeyLinkQueue),
+    ("→ ↓ / ↑", T::KeyPrivacyStep),
 ];
 
 pub fn ui(app: &mut App, ctx: &egui::Context) {

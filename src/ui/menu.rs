@@ -46,6 +46,10 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 item(app, ui, Command::OpenFocused);
                 item(app, ui, Command::Annotate);
                 item(app, ui, Command::ToggleReviewQueue);
+                ui.separator();
+                item(app, ui, Command::ScreenPhotos);
+                item(app, ui, Command::TogglePrivacyReview);
+                ui.separator();
                 item(app, ui, Command::SelectAll);
                 item(app, ui, Command::ClearSelection);
                 ui.separator();

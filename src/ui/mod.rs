@@ -18,6 +18,8 @@ mod import_log;
 pub mod link_queue;
 mod menu;
 mod palette;
+pub mod privacy_review;
+mod privacy_review_ui;
 mod query;
 mod review_queue;
 mod rules;

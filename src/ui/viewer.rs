@@ -56,7 +56,7 @@ pub struct DecodeRequest {
     pub hash: String,
 }
 
-type Answer = (u64, Result<Decoded, String>);
+pub type Answer = (u64, Result<Decoded, String>);
 
 /// The viewer's decoder: one worker process on its own thread, kept between photos. Asking
 /// for a new photo abandons the one in flight (its worker is killed and started again), so
@@ -113,7 +113,7 @@ impl FullDecoder {
     }
 
     /// The newest finished decode, if one came in.
-    fn poll(&self) -> Option<Answer> {
+    pub fn poll(&self) -> Option<Answer> {
         let mut out = None;
         while let Ok(a) = self.answers.try_recv() {
             if a.0 == self.latest {

@@ -1,0 +1,359 @@
+//! The privacy review panel in the real app (egui_kittest): real photos screened by the GUI
+//! job and by the worker job, then worked through with the keyboard (C clear, X exclude,
+//! R redact, arrows, Ctrl+Z undo, G grid with ticks, a rectangle dragged on the photo). The
+//! store and the gate (`Store::release`) are checked after each key: they must have changed
+//! exactly as the key said and nothing else.
+//!
+//! Screens that show a photo from the shared data are written to target/screens/ and never
+//! committed; the committed snapshots show the empty panel only.
+
+mod common;
+use common::gui::{import, save_screen};
+use common::*;
+use dermdesk::Store;
+use dermdesk::privacy::{FindingKind, Review, Verdict};
+use dermdesk::store::{Shape, Withheld};
+use dermdesk::ui::command::{Command, Pv};
+use dermdesk::ui::i18n::Lang;
+use dermdesk::ui::{App, AppConfig, Overlay};
+use egui::{Event, Key, Modifiers, PointerButton, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+const USER: &str = "dr.sato";
+
+fn harness(db: &Path) -> Harness<'static, App> {
+    let db = db.to_path_buf();
+    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let store = Store::open(&db).expect("open");
+        let mut cfg = AppConfig::new(db.clone());
+        cfg.worker_exe = bin();
+        cfg.user = USER.to_owned();
+        App::new(&cc.egui_ctx, store, cfg)
+    })
+}
+
+fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.step();
+        let app = h.state();
+        if !app.is_busy() && done(app) {
+            h.step();
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(300), "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
+/// A face photo, a dermoscopy image and a camera original with identifying EXIF.
+fn photos() -> Vec<PathBuf> {
+    let s = shared();
+    vec![
+        s.join("data/faces/images/fr_obama.jpg"),
+        s.join("data/ph2/images/IMD002.jpg"),
+        s.join("data/isic-cc0/images/ISIC_0000100.jpg"),
+    ]
+}
+
+fn screen_all(db: &Path) {
+    let opts = dermdesk::privacy::job::ScreenOptions { threads: 2, exe: bin(), ..Default::default() };
+    let r = dermdesk::privacy::job::run(db, &opts, &dermdesk::jobs::Progress::new()).unwrap();
+    assert!(r.failed.is_empty(), "{:?}", r.failed);
+}
+
+fn queue_ids(db: &Path) -> HashMap<String, i64> {
+    let q = dermdesk::store::QueueFilter { reviews: Review::ALL.to_vec(), ..Default::default() };
+    Store::open(db).unwrap().privacy_queue(&q).unwrap().into_iter().map(|i| (i.name, i.photo_id)).collect()
+}
+
+fn review(db: &Path, id: i64) -> Review {
+    Store::open(db).unwrap().screening(id).unwrap().unwrap().review
+}
+
+fn reviews(db: &Path, ids: &HashMap<String, i64>) -> HashMap<String, Review> {
+    ids.iter().map(|(n, &id)| (n.clone(), review(db, id))).collect()
+}
+
+/// What the gate says of one photo: allowed (with its redactions), or why not.
+fn gate(db: &Path, id: i64) -> Result<usize, Withheld> {
+    let r = Store::open(db).unwrap().release(Some(&[id])).unwrap();
+    match r.allowed.first() {
+        Some(a) => Ok(a.redactions.len()),
+        None => Err(r.withheld[0].1),
+    }
+}
+
+fn panel<'a>(h: &'a Harness<'static, App>) -> &'a dermdesk::ui::privacy_review::PrivacyReview {
+    h.state().privacy_review.as_ref().expect("the privacy panel is open")
+}
+
+fn current_name(h: &Harness<'static, App>) -> String {
+    panel(h).current_item().unwrap().name.clone()
+}
+
+/// The panel is open, its queue in and the current photo's findings shown.
+fn ready(a: &App) -> bool {
+    a.privacy_review.as_ref().is_some_and(|p| {
+        !p.is_busy() && p.detail.as_ref().map(|d| d.photo_id) == p.current_id() && p.current_id().is_some()
+    })
+}
+
+fn key(h: &mut Harness<'static, App>, k: Key, what: &str) {
+    h.key_press(k);
+    settle(h, what, ready);
+}
+
+fn ctrl_z(h: &mut Harness<'static, App>, what: &str) {
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    settle(h, what, ready);
+}
+
+#[test]
+fn screen_then_clear_exclude_redact_and_undo_by_keyboard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    import(&db, &photos());
+    let ids = queue_ids(&db);
+    assert!(ids.is_empty(), "nothing is in the queue before screening");
+    let mut h = harness(&db);
+    settle(&mut h, "the grid", |a| a.grid.len() == 3 && a.screen_filled());
+
+    // Photo → Screen photos… runs the job in the background and says what it found.
+    h.state_mut().push(Command::ScreenPhotos);
+    h.step();
+    assert_eq!(h.state().jobs.len(), 1, "the screening runs as a background job");
+    h.state_mut().push(Command::ScreenPhotos);
+    h.step();
+    assert_eq!(h.state().jobs.len(), 1, "one screening at a time");
+    settle(&mut h, "the screening", |a| a.jobs.is_empty());
+    let notice = h.state().notices.iter().map(|n| n.text.clone()).find(|t| t.starts_with("Screening finished"));
+    let notice = notice.expect("a notice with the counts");
+    assert!(notice.contains("3 screened") && notice.contains("0 could not"), "{notice}");
+    let ids = queue_ids(&db);
+    assert_eq!(ids.len(), 3, "every photo is screened and queued: {ids:?}");
+
+    // Nothing selected in the grid behind; the panel opens through its command.
+    h.state_mut().push(Command::TogglePrivacyReview);
+    settle(&mut h, "the panel", ready);
+    assert!(h.state().is_open(Overlay::PrivacyReview));
+    let order: Vec<_> = panel(&h).items.iter().map(|i| (i.name.clone(), i.verdict)).collect();
+    assert_eq!(order[0].0, "fr_obama.jpg", "the face comes first: {order:?}");
+    assert!(order.windows(2).all(|w| w[0].1 >= w[1].1), "strongest first: {order:?}");
+    let face = ids["fr_obama.jpg"];
+    let findings = panel(&h).detail.as_ref().unwrap().findings.clone();
+    let boxes = dermdesk::ui::privacy_review::boxes_to_redact(&findings);
+    let faces: Vec<[f32; 4]> = findings.iter().filter(|f| f.kind == FindingKind::Face).filter_map(|f| f.bbox).collect();
+    assert!(!faces.is_empty(), "the face's box is shown");
+    assert!(faces.iter().all(|f| boxes.contains(f)), "R covers every face");
+    let identifying = |f: &&dermdesk::privacy::Finding| f.kind == FindingKind::Text && f.level > Verdict::Clear;
+    assert!(
+        findings.iter().filter(identifying).all(|f| f.bbox.is_none_or(|b| boxes.contains(&b))),
+        "and every telling text"
+    );
+    h.get_by_label("Findings");
+    save_screen(&mut h, "privacy-review-face");
+
+    // Keys never reach the grid behind: Ctrl+A, Enter and Alt+1 change nothing there.
+    let modality = Store::open(&db).unwrap().photo(face).unwrap().unwrap().row.modality;
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    h.key_press(Key::Enter);
+    h.key_press_modifiers(Modifiers::ALT, Key::Num1);
+    settle(&mut h, "keys", ready);
+    assert!(h.state().selection.is_empty(), "Ctrl+A selected no photo behind the panel");
+    assert!(h.state().viewer.is_none(), "Enter opened no photo behind the panel");
+    assert_eq!(Store::open(&db).unwrap().photo(face).unwrap().unwrap().row.modality, modality);
+    assert_eq!(panel(&h).checked.len(), 3, "Ctrl+A ticked the panel's photos instead");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    settle(&mut h, "untick", ready);
+    assert!(panel(&h).checked.is_empty());
+
+    // R blacks out every box found (a little larger) and marks the photo redacted.
+    assert_eq!(gate(&db, face), Err(Withheld::Unreviewed));
+    key(&mut h, Key::R, "redact");
+    assert_eq!(review(&db, face), Review::Redacted);
+    let shapes = Store::open(&db).unwrap().redactions(face).unwrap();
+    assert_eq!(shapes.len(), boxes.len(), "one black rectangle per box");
+    for b in &boxes {
+        assert!(
+            shapes.iter().any(|s| matches!(&s.shape, Shape::Rect { rect, .. }
+                if rect[0] <= b[0] && rect[1] <= b[1] && rect[2] >= b[2] && rect[3] >= b[3])),
+            "{b:?} is covered by {shapes:?}"
+        );
+        assert!(shapes.iter().all(|s| s.author == USER));
+    }
+    assert_eq!(gate(&db, face), Ok(boxes.len()), "it leaves, with its redactions");
+    assert_ne!(current_name(&h), "fr_obama.jpg", "the next photo shows");
+
+    // X excludes the second, C clears the third; each is audited with the reviewer's name.
+    let second = current_name(&h);
+    key(&mut h, Key::X, "exclude");
+    assert_eq!(review(&db, ids[&second]), Review::Excluded);
+    assert_eq!(gate(&db, ids[&second]), Err(Withheld::Excluded));
+    let third = current_name(&h);
+    assert_ne!(third, second);
+    key(&mut h, Key::C, "clear");
+    assert_eq!(review(&db, ids[&third]), Review::Cleared);
+    assert_eq!(gate(&db, ids[&third]), Ok(0));
+    let audit = Store::open(&db).unwrap().audit_for_photo(ids[&third]).unwrap();
+    assert!(audit.iter().any(|a| a.action == "review_cleared" && a.actor == USER), "{audit:?}");
+    save_screen(&mut h, "privacy-review-decided");
+
+    // Ctrl+Z takes back the decisions one at a time, newest first, and shows each photo again.
+    ctrl_z(&mut h, "undo clear");
+    assert_eq!(current_name(&h), third);
+    assert_eq!(review(&db, ids[&third]), Review::Pending);
+    assert_eq!(gate(&db, ids[&third]), Err(Withheld::Unreviewed));
+    assert_eq!(review(&db, ids[&second]), Review::Excluded, "only the last decision");
+    ctrl_z(&mut h, "undo exclude");
+    assert_eq!((current_name(&h), review(&db, ids[&second])), (second.clone(), Review::Pending));
+    ctrl_z(&mut h, "undo redact");
+    assert_eq!((current_name(&h), review(&db, face)), ("fr_obama.jpg".to_owned(), Review::Pending));
+    assert!(Store::open(&db).unwrap().redactions(face).unwrap().is_empty(), "its rectangles went with it");
+    assert_eq!(gate(&db, face), Err(Withheld::Unreviewed));
+    ctrl_z(&mut h, "nothing left");
+    assert!(h.state().notices.last().unwrap().text.starts_with("Nothing to undo"));
+    assert!(reviews(&db, &ids).values().all(|r| *r == Review::Pending));
+
+    // Arrows and S move without deciding anything.
+    key(&mut h, Key::ArrowRight, "next");
+    assert_eq!(panel(&h).current, 1);
+    key(&mut h, Key::S, "skip");
+    assert_eq!(panel(&h).current, 2);
+    key(&mut h, Key::S, "skip at the end");
+    assert_eq!(panel(&h).current, 2, "the last photo stays");
+    key(&mut h, Key::ArrowLeft, "previous");
+    assert_eq!(panel(&h).current, 1);
+    assert!(reviews(&db, &ids).values().all(|r| *r == Review::Pending), "moving decides nothing");
+
+    // Esc closes the panel; C and X then reach nothing.
+    h.key_press(Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().is_open(Overlay::PrivacyReview) && h.state().privacy_review.is_none());
+    h.key_press(Key::C);
+    h.key_press(Key::X);
+    h.key_press(Key::R);
+    settle(&mut h, "keys after closing", |_| true);
+    assert!(reviews(&db, &ids).values().all(|r| *r == Review::Pending), "no decision without the panel");
+}
+
+/// A press, moves and a release of the primary button, a frame each (a hand's drag).
+fn drag(h: &mut Harness<'static, App>, points: &[Pos2]) {
+    let button = |pos, pressed| Event::PointerButton {
+        pos,
+        button: PointerButton::Primary,
+        pressed,
+        modifiers: Modifiers::NONE,
+    };
+    h.event(Event::PointerMoved(points[0]));
+    h.step();
+    h.event(button(points[0], true));
+    h.step();
+    for &p in &points[1..] {
+        h.event(Event::PointerMoved(p));
+        h.step();
+    }
+    h.event(button(*points.last().unwrap(), false));
+    h.step();
+    h.step();
+}
+
+#[test]
+fn grid_ticks_clear_many_and_a_dragged_rectangle_redacts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("b.sqlite");
+    import(&db, &photos());
+    screen_all(&db);
+    let ids = queue_ids(&db);
+    let mut h = harness(&db);
+    settle(&mut h, "the grid", |a| a.grid.len() == 3 && a.screen_filled());
+    h.state_mut().push(Command::TogglePrivacyReview);
+    settle(&mut h, "the panel", ready);
+
+    // G: the grid; the two close-ups ticked by their checkboxes, C clears both at once.
+    key(&mut h, Key::G, "grid");
+    assert!(panel(&h).grid);
+    let (a, b) = ("IMD002.jpg", "ISIC_0000100.jpg");
+    for name in [a, b] {
+        h.get_by_role_and_label(egui::accesskit::Role::CheckBox, name).click();
+        settle(&mut h, "tick", ready);
+    }
+    assert_eq!(panel(&h).checked.len(), 2);
+    save_screen(&mut h, "privacy-review-grid");
+    key(&mut h, Key::C, "clear the ticked");
+    let now = reviews(&db, &ids);
+    assert_eq!((now[a], now[b], now["fr_obama.jpg"]), (Review::Cleared, Review::Cleared, Review::Pending));
+    assert!(panel(&h).checked.is_empty(), "the ticks go once decided");
+    // One Ctrl+Z takes back the whole decision.
+    ctrl_z(&mut h, "undo both");
+    assert!(reviews(&db, &ids).values().all(|r| *r == Review::Pending));
+    // Space ticks the current photo; X excludes just it.
+    let current = current_name(&h);
+    key(&mut h, Key::Space, "tick the current one");
+    assert_eq!(panel(&h).checked.iter().copied().collect::<Vec<_>>(), vec![ids[&current]]);
+    key(&mut h, Key::X, "exclude it");
+    let now = reviews(&db, &ids);
+    assert_eq!(now.values().filter(|r| **r == Review::Excluded).count(), 1);
+    assert_eq!(now[&current], Review::Excluded);
+    ctrl_z(&mut h, "undo");
+
+    // Back to one photo (G); on the dermoscopy image, a rectangle dragged with the mouse.
+    key(&mut h, Key::G, "one photo");
+    let pos = panel(&h).items.iter().position(|i| i.name == a).unwrap();
+    h.state_mut().push(Command::Privacy(Pv::Select(pos)));
+    settle(&mut h, "the dermoscopy image", ready);
+    h.run_steps(2);
+    let (p0, p1, p2) = {
+        let p = panel(&h);
+        (p.screen_pos(40.0, 30.0).unwrap(), p.screen_pos(120.0, 80.0).unwrap(), p.screen_pos(200.0, 150.0).unwrap())
+    };
+    drag(&mut h, &[p0, p1, p2]);
+    settle(&mut h, "the rectangle", ready);
+    let shapes = Store::open(&db).unwrap().redactions(ids[a]).unwrap();
+    assert_eq!(shapes.len(), 1, "{shapes:?}");
+    let Shape::Rect { rect, .. } = &shapes[0].shape else { panic!("{shapes:?}") };
+    let want = [40.0, 30.0, 200.0, 150.0];
+    let scale = panel(&h).view.map(|(r, s)| s.x / r.width()).unwrap();
+    for (got, want) in rect.iter().zip(want) {
+        assert!((got - want).abs() <= scale * 1.5 + 0.5, "dragged {want}, stored {got} ({rect:?})");
+    }
+    assert_eq!(review(&db, ids[a]), Review::Pending, "a rectangle alone decides nothing");
+    assert_eq!(gate(&db, ids[a]), Err(Withheld::Unreviewed));
+    save_screen(&mut h, "privacy-review-drawn");
+    // R keeps the drawn rectangle and marks the photo redacted; the gate lets it go with it.
+    let found = dermdesk::ui::privacy_review::boxes_to_redact(&panel(&h).detail.as_ref().unwrap().findings).len();
+    key(&mut h, Key::R, "redact");
+    assert_eq!(review(&db, ids[a]), Review::Redacted);
+    assert_eq!(gate(&db, ids[a]), Ok(1 + found));
+    // Ctrl+Z: pending again, the found boxes gone, the drawn rectangle kept (its own undo next).
+    ctrl_z(&mut h, "undo redact");
+    assert_eq!(review(&db, ids[a]), Review::Pending);
+    assert_eq!(Store::open(&db).unwrap().redactions(ids[a]).unwrap().len(), 1);
+    ctrl_z(&mut h, "undo the rectangle");
+    assert!(Store::open(&db).unwrap().redactions(ids[a]).unwrap().is_empty());
+}
+
+#[test]
+fn empty_panel_snapshots_in_english_and_japanese() {
+    // No photo on these screens, so their snapshots are committed.
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("empty.sqlite");
+    let mut h = harness(&db);
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
+    h.state_mut().push(Command::TogglePrivacyReview);
+    settle(&mut h, "the empty queue", |a| a.privacy_review.as_ref().is_some_and(|p| !p.is_busy()));
+    h.run_steps(3);
+    h.get_by_label_contains("Nothing waits for a privacy review");
+    h.snapshot("privacy_review_en");
+    h.state_mut().push(Command::SetLanguage(Lang::Ja));
+    h.run_steps(3);
+    h.get_by_label_contains("プライバシー確認待ちの写真はありません");
+    h.snapshot("privacy_review_ja");
+    h.key_press(Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().is_open(Overlay::PrivacyReview));
+}
