@@ -67,6 +67,9 @@ pub struct LinkQueuePanel {
     pub fix_date: String,
     writing: Option<Pending<LinkRow>>,
     pub error: Option<String>,
+    /// Bring the selected row into view on the next frame (after a key moved it), and only
+    /// then, so that scrolling a long queue by hand is not pulled back.
+    scroll_to_selected: bool,
 }
 
 impl LinkQueuePanel {
@@ -172,6 +175,7 @@ impl LinkQueuePanel {
             LinkAct::Move(d) => {
                 if !self.rows.is_empty() {
                     self.selected = (self.selected as isize + d).clamp(0, self.rows.len() as isize - 1) as usize;
+                    self.scroll_to_selected = true;
                 }
             }
             LinkAct::Pick(i) => self.pick = i,
@@ -278,8 +282,9 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                                 if resp.clicked() {
                                     push.push(Command::LinkQueue(LinkAct::Select(i)));
                                 }
-                                if i == q.selected {
+                                if i == q.selected && q.scroll_to_selected {
                                     resp.scroll_to_me(None);
+                                    q.scroll_to_selected = false;
                                 }
                             }
                         },
