@@ -226,6 +226,19 @@ fn screen_then_clear_exclude_redact_and_undo_by_keyboard() {
     assert_eq!(panel(&h).current, 2);
     key(&mut h, Key::S, "skip at the end");
     assert_eq!(panel(&h).current, 2, "the last photo stays");
+    // R where nothing was found to black out: said, and the photo stays on screen, undecided.
+    settle(&mut h, "its findings", |a| {
+        a.privacy_review.as_ref().is_some_and(|p| p.detail.as_ref().is_some_and(|d| Some(d.photo_id) == p.current_id()))
+    });
+    assert!(
+        panel(&h).detail.as_ref().is_some_and(|d| {
+            dermdesk::ui::privacy_review::boxes_to_redact(&d.findings).is_empty() && d.redactions.is_empty()
+        }),
+        "the last photo of the queue has nothing found to black out"
+    );
+    key(&mut h, Key::R, "nothing to black out");
+    assert_eq!(panel(&h).current, 2, "R with nothing to black out stays on the photo");
+    assert!(h.state().notices.last().unwrap().text.starts_with("No face or text box"));
     key(&mut h, Key::ArrowLeft, "previous");
     assert_eq!(panel(&h).current, 1);
     assert!(reviews(&db, &ids).values().all(|r| *r == Review::Pending), "moving decides nothing");

@@ -346,6 +346,14 @@ impl PrivacyReview {
             Pv::Redact => {
                 let Some(item) = self.current_item() else { return Vec::new() };
                 let (id, size) = (item.photo_id, Self::upright_size(item));
+                // Nothing found to black out and nothing drawn: say so and stay on the photo
+                // (a person may want to draw a rectangle), instead of moving on.
+                if let Some(d) = self.detail.as_ref().filter(|d| d.photo_id == id)
+                    && boxes_to_redact(&d.findings).is_empty()
+                    && d.redactions.is_empty()
+                {
+                    return vec![(lang.t(T::PvNothingToRedact).to_owned(), true)];
+                }
                 let p = store.ask(move |s| redact(s, id, size, &user));
                 self.writes.push((Write::Decide, p));
                 self.after_decision(store);
