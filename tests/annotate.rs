@@ -8,26 +8,16 @@
 //! people to look at and never committed.
 
 mod common;
+use common::gui::{harness_as, save_screen};
 use common::*;
 use dermdesk::masks::{ReviewStatus, Role, metrics};
+use dermdesk::ui::App;
 use dermdesk::ui::command::{Ann, Command};
-use dermdesk::ui::{App, AppConfig};
 use egui::{Event, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn harness(db: &Path, user: &str) -> Harness<'static, App> {
-    let (db, user) = (db.to_path_buf(), user.to_owned());
-    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
-        let store = dermdesk::Store::open(&db).expect("open");
-        let mut cfg = AppConfig::new(db.clone());
-        cfg.worker_exe = bin();
-        cfg.user = user.clone();
-        App::new(&cc.egui_ctx, store, cfg)
-    })
-}
 
 fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     let start = Instant::now();
@@ -41,13 +31,6 @@ fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool
         assert!(start.elapsed() < Duration::from_secs(120), "timed out waiting for: {what}");
         std::thread::sleep(Duration::from_millis(15));
     }
-}
-
-fn save_screen(h: &mut Harness<'static, App>, name: &str) {
-    let img = h.render().expect("render");
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screens");
-    std::fs::create_dir_all(&dir).unwrap();
-    img.save(dir.join(format!("{name}.png"))).unwrap();
 }
 
 fn at(h: &Harness<'static, App>, x: f32, y: f32) -> Pos2 {
@@ -94,7 +77,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     dermdesk::archive::import(&db, std::slice::from_ref(&photo), &import_opts(), &progress).unwrap();
     let truth = dermdesk::masks::codec::read_binary_image(&std::fs::read(ph2.join("masks/IMD063_lesion.png")).unwrap())
         .unwrap();
-    let mut h = harness(&db, "alice");
+    let mut h = harness_as(&db, "alice");
     settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
     let id = h.state().grid.row(0).unwrap().id;
     h.state_mut().push(Command::Open(id));
@@ -195,7 +178,7 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     drop(h);
 
     // Bob, a dermatologist, approves it from the review queue.
-    let mut h = harness(&db, "bob");
+    let mut h = harness_as(&db, "bob");
     settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
     h.state_mut().push(Command::ToggleReviewQueue);
     settle(&mut h, "the queue", |a| a.review_queue.as_ref().is_some_and(|q| q.rows.len() == 1));
@@ -219,7 +202,7 @@ fn review_queue_window_in_japanese_snapshot() {
     // No photo on this screen, so its snapshot is committed.
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("empty.sqlite");
-    let mut h = harness(&db, "carol");
+    let mut h = harness_as(&db, "carol");
     settle(&mut h, "empty grid", |a| a.grid.loaded_once);
     h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::Ja));
     h.state_mut().push(Command::ToggleReviewQueue);

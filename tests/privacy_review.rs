@@ -8,14 +8,14 @@
 //! committed; the committed snapshots show the empty panel only.
 
 mod common;
-use common::gui::{import, save_screen};
+use common::gui::{harness_as, import, save_screen};
 use common::*;
 use dermdesk::Store;
 use dermdesk::privacy::{FindingKind, Review, Verdict};
 use dermdesk::store::{Shape, Withheld};
 use dermdesk::ui::command::{Command, Pv};
 use dermdesk::ui::i18n::Lang;
-use dermdesk::ui::{App, AppConfig, Overlay};
+use dermdesk::ui::{App, Overlay};
 use egui::{Event, Key, Modifiers, PointerButton, Pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -24,17 +24,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const USER: &str = "dr.sato";
-
-fn harness(db: &Path) -> Harness<'static, App> {
-    let db = db.to_path_buf();
-    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
-        let store = Store::open(&db).expect("open");
-        let mut cfg = AppConfig::new(db.clone());
-        cfg.worker_exe = bin();
-        cfg.user = USER.to_owned();
-        App::new(&cc.egui_ctx, store, cfg)
-    })
-}
 
 fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     let start = Instant::now();
@@ -120,7 +109,7 @@ fn screen_then_clear_exclude_redact_and_undo_by_keyboard() {
     import(&db, &photos());
     let ids = queue_ids(&db);
     assert!(ids.is_empty(), "nothing is in the queue before screening");
-    let mut h = harness(&db);
+    let mut h = harness_as(&db, USER);
     settle(&mut h, "the grid", |a| a.grid.len() == 3 && a.screen_filled());
 
     // Photo → Screen photos… runs the job in the background and says what it found.
@@ -282,7 +271,7 @@ fn grid_ticks_clear_many_and_a_dragged_rectangle_redacts() {
     import(&db, &photos());
     screen_all(&db);
     let ids = queue_ids(&db);
-    let mut h = harness(&db);
+    let mut h = harness_as(&db, USER);
     settle(&mut h, "the grid", |a| a.grid.len() == 3 && a.screen_filled());
     h.state_mut().push(Command::TogglePrivacyReview);
     settle(&mut h, "the panel", ready);
@@ -355,7 +344,7 @@ fn empty_panel_snapshots_in_english_and_japanese() {
     // No photo on these screens, so their snapshots are committed.
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("empty.sqlite");
-    let mut h = harness(&db);
+    let mut h = harness_as(&db, USER);
     settle(&mut h, "empty grid", |a| a.grid.loaded_once);
     h.state_mut().push(Command::TogglePrivacyReview);
     settle(&mut h, "the empty queue", |a| a.privacy_review.as_ref().is_some_and(|p| !p.is_busy()));

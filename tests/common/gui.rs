@@ -36,6 +36,19 @@ pub fn harness(db: &Path, import_on_start: Vec<PathBuf>) -> Harness<'static, App
     })
 }
 
+/// The app over the database at `db`, with `user` at the keyboard (the annotator or
+/// reviewer its decisions are recorded under).
+pub fn harness_as(db: &Path, user: &str) -> Harness<'static, App> {
+    let (db, user) = (db.to_path_buf(), user.to_owned());
+    Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let store = dermdesk::Store::open(&db).expect("open");
+        let mut cfg = AppConfig::new(db.clone());
+        cfg.worker_exe = bin();
+        cfg.user = user.clone();
+        App::new(&cc.egui_ctx, store, cfg)
+    })
+}
+
 /// The rows of every photo in the grid (the tests' sets fit on one screen, so all are loaded).
 pub fn rows(app: &App) -> Vec<dermdesk::store::GridItem> {
     (0..app.grid.len()).map(|i| app.grid.row(i).expect("every row on screen is loaded").clone()).collect()
