@@ -97,7 +97,7 @@ fn focus_photo(h: &mut Harness<'static, dermdesk::ui::App>, id: i64) {
     settle(h, "the grid", |a| !a.grid.is_empty() && a.screen_filled());
     let index = h.state().grid.position(id).expect("the photo is in the grid");
     h.state_mut().push(Command::Focus { index, select: Select::Only });
-    settle(h, "the photo's chart facts", |a| a.focused_id() == Some(id) && a.chart_facts.shown.is_some());
+    settle(h, "the photo's chart facts", |a| a.focused_id() == Some(id) && a.chart_facts.value().is_some());
 }
 
 #[test]
@@ -119,7 +119,7 @@ fn details_show_the_linked_diagnosis_and_the_timeline_the_patient_by_research_id
 
     let mut h = harness(&f.db, Vec::new());
     focus_photo(&mut h, id);
-    let facts = h.state().chart_facts.shown.clone().unwrap();
+    let facts = h.state().chart_facts.value().cloned().unwrap();
     assert_eq!(facts.visit_date.as_deref(), Some(visit.as_str()), "the visit the truth says");
     assert_eq!(facts.status, LinkStatus::Linked);
     h.run_steps(2);

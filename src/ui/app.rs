@@ -463,7 +463,7 @@ impl App {
         {
             self.step(delta, how);
         }
-        let focused = self.details.shown_id().or(self.viewer.as_ref().map(|v| v.photo_id));
+        let focused = self.details.want().or(self.viewer.as_ref().map(|v| v.photo_id));
         let keep = self.focus.and(focused);
         self.focus = keep.and_then(|id| self.grid.position(id));
         self.anchor = self.anchor.filter(|_| self.focus.is_some());

@@ -4,9 +4,10 @@
 //! the patient opted out. Read on the store thread.
 
 use super::i18n::{Lang, T};
+use super::photo_answer::PhotoAnswer;
 use crate::charts::link::{LinkReason, LinkStatus};
 use crate::charts::records::RecordKind;
-use crate::store::thread::{Pending, StoreThread};
+use crate::store::thread::StoreThread;
 use crate::store::{PATHOLOGY_WINDOW_DAYS, Store};
 use crate::taxonomy::Taxonomy;
 
@@ -90,45 +91,11 @@ pub fn load(s: &Store, photo_id: i64) -> crate::Result<Option<ChartFacts>> {
 }
 
 /// The photo whose chart facts are shown, and the answer on its way.
-#[derive(Default)]
-pub struct ChartDetails {
-    want: Option<i64>,
-    loading: Option<(i64, Pending<Option<ChartFacts>>)>,
-    pub shown: Option<ChartFacts>,
-    pub error: Option<String>,
-}
+pub type ChartDetails = PhotoAnswer<ChartFacts>;
 
 impl ChartDetails {
     pub fn show(&mut self, want: Option<i64>, store: &StoreThread) {
-        if let Some((_, p)) = &self.loading
-            && p.ready().is_some()
-        {
-            let (id, p) = self.loading.take().expect("checked above");
-            match p.block_and_take() {
-                Ok(found) if Some(id) == self.want => {
-                    self.shown = found;
-                    self.error = None;
-                }
-                Ok(_) => {}
-                Err(e) => self.error = Some(e),
-            }
-        }
-        if want == self.want {
-            return;
-        }
-        self.want = want;
-        self.shown = None;
-        if let Some(id) = want {
-            self.loading = Some((id, store.ask(move |s| load(s, id))));
-        }
-    }
-
-    pub fn reload(&mut self) {
-        self.want = None;
-    }
-
-    pub fn is_loading(&self) -> bool {
-        self.loading.is_some()
+        self.follow(want, |id| store.ask(move |s| load(s, id)));
     }
 }
 
@@ -175,7 +142,7 @@ pub fn section(ui: &mut egui::Ui, lang: Lang, c: &ChartDetails, width: f32) {
         if let Some(e) = &c.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
-        let Some(f) = &c.shown else {
+        let Some(f) = c.value() else {
             if c.is_loading() {
                 ui.spinner();
             } else {

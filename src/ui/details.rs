@@ -5,62 +5,22 @@
 use super::app::App;
 use super::command::{Command, Select, modality_key};
 use super::i18n::{Lang, T};
+use super::photo_answer::PhotoAnswer;
 use crate::modality::{CueReason, Modality, ModalitySource};
-use crate::store::thread::{Pending, StoreThread};
+use crate::store::thread::StoreThread;
 use crate::store::{AuditRow, PhotoDetail};
 
 type Loaded = (PhotoDetail, Vec<AuditRow>);
 
 /// The photo shown, and the answer on its way.
-#[derive(Default)]
-pub struct DetailsPanel {
-    want: Option<i64>,
-    loading: Option<(i64, Pending<Option<Loaded>>)>,
-    shown: Option<Loaded>,
-    error: Option<String>,
-}
+pub type DetailsPanel = PhotoAnswer<Loaded>;
 
 impl DetailsPanel {
     /// Shows photo `want` (asking the store when it changed).
     pub fn show(&mut self, want: Option<i64>, store: &StoreThread) {
-        if let Some((_, p)) = &self.loading
-            && p.ready().is_some()
-        {
-            let (id, p) = self.loading.take().expect("checked above");
-            match p.block_and_take() {
-                Ok(found) if Some(id) == self.want => {
-                    self.shown = found;
-                    self.error = None;
-                }
-                Ok(_) => {}
-                Err(e) => self.error = Some(e),
-            }
-        }
-        if want == self.want {
-            return;
-        }
-        self.want = want;
-        self.shown = None;
-        if let Some(id) = want {
-            self.loading = Some((
-                id,
-                store.ask(move |s| Ok(s.photo(id)?.map(|d| (d, s.audit_for_photo(id).unwrap_or_default())))),
-            ));
-        }
-    }
-
-    /// Reads the shown photo again (after it changed).
-    pub fn reload(&mut self) {
-        self.want = None;
-    }
-
-    pub fn is_loading(&self) -> bool {
-        self.loading.is_some()
-    }
-
-    /// The photo whose details are shown (or being read).
-    pub fn shown_id(&self) -> Option<i64> {
-        self.want
+        self.follow(want, |id| {
+            store.ask(move |s| Ok(s.photo(id)?.map(|d| (d, s.audit_for_photo(id).unwrap_or_default()))))
+        });
     }
 }
 
@@ -143,7 +103,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
         if let Some(e) = &app.details.error {
             ui.colored_label(ui.visuals().error_fg_color, e);
         }
-        let Some((d, audit)) = &app.details.shown else {
+        let Some((d, audit)) = app.details.value() else {
             ui.add_space(12.0);
             if app.details.is_loading() {
                 ui.spinner();

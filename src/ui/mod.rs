@@ -18,6 +18,7 @@ mod import_log;
 pub mod link_queue;
 mod menu;
 mod palette;
+pub mod photo_answer;
 pub mod privacy_review;
 mod privacy_review_ui;
 mod query;

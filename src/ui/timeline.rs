@@ -7,9 +7,10 @@ use super::app::App;
 use super::chart_details::kind_key;
 use super::command::Command;
 use super::i18n::{Lang, T};
+use super::photo_answer::PhotoAnswer;
 use crate::charts::dates::Date;
 use crate::charts::timeline::{self, Timeline};
-use crate::store::thread::{Pending, StoreThread};
+use crate::store::thread::StoreThread;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, vec2};
 
 /// The lanes, top to bottom, by event kind.
@@ -28,53 +29,18 @@ fn lane_colour(kind: &str) -> Color32 {
     }
 }
 
-#[derive(Default)]
-pub struct TimelinePanel {
-    want: Option<i64>,
-    loading: Option<(i64, Pending<Option<Timeline>>)>,
-    /// The photo the timeline was read for, and the timeline (None: not linked).
-    pub shown: Option<(i64, Option<Timeline>)>,
-    pub error: Option<String>,
-}
+/// The timeline of the photo on screen (None: the photo is not linked to a patient).
+pub type TimelinePanel = PhotoAnswer<Timeline>;
 
 impl TimelinePanel {
     /// Follows the photo on screen (asking the store when it changed).
     pub fn show(&mut self, want: Option<i64>, store: &StoreThread) {
-        if let Some((_, p)) = &self.loading
-            && p.ready().is_some()
-        {
-            let (id, p) = self.loading.take().expect("checked above");
-            match p.block_and_take() {
-                Ok(t) if Some(id) == self.want => {
-                    self.shown = Some((id, t));
-                    self.error = None;
-                }
-                Ok(_) => {}
-                Err(e) => self.error = Some(e),
-            }
-        }
-        if want == self.want {
-            return;
-        }
-        self.want = want;
-        self.shown = None;
-        if let Some(id) = want {
-            self.loading = Some((
-                id,
-                store.ask(move |s| {
-                    let Some(rid) = s.link_of(id)?.and_then(|l| l.research_id) else { return Ok(None) };
-                    Ok(Some(timeline::timeline(s, &rid)?))
-                }),
-            ));
-        }
-    }
-
-    pub fn reload(&mut self) {
-        self.want = None;
-    }
-
-    pub fn is_loading(&self) -> bool {
-        self.loading.is_some()
+        self.follow(want, |id| {
+            store.ask(move |s| {
+                let Some(rid) = s.link_of(id)?.and_then(|l| l.research_id) else { return Ok(None) };
+                Ok(Some(timeline::timeline(s, &rid)?))
+            })
+        });
     }
 }
 
