@@ -387,3 +387,24 @@ fn screening_runs_on_workers_and_a_changed_or_broken_file_stays_unscreened() {
     let again = dermdesk::privacy::job::run(&db, &opts, &Progress::new()).unwrap();
     assert_eq!((again.screened, again.failed.len()), (0, 2));
 }
+
+#[test]
+fn a_file_changed_after_its_review_is_not_exported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let dir = tmp.path().join("archive");
+    let s = shared();
+    let files = copy_files(&[s.join("data/ph2/images/IMD002.jpg")], &dir);
+    cli_ok(&db, &["import", dir.to_str().unwrap()]);
+    let id = ids_by_name(&db)["IMD002.jpg"];
+    screen_all(&db);
+    let mut store = Store::open(&db).unwrap();
+    store.set_review(&[id], Review::Cleared, "dr.sato").unwrap();
+    // Other pixels under the same name after the review.
+    std::fs::copy(s.join("data/ph2/images/IMD004.jpg"), &files[0]).unwrap();
+    let out = tmp.path().join("export");
+    let rep = dermdesk::privacy::export::export_deid(&mut store, &out, None, &Progress::new()).unwrap();
+    assert_eq!(rep.exported, 0, "{rep:?}");
+    assert!(rep.failed.iter().any(|(x, why)| *x == id && why.contains("changed since it was imported")), "{rep:?}");
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+}

@@ -70,6 +70,14 @@ pub fn export_deid(store: &mut Store, out: &Path, ids: Option<&[i64]>, progress:
 pub fn deidentified_pixels(r: &Releasable) -> Result<(RgbImage, Format)> {
     let path = Path::new(&r.path);
     let bytes = std::fs::read(path).map_err(|e| Error::io("cannot read the photo", e, path))?;
+    // What was screened and reviewed is the content the store holds: other bytes at the same
+    // path were never looked at by anyone.
+    if crate::decode::tasks::hash_bytes(&bytes) != r.hash {
+        return Err(Error::Invalid(format!(
+            "the file changed since it was imported and reviewed (import its folder again): {}",
+            path.display()
+        )));
+    }
     let format = crate::decode::format::sniff(&bytes[..bytes.len().min(4096)], path)
         .map_err(|e| Error::Invalid(format!("cannot export this file ({e}): {}", path.display())))?;
     let img = crate::decode::decode_with_image(&bytes, format, &Limits::default())
