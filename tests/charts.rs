@@ -375,3 +375,41 @@ fn xlsx_export_is_read_with_serial_dates_and_bad_rows_by_sheet_and_row() {
     assert_eq!(again["files_already_imported"], 1);
     store.audit("test", None, "reopened").unwrap();
 }
+
+/// The first-run demo: photos imported straight from the shared folder get invented charts
+/// from their datasets' metadata and link, through the same import, path rules and linker
+/// as a department's own charts; a histology-confirmed photo's diagnosis is the pathology one.
+#[test]
+fn demo_archive_charts_link_every_labelled_photo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("demo.sqlite");
+    let data = shared().join("data");
+    let files = [
+        data.join("ham10000/images/ISIC_0027419.jpg"), // bkl, histo
+        data.join("ham10000/images/ISIC_0024306.jpg"),
+        data.join("ph2/images/IMD003.jpg"),
+        data.join("clinical-padufes/PAT_1089_375_60.jpg"),
+        data.join("histopathology-he/TCGA-3X-AAVA_0_0_0_506.jpg"), // no chart: stays unlinked
+    ];
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, &files, &common::import_opts(), &progress).unwrap();
+    let mut store = dermdesk::store::Store::open(&db).unwrap();
+    let out = tmp.path().join("demo-charts");
+    let r = dermdesk::charts::demo_archive::setup(&mut store, &shared(), &out).unwrap();
+    assert_eq!((r.patients, r.visits), (4, 4), "{r:?}");
+    assert_eq!(r.link.by_status.get("linked"), Some(&4), "{:?}", r.link);
+    // Again: nothing new (a file imported twice changes nothing; rules are not doubled).
+    let rules = store.path_rules().unwrap().len();
+    let again = dermdesk::charts::demo_archive::setup(&mut store, &shared(), &out).unwrap();
+    assert_eq!(again.visit_import.as_ref().map(|i| i.counts.records_new), Some(0), "{again:?}");
+    assert_eq!(store.path_rules().unwrap().len(), rules);
+    drop(store);
+    let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
+    let by_name = |n: &str| rows.iter().find(|r| r["paths"][0].as_str().unwrap_or("").ends_with(n)).unwrap().clone();
+    let bkl = by_name("ISIC_0027419.jpg");
+    assert_eq!(bkl["diagnosis"]["source"], "pathology", "{bkl}");
+    assert_eq!(bkl["diagnosis"]["code"], "L82", "{bkl}");
+    assert_eq!(by_name("IMD003.jpg")["diagnosis"]["code"], "D22.9");
+    assert_eq!(by_name("PAT_1089_375_60.jpg")["diagnosis"]["code"], "D22.9");
+    assert!(by_name("TCGA-3X-AAVA_0_0_0_506.jpg")["diagnosis"].is_null());
+}

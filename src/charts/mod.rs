@@ -6,6 +6,7 @@
 pub mod chart_no;
 pub mod dates;
 pub mod demo;
+pub mod demo_archive;
 pub mod encoding;
 pub mod hl7;
 pub mod import;

@@ -141,6 +141,39 @@ fn diagnosis_at(conn: &rusqlite::Connection, patient_id: i64, visit: &str) -> Re
     Ok(chart.map(|(text, code)| LinkedDiagnosis { text, code, source: DiagnosisSource::Chart }))
 }
 
+/// The facts the linker decides on (capture time and source, file time, every path), a page of
+/// photos after `after_id`.
+fn photo_facts_after(conn: &rusqlite::Connection, after_id: i64, limit: usize) -> Result<Vec<PhotoFacts>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, captured_at, captured_source, file_time FROM photos WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let mut photos: Vec<PhotoFacts> = stmt
+        .query_map(params![after_id, limit as i64], |r| {
+            Ok(PhotoFacts {
+                id: r.get(0)?,
+                captured_at: r.get(1)?,
+                captured_source: r.get(2)?,
+                file_time: r.get(3)?,
+                paths: Vec::new(),
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let (Some(first), Some(last)) = (photos.first().map(|p| p.id), photos.last().map(|p| p.id)) else {
+        return Ok(photos);
+    };
+    let index: HashMap<i64, usize> = photos.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let mut stmt =
+        conn.prepare_cached("SELECT photo_id, path FROM locations WHERE photo_id BETWEEN ?1 AND ?2 ORDER BY id")?;
+    let mut rows = stmt.query(params![first, last])?;
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        if let Some(&i) = index.get(&id) {
+            photos[i].paths.push(r.get(1)?);
+        }
+    }
+    Ok(photos)
+}
+
 /// Writes one link run in one transaction.
 pub struct LinkWriter<'a> {
     tx: Transaction<'a>,
@@ -151,35 +184,7 @@ pub struct LinkWriter<'a> {
 impl LinkWriter<'_> {
     /// The next page of photos after `after_id`, with all their paths (present or missing).
     pub fn photos_after(&self, after_id: i64, limit: usize) -> Result<Vec<PhotoFacts>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id, captured_at, captured_source, file_time FROM photos WHERE id > ?1 ORDER BY id LIMIT ?2",
-        )?;
-        let mut photos: Vec<PhotoFacts> = stmt
-            .query_map(params![after_id, limit as i64], |r| {
-                Ok(PhotoFacts {
-                    id: r.get(0)?,
-                    captured_at: r.get(1)?,
-                    captured_source: r.get(2)?,
-                    file_time: r.get(3)?,
-                    paths: Vec::new(),
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        let (Some(first), Some(last)) = (photos.first().map(|p| p.id), photos.last().map(|p| p.id)) else {
-            return Ok(photos);
-        };
-        let index: HashMap<i64, usize> = photos.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT photo_id, path FROM locations WHERE photo_id BETWEEN ?1 AND ?2 ORDER BY id")?;
-        let mut rows = stmt.query(params![first, last])?;
-        while let Some(r) = rows.next()? {
-            let id: i64 = r.get(0)?;
-            if let Some(&i) = index.get(&id) {
-                photos[i].paths.push(r.get(1)?);
-            }
-        }
-        Ok(photos)
+        photo_facts_after(&self.tx, after_id, limit)
     }
 
     /// Stores the linker's decision, unless a person has decided this photo already (then
@@ -509,5 +514,20 @@ impl Store {
         audit(&tx, action, Some(photo_id), &detail)?;
         tx.commit()?;
         self.link_of(photo_id)?.ok_or_else(|| Error::Invalid(format!("photo {photo_id}: the link was not stored")))
+    }
+}
+
+impl Store {
+    /// Every photo's linking facts, read without starting a link run (for small archives such
+    /// as the demo; the linker itself reads pages).
+    pub fn link_facts(&self) -> Result<Vec<PhotoFacts>> {
+        let mut out = Vec::new();
+        loop {
+            let page = photo_facts_after(&self.conn, out.last().map_or(0, |p: &PhotoFacts| p.id), 10_000)?;
+            if page.is_empty() {
+                return Ok(out);
+            }
+            out.extend(page);
+        }
     }
 }

@@ -67,6 +67,15 @@ pub struct AppConfig {
     pub heal_thumbnails: bool,
     /// Who is at the keyboard: annotator and reviewer of the masks drawn here.
     pub user: String,
+    /// On first run: after the demo import, invent charts for the demo photos and link them.
+    pub demo_charts: Option<DemoCharts>,
+}
+
+/// Where the demo's images come from and where its invented charts are written.
+#[derive(Clone, Debug)]
+pub struct DemoCharts {
+    pub shared: PathBuf,
+    pub out: PathBuf,
 }
 
 impl AppConfig {
@@ -78,6 +87,7 @@ impl AppConfig {
             thumb_loader_threads: 2,
             heal_thumbnails: true,
             user: crate::util::current_user(),
+            demo_charts: None,
         }
     }
 }
@@ -363,7 +373,7 @@ impl App {
         for cmd in std::mem::take(&mut self.commands) {
             self.run(cmd, ctx);
         }
-        self.poll_jobs();
+        self.poll_jobs(ctx);
         self.poll_writes();
         if self.grid.poll() {
             self.grid_changed();
@@ -473,9 +483,10 @@ impl App {
         }
     }
 
-    fn poll_jobs(&mut self) {
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
         let lang = self.lang();
         let mut finished = Vec::new();
+        let mut imported = false;
         let screen_job = &mut self.screen_job;
         self.jobs.retain_mut(|job| match job.ready() {
             None => true,
@@ -489,6 +500,7 @@ impl App {
                     Ok(JobOutput::Link(_)) => Some(false),
                     _ => None,
                 };
+                imported |= matches!(r, Ok(JobOutput::Import(_)));
                 let (text, error) = match r {
                     Ok(out) => summary(out, lang),
                     Err(e) => (lang.f(T::JobFailed, &[("name", &job.name), ("e", e)]), true),
@@ -497,6 +509,13 @@ impl App {
                 false
             }
         });
+        if imported && let Some(demo) = self.cfg.demo_charts.take() {
+            let db = self.cfg.db.clone();
+            self.spawn(T::JobLinking, ctx, move |_| {
+                let mut store = Store::open(&db)?;
+                crate::charts::demo_archive::setup(&mut store, &demo.shared, &demo.out).map(|r| JobOutput::Link(r.link))
+            });
+        }
         for (text, error, charts) in finished {
             if charts == Some(true) {
                 self.chart_import.imported = Some(text.clone());

@@ -49,7 +49,11 @@ pub fn run(db: PathBuf, args: GuiOptions) -> anyhow::Result<()> {
     let mut cfg = AppConfig::new(db.clone());
     if first_run && !args.no_demo {
         match crate::demo::shared_dir(args.demo.as_deref()) {
-            Some(shared) => cfg.import_on_start = crate::demo::sources(&shared),
+            Some(shared) => {
+                cfg.import_on_start = crate::demo::sources(&shared);
+                let out = db.parent().unwrap_or(std::path::Path::new(".")).join("demo-charts");
+                cfg.demo_charts = Some(app::DemoCharts { shared, out });
+            }
             None => eprintln!(
                 "dermdesk: no demo images found (set DERMDESK_SHARED or --demo DIR); starting with an empty archive"
             ),
