@@ -16,6 +16,8 @@ const KEYS: &[(&str, T)] = &[
     ("0 / 1", T::KeyFit),
     ("↑ ↓, ← →, Enter, U", T::KeyLinkQueue),
     ("→ ↓ / ↑", T::KeyPrivacyStep),
+    ("Enter, Backspace, Esc", T::KeyPvPolygon),
+    ("Drag, Esc, Backspace", T::KeyPvHandles),
 ];
 
 pub fn ui(app: &mut App, ctx: &egui::Context) {
