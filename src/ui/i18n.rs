@@ -396,7 +396,7 @@ catalogue! {
     PvExclude => "Exclude: never leaves", "除外: 使用しない";
     PvRedact => "Redact: cover the found boxes, then mark redacted", "黒塗り: 検出箇所を覆って黒塗り済みにする";
     PvRedactAsDrawn => "Redact as drawn: mark redacted with the shapes on the photo, adding nothing", "描いたとおりに黒塗り: 写真上の図形だけで黒塗り済みにする (追加なし)";
-    PvAcceptFound => "Accept the found boxes as redactions (adjust them before deciding)", "検出枠を黒塗り図形として採用 (判定前に調整できます)";
+    PvAcceptFound => "Accept found boxes: add them as redactions to adjust, deciding nothing", "検出枠を採用: 黒塗り図形として追加 (判定はせず、調整できます)";
     PvToolRect => "Draw rectangles", "四角を描く";
     PvToolPolygon => "Draw polygons", "多角形を描く";
     PvToolCrop => "Crop to the lesion", "病変に合わせて切り抜く";
@@ -407,6 +407,8 @@ catalogue! {
     PvCropHint => "Drag around the lesion: only what is inside leaves", "病変を囲むようにドラッグ: 内側だけが書き出されます";
     PvAccepted => "Found boxes added as redactions", "検出枠を黒塗り図形として追加しました";
     PvPolygonAdded => "Polygon added", "多角形を追加しました";
+    PvAllCovered => "Every box found is covered already", "検出枠はすべて覆われています";
+    PvShapeUndone => "Shape change undone", "図形の変更を取り消しました";
     PvCropSet => "Crop set", "切り抜きを設定しました";
     PvShapeChanged => "Shape changed", "図形を変更しました";
     PvShapeRemoved => "Shape removed", "図形を削除しました";

@@ -335,6 +335,9 @@ impl PrivacyReview {
                 self.undo.push(d);
                 Some((text, false))
             }
+            Write::Shape(_) if d.added.is_empty() && d.changed.is_empty() && d.removed.is_empty() => {
+                return Some((lang.t(T::PvAllCovered).to_owned(), false));
+            }
             Write::Shape(said) => {
                 // A shape just drawn is selected: its handles show, F and Delete act on it.
                 if let [id] = d.added[..]
@@ -366,6 +369,9 @@ impl PrivacyReview {
                     self.current = pos;
                 }
                 self.show_current(store, true);
+                if d.ids.is_empty() {
+                    return Some((lang.t(T::PvShapeUndone).to_owned(), false));
+                }
                 return Some((lang.f(T::PvUndone, &[("n", &d.ids.len())]), false));
             }
         };
@@ -518,6 +524,7 @@ impl PrivacyReview {
                 self.tool = t;
                 self.polygon.clear();
                 self.drag = None;
+                self.selected = None;
             }
             Pv::ToggleFill => {
                 self.fill = match self.fill {
@@ -728,7 +735,7 @@ pub fn in_polygon(poly: &[[f32; 2]], p: [f32; 2]) -> bool {
 
 /// Accepts the boxes found on a photo as redactions (`boxes_to_redact`, or just `only`), each
 /// a little larger, filled with `fill`; a box the photo's shapes already cover is not added
-/// again. Decides nothing. None when there is nothing to add.
+/// again. Decides nothing. None when nothing was found to cover.
 fn accept_found(
     s: &mut Store,
     id: i64,
@@ -743,15 +750,15 @@ fn accept_found(
         Some(b) => vec![b],
         None => boxes_to_redact(&findings),
     };
+    if boxes.is_empty() {
+        return Ok(None);
+    }
     let mut added = Vec::new();
     for b in boxes {
         let shape = Shape::Rect { rect: cover(b, size), fill };
         if !covered(b, &existing) && shape_ok(&shape) {
             added.push(s.add_redaction(id, &shape, user)?);
         }
-    }
-    if added.is_empty() {
-        return Ok(None);
     }
     Ok(Some(Decision { photo: Some(id), added, ..Default::default() }))
 }
@@ -802,7 +809,8 @@ pub fn grips(s: &Shape) -> Vec<(Grip, [f32; 2])> {
     }
 }
 
-/// The grip of a shape at `p` (within `tol` upright pixels of a handle, else inside it).
+/// The grip of a shape at `p` (within `tol` upright pixels of a handle, else inside it; a
+/// crop has no inside to take).
 pub fn grip_at(s: &Shape, p: Pos2, tol: f32) -> Option<Grip> {
     let near = grips(s)
         .into_iter()
@@ -812,11 +820,8 @@ pub fn grip_at(s: &Shape, p: Pos2, tol: f32) -> Option<Grip> {
     if let Some((g, _)) = near {
         return Some(g);
     }
-    let inside = match s {
-        Shape::Crop { rect } => in_rect(rect, [p.x, p.y]),
-        other => shape_contains(other, [p.x, p.y]),
-    };
-    inside.then_some(Grip::Move)
+    // A crop is taken by its handles only: inside it is the lesion, where shapes are drawn.
+    shape_contains(s, [p.x, p.y]).then_some(Grip::Move)
 }
 
 /// A shape dragged by a grip by `delta` (upright pixels), kept within the photo (`size`).

@@ -341,29 +341,23 @@ fn side(ui: &mut egui::Ui, pr: &PrivacyReview, lang: Lang, pushed: &mut Vec<Pv>)
         ui.separator();
         ui.strong(lang.t(T::PvRedactions));
         for r in &d.redactions {
-            ui.horizontal(|ui| {
-                let (what, fill) = match &r.shape {
-                    Shape::Rect { rect, fill } => (
-                        format!(
-                            "{} {:.0},{:.0} – {:.0},{:.0}",
-                            lang.t(T::PvRectShape),
-                            rect[0],
-                            rect[1],
-                            rect[2],
-                            rect[3]
-                        ),
-                        Some(*fill),
-                    ),
-                    Shape::Crop { rect } => (
-                        format!("{} {:.0},{:.0} – {:.0},{:.0}", lang.t(T::PvCrop), rect[0], rect[1], rect[2], rect[3]),
-                        None,
-                    ),
-                    Shape::Polygon { points, fill } => {
-                        (format!("{} ({})", lang.t(T::PvPolygonShape), points.len()), Some(*fill))
+            ui.horizontal_wrapped(|ui| {
+                // Kind and size; where it is, on hover.
+                let size = |b: &[f32; 4]| format!("{:.0}×{:.0}", b[2] - b[0], b[3] - b[1]);
+                let (what, fill, at) = match &r.shape {
+                    Shape::Rect { rect, fill } => {
+                        (format!("{} {}", lang.t(T::PvRectShape), size(rect)), Some(*fill), rect.to_vec())
                     }
+                    Shape::Crop { rect } => (format!("{} {}", lang.t(T::PvCrop), size(rect)), None, rect.to_vec()),
+                    Shape::Polygon { points, fill } => (
+                        format!("{} ({})", lang.t(T::PvPolygonShape), points.len()),
+                        Some(*fill),
+                        points.as_flattened().to_vec(),
+                    ),
                 };
+                let at: Vec<String> = at.iter().map(|v| format!("{v:.0}")).collect();
                 let picked = pr.selected == Some(r.id);
-                if ui.selectable_label(picked, RichText::new(what).small().monospace()).clicked() {
+                if ui.selectable_label(picked, RichText::new(what).small()).on_hover_text(at.join(", ")).clicked() {
                     pushed.push(Pv::SelectShape(if picked { None } else { Some(r.id) }));
                 }
                 if let Some(fill) = fill {
@@ -565,10 +559,17 @@ fn photo(ui: &mut egui::Ui, pr: &mut PrivacyReview, thumbs: &mut ThumbCache, lan
         if pr.tool == DrawTool::Polygon {
             let near_first =
                 pr.polygon.len() >= 3 && pr.polygon.first().is_some_and(|f| (f[0] - p.x).hypot(f[1] - p.y) <= tol);
-            // The first click of a double-click placed its corner already.
-            if near_first || (response.double_clicked() && pr.polygon.len() >= 3) {
+            if near_first {
                 pushed.push(Pv::PolygonClose);
-            } else if !response.double_clicked() {
+            } else if response.double_clicked() {
+                // A double-click's place is the last corner (its first click, seen in an
+                // earlier frame, placed it already): then the polygon closes.
+                let placed = pr.polygon.last().is_some_and(|l| (l[0] - p.x).hypot(l[1] - p.y) <= tol);
+                if !placed {
+                    pushed.push(Pv::PolygonPoint([p.x, p.y]));
+                }
+                pushed.push(Pv::PolygonClose);
+            } else {
                 pushed.push(Pv::PolygonPoint([p.x, p.y]));
             }
         } else {
