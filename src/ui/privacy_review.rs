@@ -580,7 +580,9 @@ impl PrivacyReview {
             }
             Pv::RemoveRedaction(rid) => {
                 self.write_shape(store, T::PvShapeRemoved, move |s, id| {
-                    let Some(r) = s.redaction(rid)? else { return Ok(Some(Decision::default())) };
+                    let r = s
+                        .redaction(rid)?
+                        .ok_or_else(|| crate::Error::Invalid(format!("no redaction with id {rid}")))?;
                     s.remove_redaction(rid, &user)?;
                     Ok(Some(Decision {
                         photo: Some(id),
@@ -915,5 +917,47 @@ pub fn kind_key(k: FindingKind) -> T {
         FindingKind::Face => T::KindFace,
         FindingKind::Text => T::KindText,
         FindingKind::Metadata => T::KindMetadata,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_found_box_is_covered_by_shapes_over_most_of_it_or_a_crop_that_leaves_it_out() {
+        let b = [10.0, 10.0, 30.0, 30.0];
+        let rect = |r: [f32; 4]| Shape::Rect { rect: r, fill: Fill::Black };
+        assert!(covered(b, &[rect([8.0, 8.0, 32.0, 32.0])]), "the accepted box, a little larger");
+        assert!(covered(b, &[rect([10.0, 10.0, 30.0, 29.0])]), "resized by a pixel");
+        assert!(!covered(b, &[rect([10.0, 10.0, 20.0, 30.0])]), "half of it");
+        assert!(covered(b, &[rect([10.0, 10.0, 20.0, 30.0]), rect([20.0, 10.0, 30.0, 30.0])]), "two halves");
+        let tri = Shape::Polygon { points: vec![[0.0, 0.0], [60.0, 0.0], [0.0, 60.0]], fill: Fill::Pixelate };
+        assert!(covered(b, &[tri]));
+        assert!(covered(b, &[Shape::Crop { rect: [40.0, 40.0, 90.0, 90.0] }]), "cropped away");
+        assert!(!covered(b, &[Shape::Crop { rect: [20.0, 20.0, 90.0, 90.0] }]), "partly kept");
+    }
+
+    #[test]
+    fn handles_resize_and_move_within_the_photo() {
+        let size = Vec2::new(100.0, 80.0);
+        let r = Shape::Rect { rect: [10.0, 10.0, 40.0, 30.0], fill: Fill::Black };
+        assert_eq!(grip_at(&r, Pos2::new(40.5, 30.5), 2.0), Some(Grip::Edge { x: 1, y: 1 }));
+        assert_eq!(grip_at(&r, Pos2::new(25.0, 10.0), 2.0), Some(Grip::Edge { x: 0, y: -1 }));
+        assert_eq!(grip_at(&r, Pos2::new(20.0, 20.0), 2.0), Some(Grip::Move));
+        assert_eq!(grip_at(&r, Pos2::new(60.0, 60.0), 2.0), None);
+        let grown = dragged(&r, Grip::Edge { x: 1, y: 1 }, Vec2::new(10.0, 5.0), size);
+        assert_eq!(grown, Shape::Rect { rect: [10.0, 10.0, 50.0, 35.0], fill: Fill::Black });
+        // Dragged past the other edge: still a rectangle, the edges swapped.
+        let flipped = dragged(&r, Grip::Edge { x: -1, y: 0 }, Vec2::new(40.0, 0.0), size);
+        assert_eq!(flipped, Shape::Rect { rect: [40.0, 10.0, 50.0, 30.0], fill: Fill::Black });
+        let moved = dragged(&r, Grip::Move, Vec2::new(100.0, -100.0), size);
+        assert_eq!(moved, Shape::Rect { rect: [70.0, 0.0, 100.0, 20.0], fill: Fill::Black }, "kept inside");
+        let crop = Shape::Crop { rect: [10.0, 10.0, 40.0, 30.0] };
+        assert_eq!(grip_at(&crop, Pos2::new(20.0, 20.0), 2.0), None, "a crop's inside is for drawing");
+        let poly = Shape::Polygon { points: vec![[10.0, 10.0], [50.0, 10.0], [30.0, 40.0]], fill: Fill::Black };
+        assert_eq!(grip_at(&poly, Pos2::new(49.0, 11.0), 2.0), Some(Grip::Vertex(1)));
+        let bent = dragged(&poly, Grip::Vertex(2), Vec2::new(0.0, 100.0), size);
+        assert_eq!(bent, Shape::Polygon { points: vec![[10.0, 10.0], [50.0, 10.0], [30.0, 80.0]], fill: Fill::Black });
     }
 }

@@ -755,3 +755,24 @@ fn cell(ui: &mut egui::Ui, pr: &PrivacyReview, thumbs: &mut ThumbCache, i: usize
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_concave_polygon_is_cut_into_triangles_of_its_own_area() {
+        let l = [(0.0, 0.0), (40.0, 0.0), (40.0, 10.0), (10.0, 10.0), (10.0, 40.0), (0.0, 40.0)];
+        let pts: Vec<Pos2> = l.iter().map(|&(x, y)| Pos2::new(x, y)).collect();
+        let tris = triangulate(&pts);
+        assert_eq!(tris.len(), 4);
+        let area: f32 = tris
+            .iter()
+            .map(|t| {
+                let (a, b, c) = (pts[t[0]], pts[t[1]], pts[t[2]]);
+                ((b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x)).abs() / 2.0
+            })
+            .sum();
+        assert_eq!(area, 700.0, "the L's area, no triangle outside it");
+    }
+}
