@@ -659,4 +659,18 @@ fn polygons_adjusted_boxes_fill_crop_and_filters_by_hand() {
             .filter(|a| a.action.starts_with("redaction_") || a.action == "review_redacted")
             .all(|a| a.actor == USER)
     );
+
+    // Help lists the panel's keys: the commands' shortcuts and the polygon and handle keys.
+    h.state_mut().push(Command::ToggleHelp);
+    h.run_steps(3);
+    for label in [
+        "Redact as drawn: mark redacted with the shapes on the photo, adding nothing",
+        "Draw polygons",
+        "Crop to the lesion",
+    ] {
+        h.get_by_label(label);
+    }
+    h.get_by_label_contains("Enter, double-click or the first corner closes");
+    h.get_by_label_contains("drag its corners or edges to resize");
+    save_screen(&mut h, "privacy-review-help");
 }

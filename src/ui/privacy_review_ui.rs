@@ -592,7 +592,7 @@ fn draw_shape(painter: &egui::Painter, shape: &Shape, rect: Rect, scale: f32) {
     let to_screen = |x: f32, y: f32| rect.min + Vec2::new(x, y) * scale;
     let fill_colour = |f: Fill| match f {
         Fill::Black => Color32::from_black_alpha(230),
-        Fill::Pixelate => Color32::from_rgba_unmultiplied(90, 90, 90, 215),
+        Fill::Pixelate => Color32::from_rgba_unmultiplied(95, 95, 95, 240),
     };
     match shape {
         Shape::Rect { rect: b, fill } => {
