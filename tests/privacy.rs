@@ -85,6 +85,24 @@ fn screen_review_redact_and_export_through_the_cli() {
     // Resumable: a second run has nothing left to do.
     assert_eq!(json(&cli_ok(&db, &["screen", "--json"]))["screened"], 0);
 
+    // The queue by detector, score and modality.
+    let queue = |args: &[&str]| json_lines(&cli_ok(&db, &[&["queue", "--json"], args].concat()));
+    let all = queue(&[]);
+    let found = |r: &serde_json::Value, kind: &str, min: f64| {
+        r["findings"].as_array().unwrap().iter().any(|f| {
+            (kind.is_empty() && f["kind"] != "metadata" || f["kind"] == kind) && f["score"].as_f64().unwrap() >= min
+        })
+    };
+    let faces = queue(&["--detector", "face"]);
+    assert!(faces.iter().any(|r| r["id"] == ids["fr_obama.jpg"]), "{faces:?}");
+    assert_eq!(faces.len(), all.iter().filter(|r| found(r, "face", 0.0)).count(), "{faces:?}");
+    let strong = queue(&["--min-score", "0.8"]);
+    assert_eq!(strong.len(), all.iter().filter(|r| found(r, "", 0.8)).count(), "faces and text only: {strong:?}");
+    assert!(strong.len() < all.len());
+    let clinical = queue(&["--modality", "clinical"]);
+    assert!(!clinical.is_empty() && clinical.iter().all(|r| r["modality"] == "clinical"), "{clinical:?}");
+    assert_eq!(clinical.len(), all.iter().filter(|r| r["modality"] == "clinical").count());
+
     let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
     let row = |name: &str| rows.iter().find(|r| r["id"] == ids[name]).unwrap().clone();
     for r in &rows {

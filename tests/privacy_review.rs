@@ -359,3 +359,318 @@ fn empty_panel_snapshots_in_english_and_japanese() {
     h.run_steps(2);
     assert!(!h.state().is_open(Overlay::PrivacyReview));
 }
+
+/// A click of the primary button where the pointer is moved first.
+fn click(h: &mut Harness<'static, App>, pos: Pos2) {
+    h.event(Event::PointerMoved(pos));
+    h.step();
+    tap(h, pos);
+}
+
+/// Two clicks in one frame (`Harness::event` gives each event a frame of its own, a quarter of
+/// a second apart: longer than a double-click may take).
+fn double_click(h: &mut Harness<'static, App>, pos: Pos2) {
+    h.event(Event::PointerMoved(pos));
+    h.step();
+    for pressed in [true, false, true, false] {
+        let e = Event::PointerButton { pos, button: PointerButton::Primary, pressed, modifiers: Modifiers::NONE };
+        h.input_mut().events.push(e);
+    }
+    h.step();
+}
+
+fn tap(h: &mut Harness<'static, App>, pos: Pos2) {
+    for pressed in [true, false] {
+        h.event(Event::PointerButton { pos, button: PointerButton::Primary, pressed, modifiers: Modifiers::NONE });
+    }
+    h.step();
+}
+
+fn shapes_of(db: &Path, id: i64) -> Vec<dermdesk::store::Redaction> {
+    Store::open(db).unwrap().redactions(id).unwrap()
+}
+
+fn near(a: &[f32], b: &[f32], tol: f32) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol)
+}
+
+/// The panel's drawing tools by hand: the found boxes accepted with A, one of them selected by
+/// a click and resized by its corner, refilled with F, and the photo redacted as drawn
+/// (Shift+R), each undone with Ctrl+Z; polygons closed with Enter, on the first corner and by
+/// a double-click, one cancelled with Esc, a corner taken back with Backspace and one moved;
+/// a crop drawn, replaced, and exported as only that part; the queue filtered by detector,
+/// score and modality through its drop-downs. The store and the audit are checked after each.
+#[test]
+fn polygons_adjusted_boxes_fill_crop_and_filters_by_hand() {
+    use dermdesk::store::Fill;
+    use dermdesk::ui::privacy_review::{DrawTool, PvFilter};
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("c.sqlite");
+    import(&db, &photos());
+    screen_all(&db);
+    let ids = queue_ids(&db);
+    let face = ids["fr_obama.jpg"];
+    let mut h = harness_as(&db, USER);
+    settle(&mut h, "the grid", |a| a.grid.len() == 3 && a.screen_filled());
+    h.state_mut().push(Command::TogglePrivacyReview);
+    settle(&mut h, "the panel", ready);
+    assert_eq!(current_name(&h), "fr_obama.jpg");
+    let tol = |h: &Harness<'static, App>| panel(h).view.map(|(r, s)| s.x / r.width()).unwrap() * 1.5 + 0.5;
+
+    // Filters: the drop-downs above the queue, each answered as the core's own filter would.
+    let core = |f: &dermdesk::store::QueueFilter| -> Vec<i64> {
+        let mut v: Vec<i64> = Store::open(&db).unwrap().privacy_queue(f).unwrap().iter().map(|i| i.photo_id).collect();
+        v.sort();
+        v
+    };
+    let shown = |h: &Harness<'static, App>| {
+        let mut v: Vec<i64> = panel(h).items.iter().map(|i| i.photo_id).collect();
+        v.sort();
+        v
+    };
+    h.get_by_label("Detector").click();
+    h.run_steps(2);
+    h.get_by_label("Faces (CenterFace)").click();
+    settle(&mut h, "faces only", ready);
+    assert_eq!(panel(&h).filter.kind, Some(FindingKind::Face));
+    let faces = core(&dermdesk::store::QueueFilter { kind: Some(FindingKind::Face), ..Default::default() });
+    assert_eq!(shown(&h), faces);
+    assert!(faces.contains(&face) && faces.len() < 3, "the face photo only: {faces:?}");
+    h.get_by_label("Min. score").click();
+    h.run_steps(2);
+    h.get_by_label("≥ 0.9").click();
+    settle(&mut h, "strong faces", |a| a.privacy_review.as_ref().is_some_and(|p| !p.is_busy()));
+    assert_eq!(panel(&h).filter.min_score, Some(0.9));
+    let strong =
+        core(&dermdesk::store::QueueFilter { kind: Some(FindingKind::Face), min_score: 0.9, ..Default::default() });
+    assert_eq!(shown(&h), strong);
+    h.state_mut().push(Command::Privacy(Pv::SetFilter(PvFilter::default())));
+    settle(&mut h, "no filter", ready);
+    h.get_by_role_and_label(egui::accesskit::Role::ComboBox, "Modality").click();
+    h.run_steps(2);
+    h.get_by_label("Dermoscopy").click();
+    settle(&mut h, "dermoscopy", |a| a.privacy_review.as_ref().is_some_and(|p| !p.is_busy()));
+    let derm = core(&dermdesk::store::QueueFilter {
+        modalities: vec![dermdesk::modality::Modality::Dermoscopy],
+        ..Default::default()
+    });
+    assert_eq!(shown(&h), derm);
+    assert!(derm.contains(&ids["IMD002.jpg"]) && !derm.contains(&face), "{derm:?}");
+    h.state_mut().push(Command::Privacy(Pv::SetFilter(PvFilter::default())));
+    settle(&mut h, "no filter", ready);
+    h.state_mut().push(Command::Privacy(Pv::Select(0)));
+    settle(&mut h, "the face again", ready);
+    assert_eq!(current_name(&h), "fr_obama.jpg");
+
+    // A: the found boxes become redactions, adjustable; nothing is decided.
+    let boxes = dermdesk::ui::privacy_review::boxes_to_redact(&panel(&h).detail.as_ref().unwrap().findings);
+    key(&mut h, Key::A, "accept the found boxes");
+    let accepted = shapes_of(&db, face);
+    assert_eq!(accepted.len(), boxes.len());
+    assert_eq!(review(&db, face), Review::Pending, "A decides nothing");
+    key(&mut h, Key::A, "again");
+    assert_eq!(shapes_of(&db, face).len(), boxes.len(), "a box covered already is not added twice");
+    // A click selects the largest; a drag of its bottom-right corner resizes it.
+    let big = accepted
+        .iter()
+        .max_by(|a, b| {
+            let area = |r: &dermdesk::store::Redaction| match r.shape {
+                Shape::Rect { rect, .. } => (rect[2] - rect[0]) * (rect[3] - rect[1]),
+                _ => 0.0,
+            };
+            area(a).total_cmp(&area(b))
+        })
+        .unwrap()
+        .clone();
+    let Shape::Rect { rect: r0, fill: Fill::Black } = big.shape else { panic!("{big:?}") };
+    let centre = panel(&h).screen_pos((r0[0] + r0[2]) / 2.0, (r0[1] + r0[3]) / 2.0).unwrap();
+    click(&mut h, centre);
+    settle(&mut h, "select", ready);
+    let picked = panel(&h).selected.expect("a click on a shape selects it");
+    let Shape::Rect { rect: r, .. } = shapes_of(&db, face).into_iter().find(|s| s.id == picked).unwrap().shape else {
+        panic!()
+    };
+    let (w, hgt) = (r[2] - r[0], r[3] - r[1]);
+    let corner = panel(&h).screen_pos(r[2], r[3]).unwrap();
+    // Inwards: the face fills most of the photo, and shapes stay within it.
+    let to = panel(&h).screen_pos(r[2] - w * 0.2, r[3] - hgt * 0.1).unwrap();
+    drag(&mut h, &[corner, corner.lerp(to, 0.5), to]);
+    settle(&mut h, "resize", ready);
+    let Shape::Rect { rect: resized, .. } = Store::open(&db).unwrap().redaction(picked).unwrap().unwrap().shape else {
+        panic!()
+    };
+    let want = [r[0], r[1], r[2] - w * 0.2, r[3] - hgt * 0.1];
+    assert!(near(&resized, &want, tol(&h)), "dragged the corner to {want:?}, stored {resized:?}");
+    save_screen(&mut h, "privacy-review-resized");
+    // F: the selected box is pixelated (and what is drawn next).
+    key(&mut h, Key::F, "pixelate");
+    let now = Store::open(&db).unwrap().redaction(picked).unwrap().unwrap().shape;
+    assert_eq!(now, Shape::Rect { rect: resized, fill: Fill::Pixelate });
+    assert_eq!(panel(&h).fill, Fill::Pixelate);
+    save_screen(&mut h, "privacy-review-pixelate");
+    // Shift+R: redacted with these shapes, nothing added, and on to the next photo.
+    h.key_press_modifiers(Modifiers::SHIFT, Key::R);
+    settle(&mut h, "redact as drawn", ready);
+    assert_eq!(review(&db, face), Review::Redacted);
+    assert_eq!(shapes_of(&db, face).len(), boxes.len(), "Shift+R adds nothing");
+    assert_eq!(gate(&db, face), Ok(boxes.len()));
+    assert_ne!(current_name(&h), "fr_obama.jpg");
+    let audit = Store::open(&db).unwrap().audit_for_photo(face).unwrap();
+    for action in ["redaction_added", "redaction_changed", "review_redacted"] {
+        assert!(audit.iter().any(|a| a.action == action && a.actor == USER), "{action} by {USER}: {audit:?}");
+    }
+    // Ctrl+Z four times: pending, black again, the old size, the accepted boxes gone.
+    ctrl_z(&mut h, "undo the decision");
+    assert_eq!((current_name(&h), review(&db, face)), ("fr_obama.jpg".to_owned(), Review::Pending));
+    ctrl_z(&mut h, "undo the fill");
+    assert_eq!(
+        Store::open(&db).unwrap().redaction(picked).unwrap().unwrap().shape,
+        Shape::Rect { rect: resized, fill: Fill::Black }
+    );
+    ctrl_z(&mut h, "undo the resize");
+    assert_eq!(
+        Store::open(&db).unwrap().redaction(picked).unwrap().unwrap().shape,
+        Shape::Rect { rect: r, fill: Fill::Black }
+    );
+    ctrl_z(&mut h, "undo A");
+    assert!(shapes_of(&db, face).is_empty());
+    key(&mut h, Key::F, "black again");
+    assert_eq!(panel(&h).fill, Fill::Black);
+
+    // Polygons on the dermoscopy image (600 x 449).
+    let derm_id = ids["IMD002.jpg"];
+    let pos = panel(&h).items.iter().position(|i| i.photo_id == derm_id).unwrap();
+    h.state_mut().push(Command::Privacy(Pv::Select(pos)));
+    settle(&mut h, "the dermoscopy image", ready);
+    h.run_steps(2);
+    key(&mut h, Key::P, "polygon tool");
+    assert_eq!(panel(&h).tool, DrawTool::Polygon);
+    let at = |h: &Harness<'static, App>, x: f32, y: f32| panel(h).screen_pos(x, y).unwrap();
+    // 1: four corners (concave), Enter closes.
+    let first = [[40.0, 40.0], [300.0, 60.0], [160.0, 120.0], [60.0, 260.0]];
+    for p in first {
+        let s = at(&h, p[0], p[1]);
+        click(&mut h, s);
+    }
+    settle(&mut h, "the corners", ready);
+    assert_eq!(panel(&h).polygon.len(), 4);
+    key(&mut h, Key::Enter, "close with Enter");
+    let polys = |db: &Path| -> Vec<(i64, Vec<[f32; 2]>, Fill)> {
+        shapes_of(db, derm_id)
+            .into_iter()
+            .filter_map(|r| match r.shape {
+                Shape::Polygon { points, fill } => Some((r.id, points, fill)),
+                _ => None,
+            })
+            .collect()
+    };
+    let got = polys(&db);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(near(got[0].1.as_flattened(), first.as_flattened(), tol(&h)), "{got:?}");
+    assert_eq!(got[0].2, Fill::Black);
+    assert!(panel(&h).polygon.is_empty() && panel(&h).selected == Some(got[0].0), "the new shape is selected");
+    // 2: three corners and a click on the first one closes it.
+    let second = [[400.0, 300.0], [560.0, 320.0], [480.0, 420.0]];
+    for p in second {
+        let s = at(&h, p[0], p[1]);
+        click(&mut h, s);
+    }
+    let s = at(&h, second[0][0] + 2.0, second[0][1] - 1.0);
+    click(&mut h, s);
+    settle(&mut h, "closed on the first corner", ready);
+    let got = polys(&db);
+    assert_eq!(got.len(), 2);
+    assert!(near(got[1].1.as_flattened(), second.as_flattened(), tol(&h)), "{got:?}");
+    // Its corner dragged: the polygon changes.
+    let (pid, before) = (got[1].0, got[1].1.clone());
+    assert_eq!(panel(&h).selected, Some(pid));
+    let (c0, c1) = (at(&h, 560.0, 320.0), at(&h, 580.0, 340.0));
+    drag(&mut h, &[c0, c0.lerp(c1, 0.5), c1]);
+    settle(&mut h, "move a corner", ready);
+    let after = polys(&db).into_iter().find(|p| p.0 == pid).unwrap().1;
+    assert!(near(&after[1], &[580.0, 340.0], tol(&h)) && after[0] == before[0] && after[2] == before[2], "{after:?}");
+    ctrl_z(&mut h, "undo the corner");
+    assert_eq!(polys(&db).into_iter().find(|p| p.0 == pid).unwrap().1, before);
+    // 3: Esc cancels a polygon half drawn; nothing stored, the panel stays.
+    key(&mut h, Key::Escape, "deselect");
+    assert!(panel(&h).selected.is_none());
+    for p in [[100.0, 400.0], [200.0, 420.0]] {
+        let s = at(&h, p[0], p[1]);
+        click(&mut h, s);
+    }
+    key(&mut h, Key::Escape, "cancel");
+    assert!(panel(&h).polygon.is_empty() && h.state().is_open(Overlay::PrivacyReview));
+    assert_eq!(polys(&db).len(), 2);
+    // 4: Backspace takes a corner back; a double-click closes.
+    for p in [[450.0, 40.0], [520.0, 60.0], [500.0, 200.0]] {
+        let s = at(&h, p[0], p[1]);
+        click(&mut h, s);
+    }
+    settle(&mut h, "the corners", ready);
+    assert_eq!(panel(&h).polygon.len(), 3);
+    key(&mut h, Key::Backspace, "take one back");
+    assert_eq!(panel(&h).polygon.len(), 2);
+    let s = at(&h, 560.0, 150.0);
+    double_click(&mut h, s);
+    settle(&mut h, "double-click", ready);
+    let got = polys(&db);
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(near(got[2].1.as_flattened(), &[450.0, 40.0, 520.0, 60.0, 560.0, 150.0], tol(&h)), "{got:?}");
+
+    // L: the crop; a second one replaces it; the tool goes back to rectangles.
+    key(&mut h, Key::L, "crop tool");
+    let (a, b) = (at(&h, 20.0, 20.0), at(&h, 560.0, 420.0));
+    drag(&mut h, &[a, a.lerp(b, 0.5), b]);
+    settle(&mut h, "crop", ready);
+    assert_eq!(panel(&h).tool, DrawTool::Rect);
+    key(&mut h, Key::L, "crop again");
+    let (a, b) = (at(&h, 30.0, 30.0), at(&h, 550.0, 410.0));
+    drag(&mut h, &[a, a.lerp(b, 0.5), b]);
+    settle(&mut h, "crop replaced", ready);
+    let crops: Vec<[f32; 4]> = shapes_of(&db, derm_id)
+        .into_iter()
+        .filter_map(|r| if let Shape::Crop { rect } = r.shape { Some(rect) } else { None })
+        .collect();
+    assert_eq!(crops.len(), 1, "one crop per photo: {crops:?}");
+    assert!(near(&crops[0], &[30.0, 30.0, 550.0, 410.0], tol(&h)), "{crops:?}");
+    save_screen(&mut h, "privacy-review-polygons-crop");
+    h.key_press_modifiers(Modifiers::SHIFT, Key::R);
+    settle(&mut h, "redact as drawn", ready);
+    assert_eq!(review(&db, derm_id), Review::Redacted);
+    assert_eq!(gate(&db, derm_id), Ok(4));
+    // The export writes only the crop, the polygons burned in.
+    let out = tmp.path().join("deid");
+    let mut store = Store::open(&db).unwrap();
+    let report =
+        dermdesk::privacy::export::export_deid(&mut store, &out, Some(&[derm_id]), &dermdesk::jobs::Progress::new())
+            .unwrap();
+    assert_eq!(report.exported, 1, "{report:?}");
+    let img = image::open(out.join("000001.jpg")).unwrap().to_rgb8();
+    let c = crops[0];
+    let (cw, ch) = ((c[2].ceil() - c[0].floor()) as u32, (c[3].ceil() - c[1].floor()) as u32);
+    assert_eq!(img.dimensions(), (cw, ch), "only the crop");
+    // Inside the first polygon (a point well within it, in the crop's pixels): black.
+    let (x, y) = ((90.0 - c[0].floor()) as u32, (90.0 - c[1].floor()) as u32);
+    assert!(img.get_pixel(x, y).0.iter().all(|&v| v < 12), "{:?}", img.get_pixel(x, y));
+    let audit = Store::open(&db).unwrap().audit_for_photo(derm_id).unwrap();
+    assert!(
+        audit
+            .iter()
+            .filter(|a| a.action.starts_with("redaction_") || a.action == "review_redacted")
+            .all(|a| a.actor == USER)
+    );
+
+    // Help lists the panel's keys: the commands' shortcuts and the polygon and handle keys.
+    h.state_mut().push(Command::ToggleHelp);
+    h.run_steps(3);
+    for label in [
+        "Redact as drawn: mark redacted with the shapes on the photo, adding nothing",
+        "Draw polygons",
+        "Crop to the lesion",
+    ] {
+        h.get_by_label(label);
+    }
+    h.get_by_label_contains("Enter, double-click or the first corner closes");
+    h.get_by_label_contains("drag its corners or edges to resize");
+    save_screen(&mut h, "privacy-review-help");
+}

@@ -203,6 +203,22 @@ pub struct QueueArgs {
     pub all: bool,
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Only photos in which this detector found something (at or above --min-score).
+    #[arg(long, value_enum)]
+    pub detector: Option<DetectorArg>,
+    /// Only photos with a face or text (of --detector, when given) scoring at least this.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_score: f32,
+    /// Only these modalities (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub modality: Vec<crate::modality::Modality>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum DetectorArg {
+    Face,
+    Text,
+    Metadata,
 }
 
 pub fn queue(db: &Path, a: QueueArgs) -> anyhow::Result<()> {
@@ -210,6 +226,13 @@ pub fn queue(db: &Path, a: QueueArgs) -> anyhow::Result<()> {
     let filter = QueueFilter {
         reviews: if a.all { Review::ALL.to_vec() } else { Vec::new() },
         limit: a.limit,
+        kind: a.detector.map(|d| match d {
+            DetectorArg::Face => FindingKind::Face,
+            DetectorArg::Text => FindingKind::Text,
+            DetectorArg::Metadata => FindingKind::Metadata,
+        }),
+        min_score: a.min_score,
+        modalities: a.modality.clone(),
         ..Default::default()
     };
     for item in store.privacy_queue(&filter)? {

@@ -121,8 +121,11 @@ pub struct QueueFilter {
     pub reviews: Vec<Review>,
     pub verdicts: Vec<Verdict>,
     pub modalities: Vec<Modality>,
-    /// Only photos with a finding of this kind at or above `min_score`.
+    /// Only photos with a finding of this kind (each kind has one detector: faces CenterFace,
+    /// text PP-OCRv5, metadata the file reader) at or above `min_score`.
     pub kind: Option<FindingKind>,
+    /// With `kind`, that kind's findings count; without, only faces and text do (a metadata
+    /// finding always scores 1).
     pub min_score: f32,
     pub limit: Option<usize>,
 }
@@ -360,6 +363,7 @@ impl Store {
     /// Adds a redaction shape (audited). Marking the photo redacted is a separate decision.
     pub fn add_redaction(&mut self, photo_id: i64, shape: &Shape, author: &str) -> Result<i64> {
         shape.check()?;
+        let author = named(author)?;
         let tx = self.conn.transaction()?;
         let exists: Option<i64> =
             tx.query_row("SELECT id FROM photos WHERE id = ?1", [photo_id], |r| r.get(0)).optional()?;
@@ -381,9 +385,41 @@ impl Store {
         Ok(id)
     }
 
+    /// Changes a redaction shape: moved, resized, or its fill (audited with the old and new
+    /// shape). Returns the old shape, so that the change can be undone.
+    pub fn replace_redaction(&mut self, id: i64, shape: &Shape, author: &str) -> Result<Shape> {
+        shape.check()?;
+        let author = named(author)?;
+        let tx = self.conn.transaction()?;
+        let row: Option<(i64, String)> = tx
+            .query_row("SELECT photo_id, shape FROM redactions WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((photo_id, old_json)) = row else { return Err(Error::Invalid(format!("no redaction with id {id}"))) };
+        let old: Shape = serde_json::from_str(&old_json)
+            .map_err(|e| Error::Invalid(format!("redaction {id} of photo {photo_id} cannot be read ({e})")))?;
+        let json = serde_json::to_string(shape).map_err(|e| Error::Invalid(e.to_string()))?;
+        let now = crate::util::now_iso();
+        tx.execute("UPDATE redactions SET kind = ?2, shape = ?3 WHERE id = ?1", params![id, shape.kind(), json])?;
+        tx.execute(
+            "INSERT INTO audit (at, actor, action, photo_id, detail) VALUES (?1, ?2, 'redaction_changed', ?3, ?4)",
+            params![now, author, photo_id, format!("{id}: {old_json} -> {json}")],
+        )?;
+        tx.commit()?;
+        Ok(old)
+    }
+
+    /// One redaction shape by its id (None when there is none).
+    pub fn redaction(&self, id: i64) -> Result<Option<Redaction>> {
+        let photo: Option<i64> =
+            self.conn.query_row("SELECT photo_id FROM redactions WHERE id = ?1", [id], |r| r.get(0)).optional()?;
+        let Some(photo) = photo else { return Ok(None) };
+        Ok(redactions_in(&self.conn, photo)?.into_iter().find(|r| r.id == id))
+    }
+
     /// Removes a redaction shape (audited). A photo marked redacted whose last shape goes is
     /// back to pending: it would otherwise leave unredacted.
     pub fn remove_redaction(&mut self, id: i64, author: &str) -> Result<()> {
+        let author = named(author)?;
         let tx = self.conn.transaction()?;
         let row: Option<(i64, String)> = tx
             .query_row("SELECT photo_id, shape FROM redactions WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -436,7 +472,7 @@ impl Store {
             ));
         } else if f.min_score > 0.0 {
             clauses.push(format!(
-                "EXISTS (SELECT 1 FROM findings x WHERE x.photo_id = p.id AND x.score >= {})",
+                "EXISTS (SELECT 1 FROM findings x WHERE x.photo_id = p.id AND x.kind != 'metadata' AND x.score >= {})",
                 f.min_score
             ));
         }
@@ -563,6 +599,15 @@ impl Store {
         }
         Ok(release)
     }
+}
+
+/// A person's name for the audit log: shapes, like decisions, are never anonymous.
+fn named(author: &str) -> Result<&str> {
+    let author = author.trim();
+    if author.is_empty() {
+        return Err(Error::Invalid("a redaction needs the reviewer's name".into()));
+    }
+    Ok(author)
 }
 
 fn screen_detail(s: &Screening, verdict: Verdict) -> String {

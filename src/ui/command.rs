@@ -3,9 +3,10 @@
 
 use super::app::Overlay;
 use super::i18n::{Lang, T};
+use super::privacy_review::DrawTool;
 use crate::masks::{ReviewAction, Role};
 use crate::modality::Modality;
-use crate::store::PhotoFilter;
+use crate::store::{PhotoFilter, Shape};
 use egui::{Key, KeyboardShortcut, Modifiers, Pos2};
 use std::path::PathBuf;
 
@@ -108,16 +109,23 @@ pub enum LinkAct {
 }
 
 /// What the privacy review panel does (`privacy_review.rs`). Decisions act on the current
-/// photo, or in the grid on every ticked one.
+/// photo, or in the grid on every ticked one. Shapes are in the upright photo's pixels.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pv {
     Clear,
     Exclude,
-    /// Black out every face and text box found, then mark the photo redacted.
+    /// Black out every face and text box found (those no shape covers yet), then mark the
+    /// photo redacted.
     Redact,
+    /// Mark the photo redacted with the shapes on it as they are, adding nothing.
+    RedactAsDrawn,
+    /// Add every face and telling text box found as a redaction (adjustable), deciding nothing.
+    AcceptFound,
+    /// Add one found box as a redaction.
+    AcceptBox([f32; 4]),
     Next,
     Prev,
-    /// Undo the last decision (back to pending) or drawn rectangle.
+    /// Undo the last decision (back to pending) or shape added, changed or removed.
     Undo,
     ToggleGrid,
     /// Tick or untick the current photo (grid).
@@ -129,17 +137,41 @@ pub enum Pv {
     /// Tick or untick a photo by id (its checkbox).
     Check(i64),
     SetFilter(super::privacy_review::PvFilter),
-    /// A black rectangle drawn on the current photo, in the upright photo's pixels.
-    AddRect([f32; 4]),
+    /// What a drag or clicks on the photo draw: rectangles, polygons, the crop.
+    SetTool(DrawTool),
+    /// Black or pixelate: the selected shape's fill and that of the shapes drawn next.
+    ToggleFill,
+    /// A shape drawn on the current photo; a crop replaces the photo's crop.
+    AddShape(Shape),
+    /// A redaction moved, resized or refilled.
+    ChangeShape(i64, Shape),
+    /// Show a redaction's handles (None: no redaction).
+    SelectShape(Option<i64>),
+    RemoveSelected,
     RemoveRedaction(i64),
+    /// A corner of the polygon being drawn.
+    PolygonPoint([f32; 2]),
+    /// Close the polygon (three corners at least) and add it.
+    PolygonClose,
+    /// Take back the polygon's last corner.
+    PolygonBack,
+    PolygonCancel,
 }
 
 impl Pv {
-    /// The panel's commands that stand alone, in the order the palette lists them.
-    pub const KEYED: [Pv; 9] = [
+    /// The panel's commands that stand alone, in the order the palette lists them (Shift+R
+    /// before R: a shortcut without Shift also matches with it).
+    pub const KEYED: [Pv; 16] = [
         Pv::Clear,
         Pv::Exclude,
+        Pv::RedactAsDrawn,
         Pv::Redact,
+        Pv::AcceptFound,
+        Pv::SetTool(DrawTool::Rect),
+        Pv::SetTool(DrawTool::Polygon),
+        Pv::SetTool(DrawTool::Crop),
+        Pv::ToggleFill,
+        Pv::RemoveSelected,
         Pv::Next,
         Pv::Prev,
         Pv::Undo,
@@ -371,6 +403,8 @@ impl Command {
                 Pv::Clear => T::PvClear,
                 Pv::Exclude => T::PvExclude,
                 Pv::Redact => T::PvRedact,
+                Pv::RedactAsDrawn => T::PvRedactAsDrawn,
+                Pv::AcceptFound | Pv::AcceptBox(_) => T::PvAcceptFound,
                 Pv::Next | Pv::Select(_) => T::PvNext,
                 Pv::Prev => T::PvPrev,
                 Pv::Undo => T::PvUndo,
@@ -378,8 +412,14 @@ impl Command {
                 Pv::ToggleCheck | Pv::Check(_) => T::PvCheck,
                 Pv::CheckAll => T::PvCheckAll,
                 Pv::Reload | Pv::SetFilter(_) => T::PvReload,
-                Pv::AddRect(_) => T::PvDrawHint,
+                Pv::SetTool(DrawTool::Rect) => T::PvToolRect,
+                Pv::SetTool(DrawTool::Polygon) => T::PvToolPolygon,
+                Pv::SetTool(DrawTool::Crop) => T::PvToolCrop,
+                Pv::ToggleFill => T::PvToggleFill,
+                Pv::AddShape(_) | Pv::SelectShape(_) | Pv::ChangeShape(..) => T::PvDrawHint,
+                Pv::RemoveSelected => T::PvRemoveSelected,
                 Pv::RemoveRedaction(_) => T::Remove,
+                Pv::PolygonPoint(_) | Pv::PolygonClose | Pv::PolygonBack | Pv::PolygonCancel => T::PvPolygonHint,
             },
             Command::Annotation(a) => match a {
                 Ann::SetTool(t) => t.key(),
@@ -421,7 +461,14 @@ impl Command {
                 match p {
                     Pv::Clear => KeyboardShortcut::new(none, Key::C),
                     Pv::Exclude => KeyboardShortcut::new(none, Key::X),
+                    Pv::RedactAsDrawn => KeyboardShortcut::new(Modifiers::SHIFT, Key::R),
                     Pv::Redact => KeyboardShortcut::new(none, Key::R),
+                    Pv::AcceptFound => KeyboardShortcut::new(none, Key::A),
+                    Pv::SetTool(DrawTool::Rect) => KeyboardShortcut::new(none, Key::B),
+                    Pv::SetTool(DrawTool::Polygon) => KeyboardShortcut::new(none, Key::P),
+                    Pv::SetTool(DrawTool::Crop) => KeyboardShortcut::new(none, Key::L),
+                    Pv::ToggleFill => KeyboardShortcut::new(none, Key::F),
+                    Pv::RemoveSelected => KeyboardShortcut::new(none, Key::Delete),
                     // → is the same (privacy_review::keys).
                     Pv::Next => KeyboardShortcut::new(none, Key::S),
                     Pv::Prev => KeyboardShortcut::new(none, Key::ArrowLeft),
