@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use dermdesk::models::{ModelError, registry};
 use dermdesk::privacy::{Detector, Review, Screening, Verdict};
-use dermdesk::store::Store;
+use dermdesk::store::{Fill, Shape, Store};
 use prost::Message;
 use std::path::{Path, PathBuf};
 use tract_onnx::pb;
@@ -618,7 +618,13 @@ fn segmenters_and_embedders_store_masks_and_vectors() {
     for &i in &ids {
         screened(&mut store, i);
     }
-    store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();
+    store.set_review(&ids[1..], Review::Cleared, "dr.sato").unwrap();
+    // The first photo leaves redacted: blacked out whole, which is all the model may see of it.
+    let g = &store.grid_rows(&ids[..1]).unwrap()[0];
+    let all = [0.0, 0.0, g.width as f32, g.height as f32];
+    store.add_redaction(ids[0], &Shape::Rect { rect: all, fill: Fill::Black }, "dr.sato").unwrap();
+    store.set_review(&ids[..1], Review::Redacted, "dr.sato").unwrap();
+    let redacted_hash = g.hash.clone();
     let dir = tmp.path().join("in");
     let seg = CardSpec {
         name: "seg",
@@ -654,8 +660,12 @@ fn segmenters_and_embedders_store_masks_and_vectors() {
                     let mask = dermdesk::masks::codec::decode(&data).unwrap();
                     assert_eq!((mask.width(), mask.height()), (width, height));
                     assert_eq!(mask.count(), pixels);
-                    // Dermoscopy: the lesion is darker than the skin, so not everything is in.
-                    assert!(pixels > 0 && pixels < 48 * 32, "{pixels}");
+                    if r["hash"] == redacted_hash.as_str() {
+                        assert_eq!(pixels, 0, "the model saw the photo redacted (all black)");
+                    } else {
+                        // Dermoscopy: the lesion is darker than the skin, so not everything is in.
+                        assert!(pixels > 0 && pixels < 48 * 32, "{pixels}");
+                    }
                 }
                 dermdesk::models::Prediction::Embedding { values } => {
                     assert_eq!(values.len(), 1280);
@@ -665,4 +675,21 @@ fn segmenters_and_embedders_store_masks_and_vectors() {
             }
         }
     }
+}
+
+#[test]
+fn preprocessing_and_tract_match_the_onnxruntime_reference() {
+    // The shared embedder's reference: chelsea_224.png through (x - 127) / 128, NCHW, RGB,
+    // computed by onnxruntime.
+    let dir = shared().join("models/embed-efficientnet-lite0");
+    let card = dermdesk::models::Card::parse(&card_text(&CardSpec { name: "emb", ..spec_embed() })).unwrap();
+    let model = std::fs::read(dir.join("efficientnet_lite0_embed.onnx")).unwrap();
+    let loaded = dermdesk::models::net::load(&card, &model).unwrap();
+    let img = image::open(dir.join("reference/chelsea_224.png")).unwrap().to_rgb8();
+    let got = loaded.raw(&img).unwrap();
+    let npy = std::fs::read(dir.join("reference/chelsea_embedding.npy")).unwrap();
+    let (shape, want) = dermdesk::privacy::npy::read(&npy).unwrap();
+    assert_eq!((shape, got.len()), (vec![1, 1280], 1280));
+    let max = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(max < 1e-3, "max |tract - onnxruntime| = {max}");
 }
