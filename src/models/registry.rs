@@ -72,8 +72,12 @@ pub fn models_dir(store: &Store) -> PathBuf {
 /// database does not have yet (each checked as `add` checks). Returns what went wrong with
 /// any of them (the others, and the models added by hand, stay usable).
 pub fn open(store: &mut Store) -> Result<Vec<String>, ModelError> {
+    open_with(store, BUILTIN)
+}
+
+fn open_with(store: &mut Store, builtins: &[Builtin]) -> Result<Vec<String>, ModelError> {
     let mut problems = Vec::new();
-    for b in BUILTIN {
+    for b in builtins {
         if let Err(e) = register_builtin(store, b) {
             match e {
                 ModelError::Store(e) => return Err(ModelError::Store(e)),
@@ -204,4 +208,68 @@ pub fn get(store: &Store, name: &str, version: Option<&str>) -> Result<ModelInfo
         };
     }
     list(store)?.into_iter().find(|m| m.name() == name).ok_or_else(|| ModelError::Unknown(name.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn embedder() -> Option<&'static [u8]> {
+        let shared = std::env::var_os("DERMDESK_SHARED")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+        let bytes = std::fs::read(shared.join("models/embed-efficientnet-lite0/efficientnet_lite0_embed.onnx")).ok()?;
+        Some(Box::leak(bytes.into_boxed_slice()))
+    }
+
+    const CARD: &str = r#"
+name = "demo-embed"
+version = "1.0.0"
+task = "embedding"
+file = "model.onnx"
+not_for_clinical_use = true
+modalities = ["dermoscopy", "clinical"]
+[input]
+name = "input"
+layout = "NCHW"
+height = 224
+width = 224
+colour = "RGB"
+resize = "stretch"
+mean = [127.0, 127.0, 127.0]
+std = [128.0, 128.0, 128.0]
+[output]
+name = "embedding"
+kind = "embedding"
+[training]
+data = "ImageNet-1k"
+licence = "Apache-2.0"
+"#;
+
+    #[test]
+    fn built_in_models_register_once_and_a_changed_one_is_reported() {
+        let Some(model) = embedder() else {
+            panic!("the shared models folder is needed (set DERMDESK_SHARED)");
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&tmp.path().join("a.sqlite")).unwrap();
+        let b = [Builtin { folder: "demo-embed", card: CARD, model }];
+        assert!(open_with(&mut store, &b).unwrap().is_empty());
+        assert!(open_with(&mut store, &b).unwrap().is_empty(), "idempotent");
+        let all = list(&store).unwrap();
+        assert_eq!(all.len(), 1);
+        assert!(all[0].builtin && all[0].model_path.is_file());
+        assert_eq!(all[0].model_path, tmp.path().join("models/demo-embed/1.0.0/model.onnx"));
+        // The same version built with another file: said, and the registered one kept.
+        let other = [Builtin { folder: "demo-embed", card: CARD, model: &model[..model.len() - 1] }];
+        let problems = open_with(&mut store, &other).unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("another version"), "{problems:?}");
+        // A card whose file was missing at build time.
+        let missing = [Builtin { folder: "x", card: &*CARD.replace("demo-embed", "x").leak(), model: &[] }];
+        let problems = open_with(&mut store, &missing).unwrap();
+        assert!(problems.len() == 1 && problems[0].contains("was not there"), "{problems:?}");
+        assert_eq!(list(&store).unwrap().len(), 1);
+        assert_eq!(get(&store, "demo-embed", None).unwrap().id, all[0].id);
+        assert!(matches!(get(&store, "nope", None), Err(ModelError::Unknown(_))));
+    }
 }
