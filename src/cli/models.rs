@@ -124,6 +124,7 @@ fn summary_json(m: &ModelInfo, results: u64) -> serde_json::Value {
         "input": {
             "name": c.input.name, "width": c.input.width, "height": c.input.height,
             "layout": c.input.layout, "colour": c.input.colour, "resize": c.input.resize,
+            "interpolation": c.input.interpolation,
         },
         "output": {"name": c.output.name, "kind": c.output.kind.as_str()},
         "description": c.description,
@@ -135,6 +136,10 @@ fn summary_json(m: &ModelInfo, results: u64) -> serde_json::Value {
         "model_hash": m.model_hash,
         "results": results,
     })
+}
+
+fn labels_text(m: &ModelInfo) -> String {
+    if m.card.labels.is_empty() { String::new() } else { format!(", {} labels", m.card.labels.len()) }
 }
 
 fn result_counts(store: &Store) -> anyhow::Result<std::collections::HashMap<i64, u64>> {
@@ -149,11 +154,11 @@ fn add(db: &Path, a: AddArgs) -> anyhow::Result<()> {
         return print_json(&summary_json(&m, 0));
     }
     outln!(
-        "registered {} {} ({}, {} labels, input {}x{}) in {}",
+        "registered {} {} ({}{}, input {}x{}) in {}",
         m.name(),
         m.version(),
         m.card.task.as_str(),
-        m.card.labels.len(),
+        labels_text(&m),
         m.card.input.width,
         m.card.input.height,
         m.dir.display()
@@ -172,11 +177,11 @@ fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
         } else {
             let modalities: Vec<&str> = m.card.modalities.iter().map(|m| m.as_str()).collect();
             outln!(
-                "{}\t{}\t{}\t{} labels\t{}\t{}x{}\t{} result(s){}",
+                "{}\t{}\t{}{}\t{}\t{}x{}\t{} result(s){}",
                 m.name(),
                 m.version(),
                 m.card.task.as_str(),
-                m.card.labels.len(),
+                labels_text(&m),
                 modalities.join(","),
                 m.card.input.width,
                 m.card.input.height,
@@ -211,13 +216,14 @@ fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
     let modalities: Vec<&str> = c.modalities.iter().map(|m| m.as_str()).collect();
     outln!("for: {}", modalities.join(", "));
     outln!(
-        "input {:?}: {:?} {}x{} {:?}, {:?}, mean {:?}, std {:?}",
+        "input {:?}: {} {}x{} {}, {} ({}), mean {:?}, std {:?}",
         c.input.name,
-        c.input.layout,
+        c.input.layout.as_str(),
         c.input.width,
         c.input.height,
-        c.input.colour,
-        c.input.resize,
+        c.input.colour.as_str(),
+        c.input.resize.as_str(),
+        c.input.interpolation.as_str(),
         c.input.mean,
         c.input.std
     );

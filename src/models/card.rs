@@ -75,12 +75,30 @@ pub enum Layout {
     Nhwc,
 }
 
+impl Layout {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Nchw => "NCHW",
+            Layout::Nhwc => "NHWC",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Colour {
     #[serde(rename = "RGB")]
     Rgb,
     #[serde(rename = "BGR")]
     Bgr,
+}
+
+impl Colour {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Colour::Rgb => "RGB",
+            Colour::Bgr => "BGR",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +110,15 @@ pub enum Resize {
     ShorterSideCrop,
 }
 
+impl Resize {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resize::Stretch => "stretch",
+            Resize::ShorterSideCrop => "shorter-side-crop",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Interpolation {
@@ -100,6 +127,16 @@ pub enum Interpolation {
     Bilinear,
     Nearest,
     Bicubic,
+}
+
+impl Interpolation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Interpolation::Bilinear => "bilinear",
+            Interpolation::Nearest => "nearest",
+            Interpolation::Bicubic => "bicubic",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

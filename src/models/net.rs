@@ -52,8 +52,8 @@ pub fn load(card: &Card, onnx: &[u8]) -> Result<Loaded, ModelError> {
     let fact = model.input_fact(ix).map_err(tract_err)?;
     let declared: Vec<Option<i64>> = fact.shape.dims().map(|d| d.concretize().and_then(|t| t.to_i64().ok())).collect();
     let card_text = format!(
-        "{:?} {}x{} (width x height), i.e. {}",
-        card.input.layout,
+        "{} {}x{} (width x height), i.e. {}",
+        card.input.layout.as_str(),
         card.input.width,
         card.input.height,
         dims_text(&want.iter().map(|&n| Some(n as i64)).collect::<Vec<_>>())

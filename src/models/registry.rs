@@ -65,7 +65,8 @@ impl ModelInfo {
 
 /// Where this database keeps its models: `models/` beside the database file.
 pub fn models_dir(store: &Store) -> PathBuf {
-    store.path().parent().map(|p| p.join("models")).unwrap_or_else(|| PathBuf::from("models"))
+    let db = std::path::absolute(store.path()).unwrap_or_else(|_| store.path().to_path_buf());
+    db.parent().map(|p| p.join("models")).unwrap_or_else(|| PathBuf::from("models"))
 }
 
 /// Opens the registry: registers the demo models shipped in the executable that this
