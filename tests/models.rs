@@ -675,6 +675,26 @@ fn segmenters_and_embedders_store_masks_and_vectors() {
             }
         }
     }
+    drop(store);
+
+    // A file changed after it was reviewed: not inferred, said with its path last; the old
+    // result stays. A model file changed after it was registered: the job stops.
+    let copied = files_in(&tmp.path().join("archive"), "jpg", 1).remove(0);
+    std::fs::write(&copied, std::fs::read(&images[1]).unwrap()).unwrap();
+    let rep = json(&cli_ok(&db, &["infer", "--model", "seg", "--force-modality", "--all", "--json"]));
+    assert_eq!(rep["inferred"], 1, "{rep}");
+    let failed = rep["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{rep}");
+    let why = failed[0][1].as_str().unwrap();
+    assert!(why.contains("changed") && why.ends_with(&copied.display().to_string()), "{why}");
+    let store = Store::open(&db).unwrap();
+    let emb = registry::get(&store, "emb", None).unwrap();
+    drop(store);
+    std::fs::write(&emb.model_path, tiny_segmenter(224, 224)).unwrap();
+    let out = cli(&db, &["infer", "--model", "emb", "--force-modality", "--all"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the model file changed since it was registered"), "{err}");
 }
 
 #[test]
