@@ -713,3 +713,60 @@ fn preprocessing_and_tract_match_the_onnxruntime_reference() {
     let max = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
     assert!(max < 1e-3, "max |tract - onnxruntime| = {max}");
 }
+
+/// The shipped demo classifier (assets/models/ham7-lite0), compiled in and registered when a
+/// database opens the registry; run over three HAM10000 photos of each diagnosis.
+#[test]
+fn the_demo_classifier_is_built_in_and_names_ham10000_diagnoses() {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/ham7-lite0");
+    if !assets.join("card.toml").is_file() {
+        eprintln!("assets/models/ham7-lite0 is not in this checkout yet: nothing to test");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let meta = std::fs::read_to_string(shared().join("data/ham10000/HAM10000_metadata.csv")).unwrap();
+    let mut picked: Vec<(String, String)> = Vec::new();
+    for line in meta.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (image, dx) = (f[1], f[2]);
+        if picked.iter().filter(|(_, d)| d == dx).count() < 3 {
+            picked.push((image.to_owned(), dx.to_owned()));
+        }
+    }
+    assert_eq!(picked.len(), 21);
+    let files: Vec<PathBuf> =
+        picked.iter().map(|(i, _)| shared().join(format!("data/ham10000/images/{i}.jpg"))).collect();
+    let archive = tmp.path().join("archive");
+    copy_files(&files, &archive);
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, &[archive], &import_opts(), &progress).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let ids = store.grid_ids(&Default::default()).unwrap();
+    for &i in &ids {
+        screened(&mut store, i);
+    }
+    store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();
+    drop(store);
+
+    let models = json_lines(&cli_ok(&db, &["models", "list", "--json"]));
+    let demo = models.iter().find(|m| m["name"] == "ham7-lite0").expect("the demo model is registered");
+    assert_eq!(demo["builtin"], true);
+    assert_eq!(demo["task"], "classification");
+    let keys: Vec<&str> = demo["labels"].as_array().unwrap().iter().map(|l| l["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]);
+    let rep = json(&cli_ok(&db, &["infer", "--model", "ham7-lite0", "--force-modality", "--json"]));
+    assert_eq!(rep["inferred"], 21, "{rep}");
+    let mut right = 0;
+    for r in json_lines(&cli_ok(&db, &["list", "--json"])) {
+        let name = Path::new(r["paths"][0].as_str().unwrap()).file_stem().unwrap().to_string_lossy().into_owned();
+        let truth = &picked.iter().find(|(i, _)| *i == name).unwrap().1;
+        let top = &r["predictions"]["ham7-lite0"]["top"];
+        assert_eq!(top.as_array().unwrap().len(), 7, "{r}");
+        if top[0]["label"] == truth.as_str() {
+            right += 1;
+        }
+    }
+    eprintln!("ham7-lite0: {right} of 21 HAM10000 photos named right");
+    assert!(right >= 7, "{right} of 21: no better than a guess (1 in 7)");
+}
