@@ -13,6 +13,7 @@ pub mod error;
 pub mod jobs;
 pub mod masks;
 pub mod modality;
+pub mod models;
 pub mod privacy;
 pub mod store;
 pub mod tasks;

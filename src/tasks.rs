@@ -3,6 +3,7 @@
 //! worker machinery changes.
 
 use crate::decode::tasks::{FullDecode, Probe, ReadHash, Thumbnail};
+use crate::models::task::Infer;
 use crate::privacy::task::Screen;
 use crate::work::{self, handler};
 
@@ -14,5 +15,6 @@ pub fn serve() -> i32 {
         handler::<Thumbnail>(),
         handler::<FullDecode>(),
         handler::<Screen>(),
+        handler::<Infer>(),
     ])
 }

@@ -23,6 +23,7 @@ mod charts;
 mod charts_demo;
 mod import;
 mod masks;
+mod models;
 mod privacy;
 mod read;
 mod values;
@@ -90,6 +91,10 @@ pub enum Command {
     Link(charts::LinkArgs),
     /// The opt-out registry: patients whose photos never leave.
     Optout(charts::OptOutArgs),
+    /// Research models: register (checked against the model card), list, show.
+    Models(models::ModelsArgs),
+    /// Run a registered model over the photos the release gate allows (resumable).
+    Infer(models::InferArgs),
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -145,6 +150,8 @@ pub fn main() -> i32 {
         Some(Command::Charts(a)) => charts::run(&db, a),
         Some(Command::Link(a)) => charts::link(&db, a),
         Some(Command::Optout(a)) => charts::optout(&db, a),
+        Some(Command::Models(a)) => models::run(&db, a),
+        Some(Command::Infer(a)) => models::infer(&db, a),
     };
     match result {
         Ok(()) => 0,

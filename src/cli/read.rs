@@ -78,6 +78,9 @@ struct ListJson<'a> {
     screening: Option<crate::store::PhotoScreening>,
     /// Lesion masks of the photo (by content hash).
     masks: Vec<crate::store::MaskSummary>,
+    /// Per model name, its newest result for the photo: version, every class most probable
+    /// first (`top`), `agrees_with_chart` (see `models::agree`).
+    predictions: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
@@ -85,6 +88,7 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
     let filter = filter_from(&a);
     let registry = store.optout_registry()?;
     let synonyms = store.diagnosis_synonyms()?;
+    let predictions = if a.json { Some(crate::models::agree::PredictionReader::new(&store)?) } else { None };
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut broken_pipe = false;
@@ -109,6 +113,20 @@ pub fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
                 opted_out: store.withheld(&registry, row.id)?.is_some(),
                 screening: store.screening(row.id)?,
                 masks: store.mask_summaries(&row.hash)?,
+                predictions: match &predictions {
+                    Some(reader) => reader
+                        .of(&store, row.id, &row.hash)?
+                        .into_iter()
+                        .map(|p| {
+                            let mut v = serde_json::to_value(&p).unwrap_or_default();
+                            if let Some(o) = v.as_object_mut() {
+                                o.remove("model");
+                            }
+                            (p.model, v)
+                        })
+                        .collect(),
+                    None => Default::default(),
+                },
             };
             serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from).and_then(|_| writeln!(out))
         } else {

@@ -19,6 +19,7 @@ mod import;
 mod links;
 mod masks;
 mod modality;
+mod models;
 mod optout;
 mod photos;
 mod privacy;
@@ -40,6 +41,7 @@ pub use links::{
 };
 pub use masks::{LesionFilter, LesionRow, MaskSummary, NewLesion, PhotoForMasks, ReviewRow, Saved, VersionRow};
 pub use modality::PriorModality;
+pub use models::{ChartedResult, ModelResultRow, ModelRow, NewModel};
 pub use optout::{DisclosedPhoto, Disclosure, OptOutKind, OptOutRegistry, OptOutRow};
 pub use photos::{
     GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,

@@ -465,4 +465,41 @@ BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
 CREATE TRIGGER mask_reviews_no_delete BEFORE DELETE ON mask_reviews
 BEGIN SELECT RAISE(ABORT, 'the review log is append-only'); END;
 "#,
+    // research models (issue 18): registered models and their results per photo content.
+    r#"
+-- A registered model version: the card as added and where its files were copied to.
+CREATE TABLE models (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    task        TEXT NOT NULL CHECK (task IN ('classification','segmentation','embedding')),
+    card        TEXT NOT NULL,                    -- the card's TOML as added
+    dir         TEXT NOT NULL,                    -- absolute folder holding card.toml and the model
+    file        TEXT NOT NULL,                    -- the model's file name in dir
+    model_hash  TEXT NOT NULL,                    -- BLAKE3 of the model file, checked before each run
+    builtin     INTEGER NOT NULL DEFAULT 0,       -- one of the demo models shipped in the executable
+    added_at    TEXT NOT NULL,
+    added_by    TEXT NOT NULL,
+    UNIQUE (name, version)
+);
+
+-- What a model version said about a photo's content. A new version adds rows; it never
+-- replaces another version's. Agreement with the chart is not stored: it is worked out when
+-- read, from the links and synonyms as they are then (see models::agree).
+CREATE TABLE model_results (
+    id             INTEGER PRIMARY KEY,
+    photo_hash     TEXT NOT NULL REFERENCES photos(hash),
+    model_id       INTEGER NOT NULL REFERENCES models(id),
+    inferred_at    TEXT NOT NULL,
+    kind           TEXT NOT NULL CHECK (kind IN ('classes','mask','embedding')),
+    probabilities  TEXT,                          -- classes: JSON array in label order
+    top_index      INTEGER,                       -- classes: the most probable label
+    width          INTEGER,                       -- mask: size at the model's resolution
+    height         INTEGER,
+    pixels         INTEGER,                       -- mask: pixels in it
+    data           BLOB,                          -- mask: masks::codec form; embedding: f32 little-endian
+    UNIQUE (photo_hash, model_id)
+);
+CREATE INDEX model_results_model ON model_results(model_id);
+"#,
 ];

@@ -1,0 +1,300 @@
+//! Model commands: `models add|list|show` and `infer`.
+
+use super::{Bar, print_json};
+use crate::jobs::Progress;
+use crate::modality::Modality;
+use crate::models::{ModelInfo, job, registry};
+use crate::store::{PhotoFilter, StatusFilter, Store};
+use anyhow::bail;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args, Debug)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: ModelsCommand,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ModelsCommand {
+    /// Register a model: checked against its card, then copied with it into the registry.
+    Add(AddArgs),
+    /// Registered models, newest version first.
+    List(ListArgs),
+    /// One model's card and registration.
+    Show(ShowArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AddArgs {
+    /// The ONNX file (default: the card's `file`, beside the card).
+    #[arg(value_name = "MODEL.onnx")]
+    pub model: Option<PathBuf>,
+    /// The model card (TOML).
+    #[arg(long, value_name = "CARD.toml")]
+    pub card: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ListArgs {
+    /// One JSON object per line per model version.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ShowArgs {
+    pub name: String,
+    /// A version (default: the newest).
+    #[arg(long)]
+    pub version: Option<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InferArgs {
+    /// The model's name (see `dermdesk models list`).
+    #[arg(long)]
+    pub model: String,
+    /// Its version (default: the newest).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Parallel worker processes, each running the model single-threaded (default: one per core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run again on photos that already have a result from this version.
+    #[arg(long)]
+    pub all: bool,
+    /// Run on photos of modalities the model's card does not name too.
+    #[arg(long)]
+    pub force_modality: bool,
+    /// Only these modalities (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub modality: Vec<Modality>,
+    /// Captured in or after this period: YYYY, YYYY-MM or YYYY-MM-DD.
+    #[arg(long, value_parser = super::values::period)]
+    pub from: Option<String>,
+    /// Captured in or before this period (a year or month means all of it).
+    #[arg(long, value_parser = super::values::period)]
+    pub to: Option<String>,
+    /// Take the file's time as the capture time of photos that have none.
+    #[arg(long)]
+    pub file_dates: bool,
+    /// Text one of the photo's paths contains (case-insensitive).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// One JSON object: inferred, skipped by reason, failed.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn open(db: &Path) -> anyhow::Result<Store> {
+    if !db.exists() {
+        bail!("no database here (import something first, or give --db): {}", db.display());
+    }
+    Ok(Store::open(db)?)
+}
+
+/// Opens the registry (registering the demo models), saying on stderr what went wrong with any.
+fn open_registry(store: &mut Store) -> anyhow::Result<()> {
+    for p in registry::open(store)? {
+        eprintln!("dermdesk: {p}");
+    }
+    Ok(())
+}
+
+pub fn run(db: &Path, a: ModelsArgs) -> anyhow::Result<()> {
+    match a.command {
+        ModelsCommand::Add(a) => add(db, a),
+        ModelsCommand::List(a) => list(db, a),
+        ModelsCommand::Show(a) => show(db, a),
+    }
+}
+
+fn summary_json(m: &ModelInfo, results: u64) -> serde_json::Value {
+    let c = &m.card;
+    serde_json::json!({
+        "name": c.name,
+        "version": c.version,
+        "task": c.task.as_str(),
+        "labels": c.labels,
+        "modalities": c.modalities,
+        "input": {
+            "name": c.input.name, "width": c.input.width, "height": c.input.height,
+            "layout": c.input.layout, "colour": c.input.colour, "resize": c.input.resize,
+            "interpolation": c.input.interpolation,
+        },
+        "output": {"name": c.output.name, "kind": c.output.kind.as_str()},
+        "description": c.description,
+        "not_for_clinical_use": c.not_for_clinical_use,
+        "builtin": m.builtin,
+        "added_at": m.added_at,
+        "added_by": m.added_by,
+        "dir": m.dir,
+        "model_hash": m.model_hash,
+        "results": results,
+    })
+}
+
+fn labels_text(m: &ModelInfo) -> String {
+    if m.card.labels.is_empty() { String::new() } else { format!(", {} labels", m.card.labels.len()) }
+}
+
+fn result_counts(store: &Store) -> anyhow::Result<std::collections::HashMap<i64, u64>> {
+    Ok(store.model_result_counts()?.into_iter().collect())
+}
+
+fn add(db: &Path, a: AddArgs) -> anyhow::Result<()> {
+    let mut store = Store::open(db)?;
+    open_registry(&mut store)?;
+    let m = registry::add(&mut store, &a.card, a.model.as_deref())?;
+    if a.json {
+        return print_json(&summary_json(&m, 0));
+    }
+    outln!(
+        "registered {} {} ({}{}, input {}x{}) in {}",
+        m.name(),
+        m.version(),
+        m.card.task.as_str(),
+        labels_text(&m),
+        m.card.input.width,
+        m.card.input.height,
+        m.dir.display()
+    );
+    Ok(())
+}
+
+fn list(db: &Path, a: ListArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    open_registry(&mut store)?;
+    let counts = result_counts(&store)?;
+    for m in registry::list(&store)? {
+        let n = counts.get(&m.id).copied().unwrap_or(0);
+        if a.json {
+            print_json(&summary_json(&m, n))?;
+        } else {
+            let modalities: Vec<&str> = m.card.modalities.iter().map(|m| m.as_str()).collect();
+            outln!(
+                "{}\t{}\t{}{}\t{}\t{}x{}\t{} result(s){}",
+                m.name(),
+                m.version(),
+                m.card.task.as_str(),
+                labels_text(&m),
+                modalities.join(","),
+                m.card.input.width,
+                m.card.input.height,
+                n,
+                if m.builtin { "\tbuilt in" } else { "" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    open_registry(&mut store)?;
+    let m = registry::get(&store, &a.name, a.version.as_deref())?;
+    let counts = result_counts(&store)?;
+    let versions: Vec<String> =
+        registry::list(&store)?.into_iter().filter(|x| x.name() == m.name()).map(|x| x.version().to_owned()).collect();
+    if a.json {
+        let mut v = summary_json(&m, counts.get(&m.id).copied().unwrap_or(0));
+        v["versions"] = serde_json::json!(versions);
+        v["training"] = serde_json::to_value(&m.card.training)?;
+        v["metrics"] = serde_json::to_value(&m.card.metrics)?;
+        return print_json(&v);
+    }
+    let c = &m.card;
+    outln!("{} {} — {} (not for clinical use)", c.name, c.version, c.task.as_str());
+    if !c.description.is_empty() {
+        outln!("{}", c.description);
+    }
+    outln!("versions: {}", versions.join(", "));
+    let modalities: Vec<&str> = c.modalities.iter().map(|m| m.as_str()).collect();
+    outln!("for: {}", modalities.join(", "));
+    outln!(
+        "input {:?}: {} {}x{} {}, {} ({}), mean {:?}, std {:?}",
+        c.input.name,
+        c.input.layout.as_str(),
+        c.input.width,
+        c.input.height,
+        c.input.colour.as_str(),
+        c.input.resize.as_str(),
+        c.input.interpolation.as_str(),
+        c.input.mean,
+        c.input.std
+    );
+    outln!("output {:?}: {}", c.output.name, c.output.kind.as_str());
+    for (i, l) in c.labels.iter().enumerate() {
+        outln!(
+            "  {i}\t{}\t{}\t{}\t{}{}",
+            l.key,
+            l.code.as_deref().unwrap_or("-"),
+            l.group.as_str(),
+            l.en,
+            l.ja.as_deref().map(|j| format!(" / {j}")).unwrap_or_default()
+        );
+    }
+    outln!("training: {}; licence: {}", c.training.data, c.training.licence);
+    for (k, v) in &c.metrics {
+        outln!("  {k}: {}", serde_json::to_string(v).unwrap_or_default());
+    }
+    outln!(
+        "{} photo(s) with results; added {} by {}{}; {}",
+        counts.get(&m.id).copied().unwrap_or(0),
+        m.added_at,
+        m.added_by,
+        if m.builtin { " (built in)" } else { "" },
+        m.dir.display()
+    );
+    Ok(())
+}
+
+pub fn infer(db: &Path, a: InferArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    open_registry(&mut store)?;
+    drop(store);
+    let mut opts = job::InferOptions::new(&a.model);
+    opts.version = a.version;
+    opts.all = a.all;
+    opts.force_modality = a.force_modality;
+    opts.filter = PhotoFilter {
+        modalities: a.modality,
+        from: a.from,
+        to: a.to,
+        file_dates: a.file_dates,
+        status: StatusFilter::All,
+        path_contains: a.path.unwrap_or_default(),
+        ..Default::default()
+    };
+    if let Some(t) = a.threads {
+        opts.threads = t.max(1);
+    }
+    let progress = Progress::new();
+    let report = {
+        let _bar = Bar::new(progress.clone());
+        job::run(db, &opts, &progress)?
+    };
+    for (id, why) in &report.failed {
+        eprintln!("dermdesk: photo {id} could not be inferred: {why}");
+    }
+    if a.json {
+        return print_json(&report);
+    }
+    let skipped: Vec<String> = report.skipped.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    outln!(
+        "inferred {} photo(s) with {} {} in {:.1} s ({:.2}/s); skipped: {}; {} failed{}",
+        report.inferred,
+        report.model,
+        report.version,
+        report.seconds,
+        report.photos_per_second,
+        if skipped.is_empty() { "none".to_owned() } else { skipped.join(", ") },
+        report.failed.len(),
+        if report.cancelled { " (cancelled)" } else { "" }
+    );
+    Ok(())
+}

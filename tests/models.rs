@@ -1,0 +1,772 @@
+//! Research models end to end: the registry's checks (real ONNX files: the shared
+//! EfficientNet-Lite0 embedder and tiny models built here with tract's own protobuf types),
+//! inference over a small real archive (HAM10000 photos imported through the normal path)
+//! through the release gate, resumable runs, versions, and agreement with the chart.
+
+mod common;
+use common::*;
+use dermdesk::models::{ModelError, registry};
+use dermdesk::privacy::{Detector, Review, Screening, Verdict};
+use dermdesk::store::{Fill, Shape, Store};
+use prost::Message;
+use std::path::{Path, PathBuf};
+use tract_onnx::pb;
+
+// ---------------------------------------------------------------------------------------
+// Tiny ONNX models.
+
+fn dims(d: &[Option<i64>]) -> pb::TypeProto {
+    use pb::tensor_shape_proto::{Dimension, dimension::Value};
+    pb::TypeProto {
+        value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+            elem_type: 1,
+            shape: Some(pb::TensorShapeProto {
+                dim: d
+                    .iter()
+                    .map(|x| Dimension {
+                        value: Some(match x {
+                            Some(n) => Value::DimValue(*n),
+                            None => Value::DimParam("N".into()),
+                        }),
+                        ..Default::default()
+                    })
+                    .collect(),
+            }),
+        })),
+        ..Default::default()
+    }
+}
+
+fn value(name: &str, d: &[Option<i64>]) -> pb::ValueInfoProto {
+    pb::ValueInfoProto { name: name.into(), r#type: Some(dims(d)), ..Default::default() }
+}
+
+fn tensor(name: &str, shape: &[i64], data: Vec<f32>) -> pb::TensorProto {
+    pb::TensorProto { name: name.into(), dims: shape.to_vec(), data_type: 1, float_data: data, ..Default::default() }
+}
+
+fn node(op: &str, inputs: &[&str], output: &str, attrs: Vec<pb::AttributeProto>) -> pb::NodeProto {
+    pb::NodeProto {
+        op_type: op.into(),
+        name: format!("{op}_{output}"),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        attribute: attrs,
+        ..Default::default()
+    }
+}
+
+fn int_attr(name: &str, i: i64) -> pb::AttributeProto {
+    pb::AttributeProto { name: name.into(), i, r#type: 2, ..Default::default() }
+}
+
+fn model(
+    nodes: Vec<pb::NodeProto>,
+    inits: Vec<pb::TensorProto>,
+    input: pb::ValueInfoProto,
+    output: pb::ValueInfoProto,
+) -> Vec<u8> {
+    pb::ModelProto {
+        ir_version: 7,
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 13 }],
+        producer_name: "dermdesk-tests".into(),
+        graph: Some(pb::GraphProto {
+            name: "g".into(),
+            node: nodes,
+            initializer: inits,
+            input: vec![input],
+            output: vec![output],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// Image [N,3,H,W] -> mean per channel -> linear -> `logits` [N,K] (and `probs` with softmax).
+/// `seed` changes the weights (a "new version").
+fn tiny_classifier(k: usize, h: i64, w: i64, softmax: bool, seed: u32) -> Vec<u8> {
+    let weights: Vec<f32> = (0..3 * k).map(|i| (((i as u32 * 7 + seed * 3) % 11) as f32 - 5.0) * 0.4).collect();
+    let bias: Vec<f32> = (0..k).map(|i| ((i as u32 + seed) % 3) as f32 * 0.1).collect();
+    let mut nodes = vec![
+        node("GlobalAveragePool", &["input"], "pooled", vec![]),
+        node("Flatten", &["pooled"], "flat", vec![int_attr("axis", 1)]),
+        node("Gemm", &["flat", "w", "b"], "logits", vec![]),
+    ];
+    let out = if softmax {
+        nodes.push(node("Softmax", &["logits"], "probs", vec![int_attr("axis", 1)]));
+        "probs"
+    } else {
+        "logits"
+    };
+    model(
+        nodes,
+        vec![tensor("w", &[3, k as i64], weights), tensor("b", &[k as i64], bias)],
+        value("input", &[None, Some(3), Some(h), Some(w)]),
+        value(out, &[None, Some(k as i64)]),
+    )
+}
+
+/// Image [N,3,H,W] -> 1x1 convolution (channel mean) -> `mask` [N,1,H,W].
+fn tiny_segmenter(h: i64, w: i64) -> Vec<u8> {
+    model(
+        vec![node("Conv", &["input", "w", "b"], "mask", vec![])],
+        vec![tensor("w", &[1, 3, 1, 1], vec![1.0 / 3.0; 3]), tensor("b", &[1], vec![0.0])],
+        value("input", &[None, Some(3), Some(h), Some(w)]),
+        value("mask", &[None, Some(1), Some(h), Some(w)]),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Cards.
+
+const DEMO_LABELS: &str = r#"
+[[labels]]
+key = "akiec"
+en = "Actinic keratosis / intraepithelial carcinoma"
+ja = "日光角化症・表皮内癌"
+code = "L57.0"
+group = "premalignant"
+[[labels]]
+key = "bcc"
+en = "Basal cell carcinoma"
+code = "C44.9"
+group = "malignant"
+[[labels]]
+key = "bkl"
+en = "Benign keratosis"
+code = "L82"
+group = "benign"
+[[labels]]
+key = "df"
+en = "Dermatofibroma"
+code = "D23.9"
+group = "benign"
+[[labels]]
+key = "mel"
+en = "Melanoma"
+code = "C43.9"
+group = "malignant"
+[[labels]]
+key = "nv"
+en = "Melanocytic nevus"
+code = "D22.9"
+group = "benign"
+[[labels]]
+key = "vasc"
+en = "Vascular lesion"
+code = "D18.0"
+group = "benign"
+"#;
+
+struct CardSpec<'a> {
+    name: &'a str,
+    version: &'a str,
+    task: &'a str,
+    file: &'a str,
+    h: u32,
+    w: u32,
+    output: &'a str,
+    kind: &'a str,
+    labels: &'a str,
+    clinical_ok: bool,
+}
+
+impl Default for CardSpec<'_> {
+    fn default() -> Self {
+        CardSpec {
+            name: "tiny7",
+            version: "1.0.0",
+            task: "classification",
+            file: "model.onnx",
+            h: 32,
+            w: 48,
+            output: "logits",
+            kind: "logits",
+            labels: DEMO_LABELS,
+            clinical_ok: true,
+        }
+    }
+}
+
+fn card_text(c: &CardSpec<'_>) -> String {
+    format!(
+        r#"name = "{}"
+version = "{}"
+task = "{}"
+file = "{}"
+not_for_clinical_use = {}
+modalities = ["dermoscopy"]
+description = "a test model"
+[input]
+name = "input"
+layout = "NCHW"
+height = {}
+width = {}
+colour = "RGB"
+resize = "stretch"
+mean = [127.0, 127.0, 127.0]
+std = [128.0, 128.0, 128.0]
+[output]
+name = "{}"
+kind = "{}"
+{}
+[training]
+data = "none: made in a test"
+licence = "test only"
+[metrics]
+accuracy = 0.0
+"#,
+        c.name, c.version, c.task, c.file, c.clinical_ok, c.h, c.w, c.output, c.kind, c.labels
+    )
+}
+
+/// Writes `model` and its card into a fresh folder `dir/sub`; returns the card's path.
+fn write_model(dir: &Path, sub: &str, card: &CardSpec<'_>, model: &[u8]) -> PathBuf {
+    let d = dir.join(sub);
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join(card.file), model).unwrap();
+    let p = d.join("card.toml");
+    std::fs::write(&p, card_text(card)).unwrap();
+    p
+}
+
+fn embed_model() -> Vec<u8> {
+    std::fs::read(shared().join("models/embed-efficientnet-lite0/efficientnet_lite0_embed.onnx")).unwrap()
+}
+
+fn refusal(store: &mut Store, card: &Path) -> ModelError {
+    match registry::add(store, card, None) {
+        Ok(m) => panic!("{} {} was registered but should have been refused", m.name(), m.version()),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn the_registry_checks_models_against_their_cards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db/a.sqlite");
+    let mut store = Store::open(&db).unwrap();
+    let dir = tmp.path().join("models-in");
+
+    // A classifier whose card agrees with it registers, and is copied beside the database.
+    let good = write_model(&dir, "good", &CardSpec::default(), &tiny_classifier(7, 32, 48, false, 1));
+    let m = registry::add(&mut store, &good, None).unwrap();
+    assert_eq!((m.name(), m.version(), m.card.labels.len()), ("tiny7", "1.0.0", 7));
+    assert!(m.model_path.starts_with(tmp.path().join("db/models/tiny7/1.0.0")), "{}", m.model_path.display());
+    assert!(m.model_path.is_file() && m.dir.join("card.toml").is_file());
+    // Again: a no-op. The same version with another model: refused.
+    assert_eq!(registry::add(&mut store, &good, None).unwrap().id, m.id);
+    let other = write_model(&dir, "other", &CardSpec::default(), &tiny_classifier(7, 32, 48, false, 2));
+    let e = refusal(&mut store, &other);
+    assert!(matches!(e, ModelError::Conflict { .. }) && e.to_string().contains("another version"), "{e}");
+
+    // Wrong input size: the real embedder is fixed at 224x224.
+    let spec = CardSpec {
+        name: "embed",
+        task: "embedding",
+        output: "embedding",
+        kind: "embedding",
+        labels: "",
+        h: 160,
+        w: 224,
+        ..Default::default()
+    };
+    let e = refusal(&mut store, &write_model(&dir, "embed-160", &spec, &embed_model()));
+    assert!(matches!(e, ModelError::InputShape { .. }), "{e}");
+    assert!(e.to_string().contains("[?, 3, 224, 224]") && e.to_string().contains("224x160"), "{e}");
+    // ...and at the right size it registers as an embedder.
+    let spec = CardSpec { h: 224, ..spec };
+    let emb = registry::add(&mut store, &write_model(&dir, "embed-224", &spec, &embed_model()), None).unwrap();
+    assert_eq!(emb.card.task, dermdesk::models::ModelTask::Embedding);
+
+    // Wrong number of labels.
+    let e = refusal(
+        &mut store,
+        &write_model(&dir, "k5", &CardSpec { name: "k5", ..Default::default() }, &tiny_classifier(5, 32, 48, false, 1)),
+    );
+    assert!(e.to_string().contains("5 class scores, but the card lists 7 labels"), "{e}");
+    // A missing output name, with the names there are.
+    let e = refusal(
+        &mut store,
+        &write_model(
+            &dir,
+            "noout",
+            &CardSpec { name: "noout", output: "probs", ..Default::default() },
+            &tiny_classifier(7, 32, 48, false, 1),
+        ),
+    );
+    assert!(e.to_string().contains("no output named \"probs\" (its outputs: logits)"), "{e}");
+    // A missing input name.
+    let bytes = tiny_classifier(7, 32, 48, false, 1);
+    let p = write_model(&dir, "noin", &CardSpec { name: "noin", ..Default::default() }, &bytes);
+    std::fs::write(&p, std::fs::read_to_string(&p).unwrap().replacen("name = \"input\"", "name = \"image\"", 1))
+        .unwrap();
+    let e = refusal(&mut store, &p);
+    assert!(e.to_string().contains("no input named \"image\" (its inputs: input)"), "{e}");
+    // Not for clinical use must be said.
+    let e = refusal(
+        &mut store,
+        &write_model(&dir, "clin", &CardSpec { name: "clin", clinical_ok: false, ..Default::default() }, &bytes),
+    );
+    assert!(matches!(e, ModelError::ClinicalUse) && e.to_string().contains("not_for_clinical_use = true"), "{e}");
+    // Truncated and garbage files.
+    let embed = embed_model();
+    let e = refusal(
+        &mut store,
+        &write_model(&dir, "cut", &CardSpec { name: "cut", ..spec_embed() }, &embed[..embed.len() / 2]),
+    );
+    assert!(matches!(e, ModelError::NotOnnx(_)), "{e}");
+    let e = refusal(
+        &mut store,
+        &write_model(
+            &dir,
+            "junk",
+            &CardSpec { name: "junk", ..Default::default() },
+            b"this is not a model at all, just text",
+        ),
+    );
+    assert!(matches!(e, ModelError::NotOnnx(_)), "{e}");
+    let e = refusal(&mut store, &write_model(&dir, "empty", &CardSpec { name: "empty", ..Default::default() }, b""));
+    assert!(matches!(e, ModelError::NotOnnx(_)), "{e}");
+    // The card says probabilities, but the output is raw logits: the test run catches it.
+    let e = refusal(
+        &mut store,
+        &write_model(&dir, "probs", &CardSpec { name: "probs", kind: "probabilities", ..Default::default() }, &bytes),
+    );
+    assert!(matches!(e, ModelError::TestRun(_)) && e.to_string().contains("sum to"), "{e}");
+    // With a softmax inside, probabilities are right.
+    let p = write_model(
+        &dir,
+        "probs2",
+        &CardSpec { name: "probs2", kind: "probabilities", output: "probs", ..Default::default() },
+        &tiny_classifier(7, 32, 48, true, 1),
+    );
+    registry::add(&mut store, &p, None).unwrap();
+    // A segmenter: its mask must be the card's size.
+    let seg = CardSpec {
+        name: "seg",
+        task: "segmentation",
+        output: "mask",
+        kind: "mask-logits",
+        labels: "",
+        ..Default::default()
+    };
+    registry::add(&mut store, &write_model(&dir, "seg", &seg, &tiny_segmenter(32, 48)), None).unwrap();
+    let e = refusal(
+        &mut store,
+        &write_model(&dir, "seg2", &CardSpec { name: "seg2", h: 24, ..seg }, &tiny_segmenter(32, 48)),
+    );
+    assert!(matches!(e, ModelError::InputShape { .. }), "{e}");
+    // A missing file, with its path last.
+    let p = write_model(&dir, "nofile", &CardSpec { name: "nofile", ..Default::default() }, &bytes);
+    std::fs::remove_file(dir.join("nofile/model.onnx")).unwrap();
+    let e = refusal(&mut store, &p);
+    assert!(e.to_string().ends_with(&dir.join("nofile/model.onnx").display().to_string()), "{e}");
+
+    // Nothing refused was recorded or copied.
+    let names: Vec<String> = registry::list(&store).unwrap().iter().map(|m| m.name().to_owned()).collect();
+    assert!(
+        names.iter().all(|n| ["tiny7", "embed", "probs2", "seg"].contains(&n.as_str()) || is_builtin(n)),
+        "{names:?}"
+    );
+    assert!(!tmp.path().join("db/models/k5").exists());
+    drop(store);
+
+    // The CLI: a refusal exits 1 with the reason; list and show.
+    let out = cli(
+        &db,
+        &[
+            "models",
+            "add",
+            dir.join("k5/model.onnx").to_str().unwrap(),
+            "--card",
+            dir.join("k5/card.toml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the card lists 7 labels"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // MODEL.onnx given on the command line overrides the card's file.
+    let v2 = dir.join("v2.toml");
+    std::fs::write(&v2, card_text(&CardSpec { version: "1.1.0", file: "nowhere.onnx", ..Default::default() })).unwrap();
+    let v2_model = dir.join("v2-model.onnx");
+    std::fs::write(&v2_model, tiny_classifier(7, 32, 48, false, 2)).unwrap();
+    cli_ok(&db, &["models", "add", v2_model.to_str().unwrap(), "--card", v2.to_str().unwrap()]);
+    let rows = json_lines(&cli_ok(&db, &["models", "list", "--json"]));
+    let tiny: Vec<&serde_json::Value> = rows.iter().filter(|r| r["name"] == "tiny7").collect();
+    assert_eq!(tiny.len(), 2);
+    assert_eq!(tiny[0]["version"], "1.1.0", "newest first");
+    assert_eq!(tiny[0]["task"], "classification");
+    assert_eq!(tiny[0]["labels"].as_array().unwrap().len(), 7);
+    assert_eq!(tiny[0]["labels"][4]["code"], "C43.9");
+    assert_eq!(tiny[0]["input"]["width"], 48);
+    assert_eq!(tiny[0]["modalities"], serde_json::json!(["dermoscopy"]));
+    let show = json(&cli_ok(&db, &["models", "show", "tiny7", "--json"]));
+    assert_eq!(show["version"], "1.1.0");
+    assert_eq!(show["versions"], serde_json::json!(["1.1.0", "1.0.0"]));
+    assert_eq!(show["training"]["licence"], "test only");
+    let text = cli_ok(&db, &["models", "show", "tiny7", "--version", "1.0.0"]);
+    assert!(text.contains("tiny7 1.0.0") && text.contains("mel\tC43.9\tmalignant"), "{text}");
+}
+
+fn spec_embed<'a>() -> CardSpec<'a> {
+    CardSpec {
+        task: "embedding",
+        output: "embedding",
+        kind: "embedding",
+        labels: "",
+        h: 224,
+        w: 224,
+        ..Default::default()
+    }
+}
+
+/// The demo models shipped in assets/models/ (registered by every registry open).
+fn is_builtin(name: &str) -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models").join(name).join("card.toml").is_file()
+}
+
+// ---------------------------------------------------------------------------------------
+// Inference over a small real archive.
+
+/// Marks a photo screened by every detector at its current version, with nothing found (the
+/// screening itself is tested in tests/privacy.rs; here it is the gate that matters).
+fn screened(store: &mut Store, id: i64) {
+    let s = Screening {
+        findings: Vec::new(),
+        verdict: Verdict::Clear,
+        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
+        ms: Vec::new(),
+    };
+    store.save_screening(id, &s).unwrap();
+}
+
+fn ids_by_name(db: &Path) -> std::collections::HashMap<String, i64> {
+    json_lines(&cli_ok(db, &["list", "--json"]))
+        .iter()
+        .map(|r| {
+            let p = r["paths"][0].as_str().unwrap();
+            (Path::new(p).file_name().unwrap().to_string_lossy().into_owned(), r["id"].as_i64().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn inference_runs_only_on_released_photos_and_keeps_every_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = files_in(&shared().join("data/ham10000/images"), "jpg", 10);
+    assert_eq!(images.len(), 10);
+    let archive = tmp.path().join("archive");
+    // Patient 11111111 (melanoma in the chart), 22222222 (opted out), and unlinked photos.
+    let a = copy_files(&images[0..3], &archive.join("11111111_20150101"));
+    let b = copy_files(&images[3..5], &archive.join("22222222_20150102"));
+    let c = copy_files(&images[5..10], &archive.join("other"));
+    let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+    let db = tmp.path().join("a.sqlite");
+    let progress = dermdesk::jobs::Progress::new();
+    let r = dermdesk::archive::import(&db, std::slice::from_ref(&archive), &import_opts(), &progress).unwrap();
+    assert_eq!(r.counts.refused, 0, "{:?}", r.refusals);
+    let charts = tmp.path().join("visits.csv");
+    std::fs::write(&charts, "患者ID,受診日,病名\n11111111,2015-01-01,悪性黒色腫\n22222222,2015-01-02,色素性母斑\n")
+        .unwrap();
+    cli_ok(&db, &["charts", "import", charts.to_str().unwrap()]);
+    cli_ok(&db, &["link"]);
+    cli_ok(&db, &["optout", "add", "22222222"]);
+    let ids = ids_by_name(&db);
+    let id = |p: &PathBuf| ids[&name(p)];
+    // Every photo dermoscopy by hand, but one clinical.
+    let all: Vec<String> = ids.values().map(|i| i.to_string()).collect();
+    let mut args = vec!["set-modality", "dermoscopy"];
+    args.extend(all.iter().map(String::as_str));
+    cli_ok(&db, &args);
+    cli_ok(&db, &["set-modality", "clinical", &id(&c[4]).to_string()]);
+
+    let mut store = Store::open(&db).unwrap();
+    // c[0] is never screened; c[1] screened, not reviewed; c[2] excluded; the rest cleared.
+    for (n, &i) in &ids {
+        if *n != name(&c[0]) {
+            screened(&mut store, i);
+        }
+    }
+    store.set_review(&[id(&c[2])], Review::Excluded, "dr.sato").unwrap();
+    let cleared: Vec<i64> = [&a[0], &a[1], &a[2], &b[0], &b[1], &c[3], &c[4]].iter().map(|p| id(p)).collect();
+    store.set_review(&cleared, Review::Cleared, "dr.sato").unwrap();
+    let release = store.release(None).unwrap();
+    let allowed: std::collections::BTreeSet<i64> = release.allowed_ids().into_iter().collect();
+    let expected: std::collections::BTreeSet<i64> = [&a[0], &a[1], &a[2], &c[3], &c[4]].iter().map(|p| id(p)).collect();
+    assert_eq!(allowed, expected, "{:?}", release.withheld);
+
+    let dir = tmp.path().join("models-in");
+    let card = write_model(&dir, "v1", &CardSpec::default(), &tiny_classifier(7, 32, 48, false, 1));
+    registry::add(&mut store, &card, None).unwrap();
+    drop(store);
+
+    // The run: only the released dermoscopy photos; every other photo counted with its reason.
+    let rep = json(&cli_ok(&db, &["infer", "--model", "tiny7", "--threads", "2", "--json"]));
+    assert_eq!(rep["inferred"], 4, "{rep}");
+    assert_eq!(rep["version"], "1.0.0");
+    let skipped = &rep["skipped"];
+    assert_eq!(skipped["unscreened"], 1, "{rep}");
+    assert_eq!(skipped["unreviewed"], 1, "{rep}");
+    assert_eq!(skipped["excluded"], 1, "{rep}");
+    assert_eq!(skipped["modality_not_intended"], 1, "{rep}");
+    let opted: u64 = ["opted_out_patient", "opted_out_number_in_path"].iter().filter_map(|k| skipped[k].as_u64()).sum();
+    assert_eq!(opted, 2, "{rep}");
+    assert!(rep["failed"].as_array().unwrap().is_empty(), "{rep}");
+
+    // list --json: predictions on exactly the inferred photos; every class, most probable first.
+    let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
+    let with: std::collections::BTreeSet<i64> = rows
+        .iter()
+        .filter(|r| r["predictions"].as_object().is_some_and(|o| !o.is_empty()))
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let want: std::collections::BTreeSet<i64> = [&a[0], &a[1], &a[2], &c[3]].iter().map(|p| id(p)).collect();
+    assert_eq!(with, want);
+    for r in &rows {
+        let Some(p) = r["predictions"].get("tiny7") else { continue };
+        assert_eq!(p["version"], "1.0.0");
+        let top = p["top"].as_array().unwrap();
+        assert_eq!(top.len(), 7, "{p}");
+        let ps: Vec<f64> = top.iter().map(|t| t["p"].as_f64().unwrap()).collect();
+        assert!(ps.windows(2).all(|w| w[0] >= w[1]), "{ps:?}");
+        assert!((ps.iter().sum::<f64>() - 1.0).abs() < 1e-3, "{ps:?}");
+        assert!(top.iter().all(|t| t["label"].is_string() && t["code"].is_string()), "{p}");
+        // Linked to a melanoma visit: agreement is known (mel is top, or not); unlinked: null.
+        let linked = a.iter().any(|x| id(x) == r["id"].as_i64().unwrap());
+        assert_eq!(r["diagnosis"]["code"].as_str().is_some(), linked, "{r}");
+        if linked {
+            assert_eq!(p["agrees_with_chart"].as_bool(), Some(top[0]["label"] == "mel"), "{p}");
+        } else {
+            assert!(p["agrees_with_chart"].is_null(), "{p}");
+        }
+    }
+    // The browser's filter agrees with list --json.
+    let store = Store::open(&db).unwrap();
+    let dis = dermdesk::models::agree::disagreeing_photos(&store, "tiny7").unwrap();
+    let dis_list: Vec<i64> = rows
+        .iter()
+        .filter(|r| r["predictions"]["tiny7"]["agrees_with_chart"] == false)
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(dis, dis_list);
+    drop(store);
+
+    // Resumable: a second run does nothing new.
+    let rep = json(&cli_ok(&db, &["infer", "--model", "tiny7", "--json"]));
+    assert_eq!((rep["inferred"].as_u64(), rep["skipped"]["already_inferred"].as_u64()), (Some(0), Some(4)), "{rep}");
+    // Forced: the clinical photo too (and still nothing the gate holds back).
+    let rep = json(&cli_ok(&db, &["infer", "--model", "tiny7", "--force-modality", "--all", "--json"]));
+    assert_eq!(rep["inferred"], 5, "{rep}");
+    assert_eq!(rep["skipped"]["unscreened"], 1, "{rep}");
+
+    // Trying to break the gate: a cleared photo that is then excluded, a photo whose patient
+    // opts out after linking, a reviewed photo re-screened by a new detector version: none is
+    // inferred again, whatever the flags.
+    let mut store = Store::open(&db).unwrap();
+    store.set_review(&[id(&c[3])], Review::Excluded, "dr.sato").unwrap();
+    cli_ok(&db, &["optout", "add", "11111111"]);
+    let before = store.model_results_of(&hash_of(&store, id(&a[0]))).unwrap().len();
+    drop(store);
+    let v2 = write_model(
+        &dir,
+        "v2",
+        &CardSpec { version: "1.1.0", ..Default::default() },
+        &tiny_classifier(7, 32, 48, false, 5),
+    );
+    cli_ok(&db, &["models", "add", "--card", v2.to_str().unwrap()]);
+    let rep = json(&cli_ok(&db, &["infer", "--model", "tiny7", "--all", "--force-modality", "--json"]));
+    assert_eq!(rep["version"], "1.1.0", "the newest version by default");
+    assert_eq!(rep["inferred"], 1, "only the clinical photo is still released: {rep}");
+    assert_eq!(rep["skipped"]["excluded"], 2, "{rep}");
+    let store = Store::open(&db).unwrap();
+    assert_eq!(store.model_results_of(&hash_of(&store, id(&a[0]))).unwrap().len(), before, "no new result");
+    // A new version keeps the old one's results; list shows the newest per model.
+    let res = store.model_results_of(&hash_of(&store, id(&c[4]))).unwrap();
+    let versions: Vec<&str> = res.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(versions, ["1.0.0", "1.1.0"]);
+    drop(store);
+    let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
+    let row = rows.iter().find(|r| r["id"] == id(&c[4])).unwrap();
+    assert_eq!(row["predictions"]["tiny7"]["version"], "1.1.0", "{row}");
+    let row = rows.iter().find(|r| r["id"] == id(&a[0])).unwrap();
+    assert_eq!(row["predictions"]["tiny7"]["version"], "1.0.0", "{row}");
+    // And the old version can still be asked for by name.
+    let rep = json(&cli_ok(&db, &["infer", "--model", "tiny7", "--version", "1.0.0", "--force-modality", "--json"]));
+    assert_eq!((rep["version"].as_str(), rep["inferred"].as_u64()), (Some("1.0.0"), Some(0)), "{rep}");
+}
+
+fn hash_of(store: &Store, id: i64) -> String {
+    store.grid_rows(&[id]).unwrap()[0].hash.clone()
+}
+
+#[test]
+fn segmenters_and_embedders_store_masks_and_vectors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let images = files_in(&shared().join("data/ham10000/images"), "jpg", 2);
+    let archive = tmp.path().join("archive");
+    copy_files(&images, &archive);
+    let db = tmp.path().join("a.sqlite");
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, &[archive], &import_opts(), &progress).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let ids: Vec<i64> = store.grid_ids(&Default::default()).unwrap();
+    for &i in &ids {
+        screened(&mut store, i);
+    }
+    store.set_review(&ids[1..], Review::Cleared, "dr.sato").unwrap();
+    // The first photo leaves redacted: blacked out whole, which is all the model may see of it.
+    let g = &store.grid_rows(&ids[..1]).unwrap()[0];
+    let all = [0.0, 0.0, g.width as f32, g.height as f32];
+    store.add_redaction(ids[0], &Shape::Rect { rect: all, fill: Fill::Black }, "dr.sato").unwrap();
+    store.set_review(&ids[..1], Review::Redacted, "dr.sato").unwrap();
+    let redacted_hash = g.hash.clone();
+    let dir = tmp.path().join("in");
+    let seg = CardSpec {
+        name: "seg",
+        task: "segmentation",
+        output: "mask",
+        kind: "mask-logits",
+        labels: "",
+        ..Default::default()
+    };
+    registry::add(&mut store, &write_model(&dir, "seg", &seg, &tiny_segmenter(32, 48)), None).unwrap();
+    registry::add(
+        &mut store,
+        &write_model(&dir, "emb", &CardSpec { name: "emb", ..spec_embed() }, &embed_model()),
+        None,
+    )
+    .unwrap();
+    drop(store);
+    for m in ["seg", "emb"] {
+        let rep = json(&cli_ok(&db, &["infer", "--model", m, "--force-modality", "--json"]));
+        assert_eq!(rep["inferred"], 2, "{rep}");
+    }
+    let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
+    let store = Store::open(&db).unwrap();
+    for r in &rows {
+        let p = &r["predictions"];
+        assert_eq!(p["seg"]["mask"]["width"], 48, "{p}");
+        assert_eq!(p["seg"]["mask"]["height"], 32, "{p}");
+        assert_eq!(p["emb"]["embedding_dim"], 1280, "{p}");
+        let res = store.model_results_of(r["hash"].as_str().unwrap()).unwrap();
+        for x in res {
+            match x.prediction {
+                dermdesk::models::Prediction::Mask { width, height, pixels, data } => {
+                    let mask = dermdesk::masks::codec::decode(&data).unwrap();
+                    assert_eq!((mask.width(), mask.height()), (width, height));
+                    assert_eq!(mask.count(), pixels);
+                    if r["hash"] == redacted_hash.as_str() {
+                        assert_eq!(pixels, 0, "the model saw the photo redacted (all black)");
+                    } else {
+                        // Dermoscopy: the lesion is darker than the skin, so not everything is in.
+                        assert!(pixels > 0 && pixels < 48 * 32, "{pixels}");
+                    }
+                }
+                dermdesk::models::Prediction::Embedding { values } => {
+                    assert_eq!(values.len(), 1280);
+                    assert!(values.iter().all(|v| v.is_finite() && *v >= 0.0), "ReLU6 features");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    drop(store);
+
+    // A file changed after it was reviewed: not inferred, said with its path last; the old
+    // result stays. A model file changed after it was registered: the job stops.
+    let copied = files_in(&tmp.path().join("archive"), "jpg", 1).remove(0);
+    std::fs::write(&copied, std::fs::read(&images[1]).unwrap()).unwrap();
+    let rep = json(&cli_ok(&db, &["infer", "--model", "seg", "--force-modality", "--all", "--json"]));
+    assert_eq!(rep["inferred"], 1, "{rep}");
+    let failed = rep["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 1, "{rep}");
+    let why = failed[0][1].as_str().unwrap();
+    assert!(why.contains("changed") && why.ends_with(&copied.display().to_string()), "{why}");
+    let store = Store::open(&db).unwrap();
+    let emb = registry::get(&store, "emb", None).unwrap();
+    drop(store);
+    std::fs::write(&emb.model_path, tiny_segmenter(224, 224)).unwrap();
+    let out = cli(&db, &["infer", "--model", "emb", "--force-modality", "--all"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the model file changed since it was registered"), "{err}");
+}
+
+#[test]
+fn preprocessing_and_tract_match_the_onnxruntime_reference() {
+    // The shared embedder's reference: chelsea_224.png through (x - 127) / 128, NCHW, RGB,
+    // computed by onnxruntime.
+    let dir = shared().join("models/embed-efficientnet-lite0");
+    let card = dermdesk::models::Card::parse(&card_text(&CardSpec { name: "emb", ..spec_embed() })).unwrap();
+    let model = std::fs::read(dir.join("efficientnet_lite0_embed.onnx")).unwrap();
+    let loaded = dermdesk::models::net::load(&card, &model).unwrap();
+    let img = image::open(dir.join("reference/chelsea_224.png")).unwrap().to_rgb8();
+    let got = loaded.raw(&img).unwrap();
+    let npy = std::fs::read(dir.join("reference/chelsea_embedding.npy")).unwrap();
+    let (shape, want) = dermdesk::privacy::npy::read(&npy).unwrap();
+    assert_eq!((shape, got.len()), (vec![1, 1280], 1280));
+    let max = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+    assert!(max < 1e-3, "max |tract - onnxruntime| = {max}");
+}
+
+/// The shipped demo classifier (assets/models/ham7-lite0), compiled in and registered when a
+/// database opens the registry; run over three HAM10000 photos of each diagnosis.
+#[test]
+fn the_demo_classifier_is_built_in_and_names_ham10000_diagnoses() {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/ham7-lite0");
+    if !assets.join("card.toml").is_file() {
+        eprintln!("assets/models/ham7-lite0 is not in this checkout yet: nothing to test");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let meta = std::fs::read_to_string(shared().join("data/ham10000/HAM10000_metadata.csv")).unwrap();
+    let mut picked: Vec<(String, String)> = Vec::new();
+    for line in meta.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (image, dx) = (f[1], f[2]);
+        if picked.iter().filter(|(_, d)| d == dx).count() < 3 {
+            picked.push((image.to_owned(), dx.to_owned()));
+        }
+    }
+    assert_eq!(picked.len(), 21);
+    let files: Vec<PathBuf> =
+        picked.iter().map(|(i, _)| shared().join(format!("data/ham10000/images/{i}.jpg"))).collect();
+    let archive = tmp.path().join("archive");
+    copy_files(&files, &archive);
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, &[archive], &import_opts(), &progress).unwrap();
+    let mut store = Store::open(&db).unwrap();
+    let ids = store.grid_ids(&Default::default()).unwrap();
+    for &i in &ids {
+        screened(&mut store, i);
+    }
+    store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();
+    drop(store);
+
+    let models = json_lines(&cli_ok(&db, &["models", "list", "--json"]));
+    let demo = models.iter().find(|m| m["name"] == "ham7-lite0").expect("the demo model is registered");
+    assert_eq!(demo["builtin"], true);
+    assert_eq!(demo["task"], "classification");
+    let keys: Vec<&str> = demo["labels"].as_array().unwrap().iter().map(|l| l["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]);
+    let rep = json(&cli_ok(&db, &["infer", "--model", "ham7-lite0", "--force-modality", "--json"]));
+    assert_eq!(rep["inferred"], 21, "{rep}");
+    let mut right = 0;
+    for r in json_lines(&cli_ok(&db, &["list", "--json"])) {
+        let name = Path::new(r["paths"][0].as_str().unwrap()).file_stem().unwrap().to_string_lossy().into_owned();
+        let truth = &picked.iter().find(|(i, _)| *i == name).unwrap().1;
+        let top = &r["predictions"]["ham7-lite0"]["top"];
+        assert_eq!(top.as_array().unwrap().len(), 7, "{r}");
+        if top[0]["label"] == truth.as_str() {
+            right += 1;
+        }
+    }
+    eprintln!("ham7-lite0: {right} of 21 HAM10000 photos named right");
+    assert!(right >= 7, "{right} of 21: no better than a guess (1 in 7)");
+}
