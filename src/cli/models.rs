@@ -233,7 +233,7 @@ fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
             "  {i}\t{}\t{}\t{}\t{}{}",
             l.key,
             l.code.as_deref().unwrap_or("-"),
-            l.group.as_str(),
+            l.group.map(|g| g.as_str()).unwrap_or("-"),
             l.en,
             l.ja.as_deref().map(|j| format!(" / {j}")).unwrap_or_default()
         );

@@ -72,7 +72,8 @@ pub fn agrees_with_chart(card: &Card, probabilities: &[f32], chart_code: Option<
         return Some(false);
     }
     let chart_group = Taxonomy::get().entry(chart).map(|e| e.group)?;
-    Some(top.group.benign_malignant() == chart_group.benign_malignant())
+    let top_side = top.group.map(Group::benign_malignant).unwrap_or("indeterminate");
+    Some(top_side == chart_group.benign_malignant())
 }
 
 /// A prediction's probability mass by group: malignant (malignant and in situ labels),
@@ -88,9 +89,9 @@ pub fn summary(card: &Card, probabilities: &[f32]) -> Summary {
     let mut s = Summary::default();
     for (l, &p) in card.labels.iter().zip(probabilities) {
         match l.group {
-            Group::Malignant | Group::InSitu => s.malignant += p,
-            Group::Benign | Group::NonNeoplastic => s.benign += p,
-            Group::Premalignant | Group::Uncertain => s.other += p,
+            Some(Group::Malignant | Group::InSitu) => s.malignant += p,
+            Some(Group::Benign | Group::NonNeoplastic) => s.benign += p,
+            Some(Group::Premalignant | Group::Uncertain) | None => s.other += p,
         }
     }
     s

@@ -214,7 +214,18 @@ pub struct Label {
     /// An ICD-10 code, normalised (`c439` reads as `C43.9`); need not be in the taxonomy.
     #[serde(default)]
     pub code: Option<String>,
-    pub group: Group,
+    /// As `taxonomy::Group`; `other` or empty (a segmenter's "lesion") is none. A classifier's
+    /// labels must each have one.
+    #[serde(default, deserialize_with = "group_or_none")]
+    pub group: Option<Group>,
+}
+
+fn group_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Group>, D::Error> {
+    let s = String::deserialize(d)?;
+    if matches!(s.trim(), "" | "other" | "none") {
+        return Ok(None);
+    }
+    Group::deserialize(serde::de::value::StrDeserializer::<D::Error>::new(s.trim())).map(Some)
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -324,6 +335,13 @@ impl Card {
                     if l.key.trim().is_empty() || !keys.insert(l.key.as_str()) {
                         return Err(bad(format!("label key {:?} is empty or listed twice", l.key)));
                     }
+                    if l.group.is_none() {
+                        return Err(bad(format!(
+                            "label {:?} needs a group (malignant, in_situ, premalignant, benign, uncertain, \
+                             non_neoplastic)",
+                            l.key
+                        )));
+                    }
                 }
             }
             ModelTask::Segmentation => {
@@ -397,6 +415,19 @@ epochs = 12
 balanced_accuracy = 0.71
 split = "lesion-wise"
 "#;
+
+    #[test]
+    fn a_segmenter_card_may_label_its_mask_with_no_group() {
+        let seg = DEMO
+            .replace("task = \"classification\"", "task = \"segmentation\"")
+            .replace("kind = \"logits\"", "kind = \"mask-logits\"\nthreshold = 0.5")
+            .replace("code = \"l570\"\ngroup = \"premalignant\"", "code = \"\"\ngroup = \"other\"");
+        let c = Card::parse(&seg).unwrap();
+        assert_eq!((c.labels[0].code.as_deref(), c.labels[0].group), (None, None));
+        let err = Card::parse(&DEMO.replace("group = \"premalignant\"", "group = \"other\"")).unwrap_err();
+        assert!(err.to_string().contains("needs a group"), "{err}");
+        assert!(Card::parse(&DEMO.replace("group = \"premalignant\"", "group = \"evil\"")).is_err());
+    }
 
     #[test]
     fn a_card_parses_and_refusals_say_what_is_wrong() {
