@@ -124,6 +124,8 @@ pub enum JobOutput {
     /// A link run (`dermdesk link`).
     Link(crate::charts::link::LinkReport),
     Screen(crate::privacy::job::ScreenReport),
+    /// One inference run per registered model (`dermdesk infer`).
+    Infer(Vec<crate::models::job::InferReport>),
 }
 
 /// A named background job.

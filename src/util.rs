@@ -104,6 +104,25 @@ pub fn cpu_seconds() -> Option<f64> {
     }
 }
 
+/// The largest peak resident set size among this process's finished children (worker
+/// processes), in bytes (Linux; None elsewhere).
+#[allow(unsafe_code)]
+pub fn children_peak_rss_bytes() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage only writes the struct it is given.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) } != 0 {
+            return None;
+        }
+        Some(u.ru_maxrss as u64 * 1024)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// Modification time in nanoseconds since the epoch (0 when the platform cannot say).
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_nanos() as i64).unwrap_or(0)

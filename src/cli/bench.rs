@@ -16,6 +16,7 @@ mod charts;
 mod frames;
 mod masks;
 mod modality;
+mod models;
 mod privacy;
 
 use crate::thumbs::{self as thumb_job, ThumbOptions};
@@ -132,6 +133,21 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// The demo models: tract against onnxruntime, and batch inference with the app's job.
+    Models {
+        /// How many HAM10000 photos the batch runs on.
+        #[arg(long, default_value_t = 1000)]
+        photos: usize,
+        /// Worker processes for the batch.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 10)]
+        repeats: usize,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -166,6 +182,9 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         }
         Which::Browser { photos, frames, keep, json } => browser::run(&photos, frames, keep.as_deref(), json),
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
+        Which::Models { photos, threads, repeats, shared, json } => {
+            models::run(&shared_dir(shared)?, photos, threads, repeats, json)
+        }
         Which::Charts { rows, photos, repeats, json } => charts::run(rows, photos, repeats, json),
         Which::Privacy { threads, repeats, keep, skip_models, models_only, shared, json } => {
             privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models, models_only })

@@ -42,6 +42,9 @@ pub struct ListArgs {
     pub desc: bool,
     #[arg(long)]
     pub limit: Option<u64>,
+    /// Only photos where this classifier's newest result disagrees with the chart's diagnosis.
+    #[arg(long, value_name = "MODEL")]
+    pub disagrees_with: Option<String>,
 }
 
 fn open(db: &Path) -> anyhow::Result<Store> {
@@ -61,6 +64,7 @@ fn filter_from(a: &ListArgs) -> PhotoFilter {
         path_contains: a.path.clone().unwrap_or_default(),
         sort: a.sort,
         descending: a.desc,
+        disagrees_with: a.disagrees_with.clone(),
     }
 }
 

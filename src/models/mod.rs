@@ -19,6 +19,10 @@
 //! `agree::PredictionReader` (a photo's predictions with agreement) and
 //! `agree::disagreeing_photos` (the browser filter).
 
+/// The demo classifier shipped in `assets/models/ham7-lite0` (the GUI's default for the
+/// "model disagrees with chart" filter).
+pub const DEMO_CLASSIFIER: &str = "ham7-lite0";
+
 pub mod agree;
 pub mod card;
 pub mod job;

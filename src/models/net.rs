@@ -156,9 +156,13 @@ impl Loaded {
 
     /// The output's values for one photo (upright, redacted), as they come out.
     pub fn raw(&self, img: &image::RgbImage) -> Result<Vec<f32>, String> {
+        self.run_tensor(&preprocess::tensor(img, &self.card.input))
+    }
+
+    /// The output's values for an input tensor already in the card's layout and units.
+    pub fn run_tensor(&self, data: &[f32]) -> Result<Vec<f32>, String> {
         let shape = preprocess::shape(&self.card.input);
-        let data = preprocess::tensor(img, &self.card.input);
-        let tensor = Tensor::from_shape(&shape, &data).map_err(|e| e.to_string())?;
+        let tensor = Tensor::from_shape(&shape, data).map_err(|e| e.to_string())?;
         let out = self.plan.run(tvec!(tensor.into())).map_err(|e| format!("{e:#}"))?;
         let first = out.first().ok_or("the model gave no output")?;
         let view = first.to_plain_array_view::<f32>().map_err(|e| e.to_string())?;

@@ -74,6 +74,9 @@ pub struct PhotoFilter {
     pub path_contains: String,
     pub sort: SortKey,
     pub descending: bool,
+    /// Only photos where this classifier's newest result disagrees with the chart's
+    /// diagnosis (`models::agree`: worked out when read, never stale).
+    pub disagrees_with: Option<String>,
 }
 
 impl PhotoFilter {
@@ -338,6 +341,20 @@ pub fn file_name(path: &str) -> &str {
 impl Store {
     /// The ids of every photo that passes the filter, in the filter's order: all the grid
     /// holds of a million photos (8 MB); the rows on screen come from `grid_rows`.
+    /// The filter's WHERE clause; the model-disagreement part is worked out here, where the
+    /// store can read the links and results it depends on.
+    fn filter_sql(&self, filter: &PhotoFilter) -> Result<(String, Vec<Value>)> {
+        let (mut where_sql, mut args) = filter.sql()?;
+        if let Some(model) = filter.disagrees_with.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            let ids = crate::models::agree::disagreeing_photos(self, model)?;
+            let clause = "p.id IN (SELECT value FROM json_each(?))";
+            where_sql =
+                if where_sql.is_empty() { format!("WHERE {clause}") } else { format!("{where_sql} AND {clause}") };
+            args.push(Value::Text(serde_json::to_string(&ids).map_err(|e| Error::Invalid(e.to_string()))?));
+        }
+        Ok((where_sql, args))
+    }
+
     pub fn grid_ids(&self, filter: &PhotoFilter) -> Result<Vec<i64>> {
         Ok(self.grid_ids_while(filter, || true)?.unwrap_or_default())
     }
@@ -345,7 +362,7 @@ impl Store {
     /// `grid_ids`, asking `keep_going` every few thousand rows: None when it said no (the
     /// person sorted again before the whole list was read).
     pub fn grid_ids_while(&self, filter: &PhotoFilter, keep_going: impl Fn() -> bool) -> Result<Option<Vec<i64>>> {
-        let (where_sql, args) = filter.sql()?;
+        let (where_sql, args) = self.filter_sql(filter)?;
         let mut ids = Vec::new();
         for (part, order) in filter.orders() {
             let joiner = if where_sql.is_empty() { "WHERE" } else { "AND" };
@@ -366,7 +383,7 @@ impl Store {
     /// first screen of a newly sorted million comes in milliseconds while the whole list is
     /// still being read.
     pub fn grid_ids_upto(&self, filter: &PhotoFilter, limit: u64) -> Result<Vec<i64>> {
-        let (where_sql, args) = filter.sql()?;
+        let (where_sql, args) = self.filter_sql(filter)?;
         let mut ids = Vec::new();
         for (part, order) in filter.orders() {
             let left = limit.saturating_sub(ids.len() as u64);
@@ -427,7 +444,7 @@ impl Store {
         limit: Option<u64>,
         mut each: impl FnMut(PhotoListRow) -> Result<()>,
     ) -> Result<()> {
-        let (where_sql, args) = filter.sql()?;
+        let (where_sql, args) = self.filter_sql(filter)?;
         let mut left = limit.unwrap_or(u64::MAX);
         for (part, order) in filter.orders() {
             if left == 0 {

@@ -144,6 +144,7 @@ pub struct App {
     pub(super) details: DetailsPanel,
     /// The chart section of the details panel.
     pub chart_facts: chart_details::ChartDetails,
+    pub predictions: super::predictions::PredictionPanel,
     pub link_queue: link_queue::LinkQueuePanel,
     pub timeline: timeline::TimelinePanel,
     pub chart_import: chart_import::ChartImportPanel,
@@ -222,6 +223,7 @@ impl App {
             opening: None,
             details: DetailsPanel::default(),
             chart_facts: Default::default(),
+            predictions: Default::default(),
             link_queue: Default::default(),
             timeline: Default::default(),
             chart_import: Default::default(),
@@ -325,6 +327,7 @@ impl App {
             || self.annotator.as_ref().is_some_and(|a| a.is_loading() || !a.all_saved())
             || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
             || self.chart_facts.is_loading()
+            || self.predictions.is_loading()
             || (self.is_open(Overlay::LinkQueue) && self.link_queue.is_loading())
             || (self.is_open(Overlay::Timeline) && self.timeline.is_loading())
             || self.chart_import.is_busy()
@@ -404,6 +407,7 @@ impl App {
             .or_else(|| self.focused_id());
         self.details.show(want, &self.store);
         self.chart_facts.show(want, &self.store);
+        self.predictions.show(want, &self.store);
         if self.is_open(Overlay::Timeline) {
             self.timeline.show(want, &self.store);
         }
@@ -497,7 +501,7 @@ impl App {
                 // Whether it was a chart import (true) or a link run (false): both change links.
                 let charts = match r {
                     Ok(JobOutput::Charts(_)) => Some(true),
-                    Ok(JobOutput::Link(_)) => Some(false),
+                    Ok(JobOutput::Link(_)) | Ok(JobOutput::Infer(_)) => Some(false),
                     _ => None,
                 };
                 imported |= matches!(r, Ok(JobOutput::Import(_)));
@@ -521,6 +525,7 @@ impl App {
                 self.chart_import.imported = Some(text.clone());
             }
             if charts.is_some() {
+                self.predictions.reload();
                 self.chart_facts.reload();
                 self.timeline.reload();
                 if self.is_open(Overlay::LinkQueue) {
@@ -896,6 +901,27 @@ impl App {
                     crate::charts::link::run(&mut store, None).map(JobOutput::Link)
                 });
             }
+            Command::RunModels => {
+                let db = self.cfg.db.clone();
+                let exe = self.cfg.worker_exe.clone();
+                self.spawn(T::JobInfer, ctx, move |p| {
+                    let mut store = Store::open(&db)?;
+                    crate::models::registry::open(&mut store)?;
+                    let models = crate::models::registry::list(&store)?;
+                    drop(store);
+                    let mut reports = Vec::new();
+                    for m in models.iter().filter(|m| m.card.task != crate::models::ModelTask::Embedding) {
+                        if p.is_cancelled() {
+                            break;
+                        }
+                        let mut opts = crate::models::job::InferOptions::new(&m.card.name);
+                        opts.version = Some(m.card.version.clone());
+                        opts.exe = exe.clone();
+                        reports.push(crate::models::job::run(&db, &opts, p)?);
+                    }
+                    Ok(JobOutput::Infer(reports))
+                });
+            }
             Command::ScreenPhotos => self.start_screening(ctx),
             Command::TogglePrivacyReview => {
                 if self.is_open(Overlay::PrivacyReview) {
@@ -1221,6 +1247,27 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
                 ],
             );
             (text, false)
+        }
+        JobOutput::Infer(reports) => {
+            let lines: Vec<String> = reports
+                .iter()
+                .map(|r| {
+                    let why: Vec<String> = r.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                    lang.f(
+                        T::InferSummary,
+                        &[
+                            ("model", &r.model),
+                            ("version", &r.version),
+                            ("inferred", &r.inferred),
+                            ("skipped", &r.skipped.values().sum::<usize>()),
+                            ("why", &why.join(", ")),
+                            ("failed", &r.failed.len()),
+                        ],
+                    )
+                })
+                .collect();
+            let failed = reports.iter().any(|r| !r.failed.is_empty());
+            (lines.join("\n"), failed)
         }
         JobOutput::Link(r) => {
             let n = |k: &str| r.by_status.get(k).copied().unwrap_or(0);

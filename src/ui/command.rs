@@ -251,6 +251,9 @@ pub enum Command {
     ChartImport(ChartImportAct),
     /// Link every photo to the charts (`dermdesk link`), as a background job.
     RunLinking,
+    /// Run every registered classifier and segmenter over the photos the release gate allows
+    /// (`dermdesk infer`), as a background job.
+    RunModels,
     /// Start the privacy screening job in the background.
     ScreenPhotos,
     TogglePrivacyReview,
@@ -311,6 +314,7 @@ impl Command {
             Command::ToggleTimeline,
             Command::ToggleChartImport,
             Command::RunLinking,
+            Command::RunModels,
             Command::ScreenPhotos,
             Command::TogglePrivacyReview,
         ]);
@@ -397,6 +401,7 @@ impl Command {
             Command::ToggleTimeline => T::Timeline,
             Command::ToggleChartImport | Command::ChartImport(_) => T::ChartImport,
             Command::RunLinking => T::RunLinking,
+            Command::RunModels => T::RunModels,
             Command::ScreenPhotos => T::ScreenPhotos,
             Command::TogglePrivacyReview => T::PrivacyReview,
             Command::Privacy(p) => match p {

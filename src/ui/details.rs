@@ -188,6 +188,8 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             ui.add_space(6.0);
             super::chart_details::section(ui, lang, &app.chart_facts, width);
             ui.add_space(6.0);
+            super::predictions::section(ui, lang, &app.predictions, width);
+            ui.add_space(6.0);
             ui.label(egui::RichText::new(lang.t(T::Locations)).strong());
             for l in &d.locations {
                 let text = match &l.missing_since {

@@ -116,6 +116,17 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             }
             ui.add_space(8.0);
 
+            // The demo classifier unless a person names another registered one.
+            let mut disagree = f.disagrees_with.is_some();
+            if ui.checkbox(&mut disagree, lang.t(T::ModelDisagreesFilter)).changed() {
+                f.disagrees_with = disagree.then(|| crate::models::DEMO_CLASSIFIER.to_owned());
+            }
+            if let Some(model) = &mut f.disagrees_with {
+                ui.add(egui::TextEdit::singleline(model).desired_width(f32::INFINITY))
+                    .on_hover_text(lang.t(T::ModelDisagreesFilterHelp));
+            }
+            ui.add_space(8.0);
+
             ui.label(egui::RichText::new(lang.t(T::SortBy)).strong());
             let sorts = [
                 (SortKey::Captured, T::SortCaptured),

@@ -68,6 +68,9 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 item(app, ui, Command::ToggleLinkQueue);
                 item(app, ui, Command::ToggleTimeline);
             });
+            ui.menu_button(app.t(T::MenuModels), |ui| {
+                item(app, ui, Command::RunModels);
+            });
             ui.menu_button(app.t(T::MenuHelp), |ui| {
                 item(app, ui, Command::ToggleHelp);
                 item(app, ui, Command::ToggleCommandPalette);

@@ -27,6 +27,7 @@ mod rules;
 mod status;
 mod thumb_cache;
 pub mod timeline;
+pub mod predictions;
 pub mod viewer;
 
 pub use app::{App, AppConfig, Overlay, UiState};

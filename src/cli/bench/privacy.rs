@@ -244,19 +244,19 @@ fn rate(cases: &[(&Case, &Outcome)], want: impl Fn(&Case) -> bool, hit: impl Fn(
 }
 
 #[derive(Serialize)]
-struct ModelFigure {
-    model: String,
-    input: Vec<usize>,
-    threads: usize,
-    tract_ms: f64,
-    onnxruntime_ms: f64,
-    ratio: f64,
-    max_abs_diff: f32,
+pub(super) struct ModelFigure {
+    pub(super) model: String,
+    pub(super) input: Vec<usize>,
+    pub(super) threads: usize,
+    pub(super) tract_ms: f64,
+    pub(super) onnxruntime_ms: f64,
+    pub(super) ratio: f64,
+    pub(super) max_abs_diff: f32,
 }
 
 /// tract against onnxruntime on one model and one real input tensor.
 #[allow(clippy::too_many_arguments)] // one call site; each is a figure's input
-fn compare(
+pub(super) fn compare(
     name: &str,
     model: &Path,
     shape: &[usize],

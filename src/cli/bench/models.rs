@@ -1,0 +1,116 @@
+//! `dermdesk bench models`: each shipped demo model in tract against onnxruntime (Python, the
+//! same model, input tensor and thread count: latency ratio and largest output difference),
+//! and batch inference with the job the app runs (`dermdesk infer`): photos per second and
+//! peak memory of this process and of the worker processes.
+//!
+//! The batch runs on a database of its own whose photos are marked screened and cleared by
+//! the benchmark (the release gate lets only such photos reach a model; screening itself is
+//! measured by `bench privacy`).
+
+use super::privacy::{ModelFigure, compare};
+use crate::jobs::Progress;
+use crate::models::{ModelTask, job, net, preprocess, registry};
+use crate::privacy::{Detector, Review, Screening, Verdict};
+use crate::store::Store;
+use anyhow::Context;
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Serialize)]
+struct Batch {
+    model: String,
+    photos: usize,
+    threads: usize,
+    seconds: f64,
+    photos_per_second: f64,
+    app_peak_rss_mib: f64,
+    worker_peak_rss_mib: f64,
+}
+
+#[derive(Serialize)]
+struct Figures {
+    models: Vec<ModelFigure>,
+    batch: Vec<Batch>,
+}
+
+pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: bool) -> anyhow::Result<()> {
+    let work = super::tempfile_dir("dermdesk-bench-models")?;
+    let db = work.join("bench.sqlite");
+    let mut store = Store::open(&db)?;
+    registry::open(&mut store)?;
+    let models: Vec<_> =
+        registry::list(&store)?.into_iter().filter(|m| m.builtin && m.card.task != ModelTask::Embedding).collect();
+    anyhow::ensure!(!models.is_empty(), "no demo model is built in (assets/models/*/card.toml)");
+    let images = super::jpegs(&shared.join("data/ham10000/images"))?;
+    let first = images.first().context("no HAM10000 image in the shared folder")?;
+    let img = image::open(first).with_context(|| format!("cannot read {}", first.display()))?.to_rgb8();
+
+    // tract against onnxruntime, one thread each, the same real input tensor.
+    let mut figures = Figures { models: Vec::new(), batch: Vec::new() };
+    for m in &models {
+        let loaded = net::load(&m.card, &std::fs::read(&m.model_path)?)?;
+        let input = preprocess::tensor(&img, &m.card.input);
+        let shape = preprocess::shape(&m.card.input);
+        let run = |t: Vec<f32>| -> crate::Result<Vec<(Vec<usize>, Vec<f32>)>> {
+            let out = loaded.run_tensor(&t).map_err(crate::Error::Invalid)?;
+            Ok(vec![(Vec::new(), out)])
+        };
+        figures.models.push(compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work)?);
+    }
+
+    // Batch inference over `photos` real photos, every model in turn.
+    let picked: Vec<_> = images.into_iter().take(photos).collect();
+    drop(store);
+    let r = crate::archive::import(&db, &picked, &crate::archive::ImportOptions::default(), &Progress::new())?;
+    eprintln!("imported {} photos", r.counts.new_photos);
+    let mut store = Store::open(&db)?;
+    let ids = store.grid_ids(&Default::default())?;
+    let clear = Screening {
+        findings: Vec::new(),
+        verdict: Verdict::Clear,
+        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
+        ms: Vec::new(),
+    };
+    for &id in &ids {
+        store.save_screening(id, &clear)?;
+    }
+    store.set_review(&ids, Review::Cleared, "bench")?;
+    drop(store);
+    for m in &models {
+        let mut opts = job::InferOptions::new(&m.card.name);
+        opts.threads = threads;
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let t = Instant::now();
+        let rep = job::run(&db, &opts, &Progress::new())?;
+        let seconds = t.elapsed().as_secs_f64();
+        anyhow::ensure!(rep.failed.is_empty(), "{} photos failed: {:?}", rep.failed.len(), rep.failed.first());
+        let mib = |b: Option<u64>| b.map(|b| b as f64 / 1048576.0).unwrap_or(f64::NAN);
+        figures.batch.push(Batch {
+            model: m.card.name.clone(),
+            photos: rep.inferred,
+            threads,
+            seconds,
+            photos_per_second: rep.inferred as f64 / seconds,
+            app_peak_rss_mib: mib(crate::util::peak_rss_bytes()),
+            worker_peak_rss_mib: mib(crate::util::children_peak_rss_bytes()),
+        });
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&figures)?);
+        return Ok(());
+    }
+    for f in &figures.models {
+        println!(
+            "{:<18} {:?} {} thread: tract {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
+            f.model, f.input, f.threads, f.tract_ms, f.onnxruntime_ms, f.ratio, f.max_abs_diff
+        );
+    }
+    for b in &figures.batch {
+        println!(
+            "{:<18} {} photos, {} worker processes: {:.1} s, {:.1} photos/s; peak RSS app {:.0} MiB, largest worker {:.0} MiB",
+            b.model, b.photos, b.threads, b.seconds, b.photos_per_second, b.app_peak_rss_mib, b.worker_peak_rss_mib
+        );
+    }
+    Ok(())
+}

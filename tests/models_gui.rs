@@ -1,0 +1,127 @@
+//! The models in the window (issue 18): real HAM10000 photos linked to the first-run demo's
+//! invented charts, screened and cleared (one left unreviewed), the demo models run from the
+//! Models menu's command as a background job, the details panel showing the classifier's
+//! top classes beside the chart's diagnosis with agreement, and the browser filtered to the
+//! photos where the model disagrees with the chart, through the filter panel's checkbox.
+
+mod common;
+use common::gui::*;
+use common::*;
+use dermdesk::privacy::{Detector, Review, Screening, Verdict};
+use dermdesk::store::Store;
+use dermdesk::ui::command::{Command, Select};
+use egui_kittest::kittest::Queryable;
+use std::collections::HashSet;
+
+/// Two photos of each HAM10000 diagnosis (the first by image id), as paths in the shared folder.
+fn ham_photos() -> Vec<std::path::PathBuf> {
+    let ham = shared().join("data/ham10000");
+    let csv = std::fs::read_to_string(ham.join("HAM10000_metadata.csv")).unwrap();
+    let mut rows: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2].to_owned(), f[1].to_owned())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut taken: std::collections::HashMap<String, usize> = Default::default();
+    rows.into_iter()
+        .filter(|(dx, _)| {
+            let n = taken.entry(dx.clone()).or_default();
+            *n += 1;
+            *n <= 2
+        })
+        .map(|(_, id)| ham.join(format!("images/{id}.jpg")))
+        .collect()
+}
+
+fn screened_clear(store: &mut Store, id: i64) {
+    let s = Screening {
+        findings: Vec::new(),
+        verdict: Verdict::Clear,
+        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
+        ms: Vec::new(),
+    };
+    store.save_screening(id, &s).unwrap();
+}
+
+#[test]
+fn predictions_beside_the_chart_and_the_disagreement_filter() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("m.sqlite");
+    let photos = ham_photos();
+    assert_eq!(photos.len(), 14);
+    import(&db, &photos);
+    let mut store = Store::open(&db).unwrap();
+    let charts = dermdesk::charts::demo_archive::setup(&mut store, &shared(), &tmp.path().join("charts")).unwrap();
+    assert_eq!(charts.link.by_status.get("linked"), Some(&14), "{:?}", charts.link);
+    let ids: Vec<i64> = store.grid_ids(&Default::default()).unwrap();
+    for &id in &ids {
+        screened_clear(&mut store, id);
+    }
+    // The last photo stays unreviewed: the gate keeps it from the model.
+    let (held, cleared) = ids.split_last().unwrap();
+    store.set_review(cleared, Review::Cleared, "dr.sato").unwrap();
+    drop(store);
+
+    let mut h = harness_as(&db, "dr.sato");
+    settle(&mut h, "the grid", |a| !a.grid.is_empty() && a.screen_filled());
+    h.state_mut().push(Command::RunModels);
+    settle(&mut h, "the models' job", |a| !a.is_busy());
+
+    let store = Store::open(&db).unwrap();
+    let reader = dermdesk::models::agree::PredictionReader::new(&store).unwrap();
+    let hash = |id: i64| store.photo(id).unwrap().unwrap().row.hash;
+    assert!(reader.of(&store, *held, &hash(*held)).unwrap().is_empty(), "the unreviewed photo was not inferred");
+    let classes = |id: i64| {
+        reader
+            .of(&store, id, &hash(id))
+            .unwrap()
+            .into_iter()
+            .find(|p| p.model == dermdesk::models::DEMO_CLASSIFIER)
+            .expect("the demo classifier's answer")
+    };
+    for &id in cleared {
+        let p = classes(id);
+        assert_eq!(p.top.as_ref().unwrap().len(), 7);
+        assert!(p.agrees_with_chart.is_some(), "every photo here has a chart diagnosis");
+    }
+    let disagree: HashSet<i64> =
+        dermdesk::models::agree::disagreeing_photos(&store, dermdesk::models::DEMO_CLASSIFIER).unwrap().into_iter().collect();
+    let agree: Vec<i64> = cleared.iter().copied().filter(|id| !disagree.contains(id)).collect();
+    assert!(!agree.is_empty(), "the demo classifier names at least one of 13 training photos as the chart does");
+
+    // The panel beside the chart: top classes with their share, the agreement.
+    let id = agree[0];
+    let top = classes(id).top.unwrap();
+    let index = h.state().grid.position(id).unwrap();
+    h.state_mut().push(Command::Focus { index, select: Select::Only });
+    if !h.state().state.show_details {
+        h.state_mut().push(Command::ToggleDetails);
+    }
+    settle(&mut h, "the predictions", |a| a.focused_id() == Some(id) && a.predictions.value().is_some());
+    h.run_steps(2);
+    wait_for_label(&mut h, "Model predictions");
+    let card_names = dermdesk::models::registry::get(&store, dermdesk::models::DEMO_CLASSIFIER, None).unwrap().card.labels;
+    let name = |key: &str| card_names.iter().find(|l| l.key == key).unwrap().en.clone();
+    for r in top.iter().take(3) {
+        assert!(h.query_all_by_label_contains(&name(&r.label)).next().is_some(), "{} is on screen", r.label);
+    }
+    assert!(h.query_by_label(&format!("{:.0}%", top[0].p * 100.0)).is_some(), "the top class's share is on screen");
+    assert!(h.query_by_label("agrees with the chart's diagnosis").is_some());
+    assert!(h.query_by_label("Not for clinical use.").is_some());
+    save_screen(&mut h, "models_details_en");
+
+    // The browser filtered to disagreements, by the filter panel's checkbox.
+    if !h.state().state.show_filters {
+        h.state_mut().push(Command::ToggleFilters);
+        h.run_steps(2);
+    }
+    h.get_by_label("Model disagrees with chart").click();
+    settle(&mut h, "the filtered grid", |a| a.state.filter.disagrees_with.is_some() && a.grid.ids().len() == disagree.len());
+    let shown: HashSet<i64> = h.state().grid.ids().iter().copied().collect();
+    assert_eq!(shown, disagree);
+    save_screen(&mut h, "models_disagree_filter_en");
+}
