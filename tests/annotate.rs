@@ -390,4 +390,51 @@ fn m_proposes_the_segmenters_mask_and_ctrl_z_takes_it_back() {
     let an = h.state().annotator.as_ref().unwrap();
     assert_eq!(an.lesions[0].pixels(), proposed.count());
     assert_eq!(an.active_mask().unwrap(), &proposed);
+
+    // In the command palette with its key, and in the help (beside the toolbar's button).
+    let cmd = Command::Annotation(Ann::Propose);
+    assert!(Command::palette().contains(&cmd));
+    assert_eq!(cmd.shortcut(), Some(egui::KeyboardShortcut::new(Modifiers::NONE, egui::Key::M)));
+    h.state_mut().push(Command::ToggleHelp);
+    h.run_steps(3);
+    assert_eq!(h.get_all_by_label("Propose lesion (model)").count(), 2, "the toolbar's button and the help's row");
+}
+
+#[test]
+fn m_with_no_added_segmenter_uses_the_demo_or_says_none_is_registered() {
+    use dermdesk::ui::annotator::Notice;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let photo = shared().join("data/ph2/images/IMD003.jpg");
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, std::slice::from_ref(&photo), &import_opts(), &progress).unwrap();
+    let mut h = harness_as(&db, "alice");
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
+    let id = h.state().grid.row(0).unwrap().id;
+    h.state_mut().push(Command::Open(id));
+    h.step();
+    h.key_press(egui::Key::M);
+    settle(&mut h, "the photo in the panel", |a| a.annotator.as_ref().is_some_and(|x| !x.is_loading()));
+    h.key_press(egui::Key::M);
+    h.step();
+    settle(&mut h, "the model's answer", |a| {
+        a.annotator
+            .as_ref()
+            .is_some_and(|x| !x.is_computing() && x.notice.as_ref().is_some_and(|n| *n != Notice::Proposing))
+    });
+    let an = h.state().annotator.as_ref().unwrap();
+    match an.notice.clone().unwrap() {
+        // This checkout ships no segmenter: the panel says so and changes nothing.
+        Notice::NoSegmenter => {
+            assert!(an.lesions.is_empty());
+            h.get_by_label_contains("No segmentation model is registered");
+        }
+        // The demo segmenter (assets/models/, built into the executable) proposed.
+        Notice::Proposed { model, version, pixels } => {
+            eprintln!("the demo segmenter {model} {version} proposed {pixels} px");
+            assert_eq!(an.active_mask().unwrap().count(), pixels);
+            h.get_by_label_contains(&format!("{model} {version} proposed this mask"));
+        }
+        other => panic!("{other:?}"),
+    }
 }
