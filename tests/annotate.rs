@@ -211,3 +211,230 @@ fn review_queue_window_in_japanese_snapshot() {
     h.get_by_label("レビュー待ちはありません。");
     h.snapshot("review_queue_ja");
 }
+
+// ---------------------------------------------------------------------------------------
+// Model proposals. The demo segmenter may not be in this checkout, so a tiny one is built
+// here (as tests/models.rs does): a 1x1 convolution, darker = more lesion, which on a
+// dermoscopy photo finds the pigmented lesion well enough to exercise the whole path.
+
+use prost::Message;
+use tract_onnx::pb;
+
+fn onnx_value(name: &str, d: &[i64]) -> pb::ValueInfoProto {
+    use pb::tensor_shape_proto::{Dimension, dimension::Value};
+    let dim = d.iter().map(|&n| Dimension { value: Some(Value::DimValue(n)), ..Default::default() }).collect();
+    pb::ValueInfoProto {
+        name: name.into(),
+        r#type: Some(pb::TypeProto {
+            value: Some(pb::type_proto::Value::TensorType(pb::type_proto::Tensor {
+                elem_type: 1,
+                shape: Some(pb::TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Image [1,3,H,W] (normalised) -> `mask` logits [1,1,H,W]: minus four times the channel mean.
+fn dark_segmenter(h: i64, w: i64) -> Vec<u8> {
+    let t = |name: &str, dims: Vec<i64>, data: Vec<f32>| pb::TensorProto {
+        name: name.into(),
+        dims,
+        data_type: 1,
+        float_data: data,
+        ..Default::default()
+    };
+    pb::ModelProto {
+        ir_version: 7,
+        opset_import: vec![pb::OperatorSetIdProto { domain: String::new(), version: 13 }],
+        producer_name: "dermdesk-tests".into(),
+        graph: Some(pb::GraphProto {
+            name: "g".into(),
+            node: vec![pb::NodeProto {
+                op_type: "Conv".into(),
+                name: "conv".into(),
+                input: vec!["input".into(), "w".into(), "b".into()],
+                output: vec!["mask".into()],
+                ..Default::default()
+            }],
+            initializer: vec![t("w", vec![1, 3, 1, 1], vec![-4.0 / 3.0; 3]), t("b", vec![1], vec![0.0])],
+            input: vec![onnx_value("input", &[1, 3, h, w])],
+            output: vec![onnx_value("mask", &[1, 1, h, w])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+const SEG_CARD: &str = r#"name = "darkseg"
+version = "0.3.1"
+task = "segmentation"
+file = "model.onnx"
+not_for_clinical_use = true
+modalities = ["dermoscopy"]
+description = "a test segmenter: dark is lesion"
+[input]
+name = "input"
+layout = "NCHW"
+height = 48
+width = 64
+colour = "RGB"
+resize = "stretch"
+mean = [127.0, 127.0, 127.0]
+std = [128.0, 128.0, 128.0]
+[output]
+name = "mask"
+kind = "mask-logits"
+[training]
+data = "none: made in a test"
+licence = "test only"
+[metrics]
+dice = 0.0
+"#;
+
+/// Writes the tiny segmenter and its card into `dir`; returns the card's path.
+fn write_segmenter(dir: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("model.onnx"), dark_segmenter(48, 64)).unwrap();
+    std::fs::write(dir.join("card.toml"), SEG_CARD).unwrap();
+    dir.join("card.toml")
+}
+
+#[test]
+fn propose_brings_the_model_mask_to_the_photo_size() {
+    let ph2 = shared().join("data/ph2");
+    let img = image::open(ph2.join("images/IMD003.jpg")).unwrap().to_rgb8();
+    let truth = dermdesk::masks::codec::read_binary_image(&std::fs::read(ph2.join("masks/IMD003_lesion.png")).unwrap())
+        .unwrap();
+    let card = dermdesk::models::Card::parse(SEG_CARD).unwrap();
+    let model = dermdesk::models::net::load(&card, &dark_segmenter(48, 64)).unwrap();
+    let m = dermdesk::models::propose::propose(&model, &img).unwrap();
+    assert_eq!((m.width(), m.height()), img.dimensions(), "at the photo's full resolution");
+    assert!(m.count() > 1000, "{} px", m.count());
+    assert!(dermdesk::masks::tools::holes(&m).is_empty(), "holes filled");
+    // Bilinear upsampling: the outline is not the model's 64x48 staircase of 12-px blocks.
+    let (bw, bh) = (img.width() as f32 / 64.0, img.height() as f32 / 48.0);
+    let mut off_grid = 0;
+    for y in 0..m.height() {
+        for x in 1..m.width() {
+            if m.get(x, y) != m.get(x - 1, y) && (x as f32 / bw).fract() > 0.2 && (x as f32 / bw).fract() < 0.8 {
+                off_grid += 1;
+            }
+        }
+    }
+    assert!(off_grid > 0, "edges fall between the model's pixels too ({bw}x{bh} px each)");
+    let dice = metrics::dice(&m, &truth);
+    eprintln!("darkseg on IMD003: Dice {dice:.3}");
+    assert!(dice > 0.5, "the dark region is the lesion: Dice {dice:.3}");
+}
+
+#[test]
+fn m_proposes_the_segmenters_mask_and_ctrl_z_takes_it_back() {
+    let ph2 = shared().join("data/ph2");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let photo = ph2.join("images/IMD003.jpg");
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, std::slice::from_ref(&photo), &import_opts(), &progress).unwrap();
+    {
+        let mut store = dermdesk::Store::open(&db).unwrap();
+        dermdesk::models::registry::add(&mut store, &write_segmenter(&tmp.path().join("seg")), None).unwrap();
+    }
+    let mut h = harness_as(&db, "alice");
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
+    let id = h.state().grid.row(0).unwrap().id;
+    h.state_mut().push(Command::Open(id));
+    h.step();
+    h.key_press(egui::Key::M);
+    settle(&mut h, "the photo in the panel", |a| a.annotator.as_ref().is_some_and(|x| !x.is_loading()));
+    assert!(h.state().annotator.as_ref().unwrap().lesions.is_empty());
+
+    // M in the panel: the model proposes, in the background, as an ordinary edit.
+    h.key_press(egui::Key::M);
+    h.step();
+    settle(&mut h, "the proposal put in and saved", |a| {
+        a.annotator.as_ref().is_some_and(|x| x.all_saved() && !x.is_computing() && !x.lesions.is_empty())
+    });
+    let an = h.state().annotator.as_ref().unwrap();
+    assert!(
+        matches!(&an.notice, Some(dermdesk::ui::annotator::Notice::Proposed { model, version, .. })
+            if model == "darkseg" && version == "0.3.1"),
+        "{:?}",
+        an.notice
+    );
+    let proposed = an.active_mask().unwrap().clone();
+    assert_eq!((proposed.width(), proposed.height()), (an.width, an.height));
+    assert!(proposed.count() > 1000, "{} px", proposed.count());
+    h.get_by_label_contains("darkseg 0.3.1 proposed this mask");
+    let lesion_id = an.lesions[0].id().expect("stored");
+    assert_eq!(lesion_mask(&db, lesion_id), proposed, "the store has the proposal");
+    save_screen(&mut h, "annotate-proposed");
+
+    // Ctrl+Z takes it away; Ctrl+Shift+Z puts it back.
+    h.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut h, "undo", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+    assert_eq!(h.state().annotator.as_ref().unwrap().active_mask().unwrap().count(), 0);
+    assert_eq!(lesion_mask(&db, lesion_id).count(), 0, "the undo reached the store");
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    settle(&mut h, "redo", |a| a.annotator.as_ref().is_some_and(|x| x.all_saved()));
+    assert_eq!(h.state().annotator.as_ref().unwrap().active_mask().unwrap(), &proposed);
+
+    // M again while the lesion has pixels: a second lesion, nobody's pixels replaced.
+    h.key_press(egui::Key::M);
+    h.step();
+    settle(&mut h, "the second proposal", |a| {
+        a.annotator.as_ref().is_some_and(|x| x.all_saved() && !x.is_computing() && x.lesions.len() == 2)
+    });
+    let an = h.state().annotator.as_ref().unwrap();
+    assert_eq!(an.lesions[0].pixels(), proposed.count());
+    assert_eq!(an.active_mask().unwrap(), &proposed);
+
+    // In the command palette with its key, and in the help (beside the toolbar's button).
+    let cmd = Command::Annotation(Ann::Propose);
+    assert!(Command::palette().contains(&cmd));
+    assert_eq!(cmd.shortcut(), Some(egui::KeyboardShortcut::new(Modifiers::NONE, egui::Key::M)));
+    h.state_mut().push(Command::ToggleHelp);
+    h.run_steps(3);
+    assert_eq!(h.get_all_by_label("Propose lesion (model)").count(), 2, "the toolbar's button and the help's row");
+}
+
+#[test]
+fn m_with_no_added_segmenter_uses_the_demo_or_says_none_is_registered() {
+    use dermdesk::ui::annotator::Notice;
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.sqlite");
+    let photo = shared().join("data/ph2/images/IMD003.jpg");
+    let progress = dermdesk::jobs::Progress::new();
+    dermdesk::archive::import(&db, std::slice::from_ref(&photo), &import_opts(), &progress).unwrap();
+    let mut h = harness_as(&db, "alice");
+    settle(&mut h, "the grid", |a| a.grid.len() == 1 && a.screen_filled());
+    let id = h.state().grid.row(0).unwrap().id;
+    h.state_mut().push(Command::Open(id));
+    h.step();
+    h.key_press(egui::Key::M);
+    settle(&mut h, "the photo in the panel", |a| a.annotator.as_ref().is_some_and(|x| !x.is_loading()));
+    h.key_press(egui::Key::M);
+    h.step();
+    settle(&mut h, "the model's answer", |a| {
+        a.annotator
+            .as_ref()
+            .is_some_and(|x| !x.is_computing() && x.notice.as_ref().is_some_and(|n| *n != Notice::Proposing))
+    });
+    let an = h.state().annotator.as_ref().unwrap();
+    match an.notice.clone().unwrap() {
+        // This checkout ships no segmenter: the panel says so and changes nothing.
+        Notice::NoSegmenter => {
+            assert!(an.lesions.is_empty());
+            h.get_by_label_contains("No segmentation model is registered");
+        }
+        // The demo segmenter (assets/models/, built into the executable) proposed.
+        Notice::Proposed { model, version, pixels } => {
+            eprintln!("the demo segmenter {model} {version} proposed {pixels} px");
+            assert_eq!(an.active_mask().unwrap().count(), pixels);
+            h.get_by_label_contains(&format!("{model} {version} proposed this mask"));
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -9,6 +9,7 @@
 //!   [`registry::get`].
 //! - [`preprocess`]: a photo into the model's input tensor, as the card says.
 //! - [`net`]: loading in tract, the checks on add, one run.
+//! - [`propose`]: a segmenter's mask at the photo's full resolution, for the mask panel.
 //! - [`task`] and [`job`]: inference on the per-photo worker job, only ever on photos the
 //!   gate (`Store::release`) lets out; resumable; results kept per photo content and model
 //!   version (a new version keeps the old one's results).
@@ -28,6 +29,7 @@ pub mod card;
 pub mod job;
 pub mod net;
 pub mod preprocess;
+pub mod propose;
 pub mod registry;
 pub mod task;
 

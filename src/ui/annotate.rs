@@ -2,7 +2,7 @@
 //! lesions and their review on the right. Every action pushes a `Command` (`Ann`); the
 //! state and the edits are in `annotator.rs`.
 
-use super::annotator::{Annotator, PALETTE, State};
+use super::annotator::{Annotator, Notice, PALETTE, State};
 use super::app::App;
 use super::command::{Ann, Command, Tool};
 use super::i18n::{Lang, T};
@@ -54,12 +54,29 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     canvas(app, ui, lang);
 }
 
+/// The status line's text for a model proposal.
+pub fn notice_text(n: &Notice, lang: Lang) -> (String, Color32) {
+    let grey = Color32::from_gray(170);
+    match n {
+        Notice::Proposing => (lang.t(T::Proposing).to_owned(), grey),
+        Notice::Proposed { model, version, pixels } => {
+            (lang.f(T::Proposed, &[("model", model), ("version", version), ("n", pixels)]), grey)
+        }
+        Notice::NothingFound { model, version } => {
+            (lang.f(T::ProposedNothing, &[("model", model), ("version", version)]), grey)
+        }
+        Notice::NoSegmenter => (lang.t(T::NoSegmenter).to_owned(), Color32::from_rgb(230, 159, 0)),
+        Notice::Failed(e) => (lang.f(T::ProposeFailed, &[("e", e)]), Color32::LIGHT_RED),
+    }
+}
+
 fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
     let Some(an) = app.annotator.as_ref() else { return };
     let (tool, brush, tolerance, opacity, outline) = (an.tool, an.brush, an.tolerance, an.opacity, an.outline);
     let (can_undo, can_redo) =
         an.active_lesion().map(|l| (l.history.can_undo(), l.history.can_redo())).unwrap_or((false, false));
     let saved = an.all_saved();
+    let notice = an.notice.clone();
     let mut pushed = Vec::new();
     let mut close = false;
     ui.horizontal_wrapped(|ui| {
@@ -116,6 +133,10 @@ fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
         if ui.button(lang.t(T::FillHoles)).clicked() {
             pushed.push(Ann::FillHoles);
         }
+        let keys = Command::Annotation(Ann::Propose).shortcut().map(|sc| ui.ctx().format_shortcut(&sc));
+        if ui.button(lang.t(T::ProposeLesion)).on_hover_text(keys.unwrap_or_default()).clicked() {
+            pushed.push(Ann::Propose);
+        }
         ui.separator();
         let (text, colour) =
             if saved { (T::AllSaved, Color32::from_gray(160)) } else { (T::Unsaved, Color32::from_rgb(230, 159, 0)) };
@@ -124,6 +145,10 @@ fn toolbar(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
             close = true;
         }
     });
+    if let Some(n) = notice {
+        let (text, colour) = notice_text(&n, lang);
+        ui.colored_label(colour, text);
+    }
     if close {
         app.push(Command::CloseAnnotator);
     }

@@ -179,6 +179,52 @@ pub struct Annotator {
     /// A wand or smart-tool region being computed on a thread (hundreds of milliseconds on a
     /// 24-MP photo: the panel keeps drawing meanwhile), and whether it adds or takes away.
     pending: Option<(Promise<crate::masks::Stamp>, bool)>,
+    /// The database (the model registry is read from it when a proposal is asked for).
+    db: PathBuf,
+    /// A segmentation model's proposal being computed on a thread.
+    proposing: Option<Promise<Result<Proposed, Notice>>>,
+    /// What the last proposal said, for the panel's status line.
+    pub notice: Option<Notice>,
+}
+
+/// A segmentation model's lesion, at the photo's full resolution.
+pub struct Proposed {
+    pub mask: Mask,
+    pub model: String,
+    pub version: String,
+}
+
+/// The status line's word on a model proposal.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    Proposing,
+    /// Put in as an undoable edit of the lesion being edited.
+    Proposed {
+        model: String,
+        version: String,
+        pixels: u64,
+    },
+    /// The model ran but found nothing.
+    NothingFound {
+        model: String,
+        version: String,
+    },
+    NoSegmenter,
+    Failed(String),
+}
+
+/// Runs the newest registered segmentation model on the photo (on a thread).
+fn propose(db: &std::path::Path, img: &image::RgbImage) -> Result<Proposed, Notice> {
+    let fail = |e: &dyn std::fmt::Display| Notice::Failed(e.to_string());
+    let mut store = Store::open_reader(db).map_err(|e| fail(&e))?;
+    // The demo models, if this database has not registered them yet (problems with them
+    // leave the others usable).
+    let _ = crate::models::registry::open(&mut store);
+    let models = crate::models::registry::list(&store).map_err(|e| fail(&e))?;
+    drop(store);
+    let info = crate::models::propose::pick(&models).ok_or(Notice::NoSegmenter)?;
+    let mask = crate::models::propose::propose_with(info, img).map_err(|e| fail(&e))?;
+    Ok(Proposed { mask, model: info.name().to_owned(), version: info.version().to_owned() })
 }
 
 fn photo_opts() -> TextureOptions {
@@ -314,7 +360,10 @@ impl Annotator {
         let (c, me2, s2) = (ctx.clone(), me.clone(), session.clone());
         let thread = std::thread::Builder::new()
             .name("mask-writer".into())
-            .spawn(move || writer_loop(db, me2, s2, wrx, atx, c))
+            .spawn({
+                let db = db.clone();
+                move || writer_loop(db, me2, s2, wrx, atx, c)
+            })
             .ok();
         Annotator {
             photo_id,
@@ -351,6 +400,9 @@ impl Annotator {
             overlay_pixels_drawn: 0,
             want_active,
             pending: None,
+            db,
+            proposing: None,
+            notice: None,
         }
     }
 
@@ -388,7 +440,12 @@ impl Annotator {
             let stamp = p.block_and_take();
             self.step(&stamp, add);
         }
-        if self.pending.is_some() {
+        if self.proposing.as_ref().is_some_and(|p| p.ready().is_some())
+            && let Some(p) = self.proposing.take()
+        {
+            self.take_proposal(p.block_and_take());
+        }
+        if self.pending.is_some() || self.proposing.is_some() {
             ctx.request_repaint_after(std::time::Duration::from_millis(30));
         }
         while let Ok(w) = self.written.try_recv() {
@@ -686,6 +743,7 @@ impl Annotator {
                 );
                 self.compute(true, move |img| smart::grow(img, smart::Seed::Box(r)));
             }
+            Ann::Propose => self.start_proposal(),
             Ann::FillHoles => {
                 if let Some(m) = self.active.and_then(|i| self.lesions[i].mask.as_ref()) {
                     let stamp = tools::holes(m);
@@ -727,9 +785,48 @@ impl Annotator {
         self.pending = Some((Promise::spawn_thread("mask-tool", move || f(&img)), add));
     }
 
-    /// Whether a wand or smart-tool region is being computed.
+    /// Whether a wand or smart-tool region, or a model's proposal, is being computed.
     pub fn is_computing(&self) -> bool {
-        self.pending.is_some()
+        self.pending.is_some() || self.proposing.is_some()
+    }
+
+    /// Asks the newest segmentation model for the lesion (on a thread; `poll` puts it in).
+    fn start_proposal(&mut self) {
+        if self.proposing.is_some() {
+            return;
+        }
+        let Some(img) = self.image.clone() else { return };
+        self.end_stroke();
+        let db = self.db.clone();
+        self.notice = Some(Notice::Proposing);
+        self.proposing = Some(Promise::spawn_thread("mask-propose", move || propose(&db, &img)));
+    }
+
+    /// Puts a proposal in as one undoable edit: into the lesion being edited when it is
+    /// still empty, else into a new lesion (nobody's pixels are replaced).
+    fn take_proposal(&mut self, r: Result<Proposed, Notice>) {
+        let p = match r {
+            Ok(p) => p,
+            Err(n) => {
+                self.notice = Some(n);
+                return;
+            }
+        };
+        let bb = p.mask.bbox();
+        if bb.is_empty() {
+            self.notice = Some(Notice::NothingFound { model: p.model, version: p.version });
+            return;
+        }
+        if (p.mask.width(), p.mask.height()) != (self.width, self.height) {
+            self.notice = Some(Notice::Failed("the proposal does not match the photo's size".into()));
+            return;
+        }
+        let busy = self.active_mask().is_some_and(|m| !m.bbox().is_empty());
+        if busy {
+            self.new_lesion();
+        }
+        self.step(&p.mask.crop(bb), true);
+        self.notice = Some(Notice::Proposed { model: p.model, version: p.version, pixels: p.mask.count() });
     }
 
     fn bounds(&self) -> PixelRect {
@@ -891,7 +988,10 @@ impl Annotator {
 
     /// Whether every change has reached the writer and been stored.
     pub fn all_saved(&self) -> bool {
-        self.lesions.iter().all(|l| !l.history.unsaved()) && self.stroke_at.is_none() && self.pending.is_none()
+        self.lesions.iter().all(|l| !l.history.unsaved())
+            && self.stroke_at.is_none()
+            && self.pending.is_none()
+            && self.proposing.is_none()
     }
 }
 

@@ -80,6 +80,8 @@ pub enum Ann {
     SmartClick(Pos2),
     SmartBox(Pos2, Pos2),
     FillHoles,
+    /// The newest segmentation model proposes the lesion (an undoable edit).
+    Propose,
     SetLabel(u64, String, String),
     Review(u64, ReviewAction, Option<Role>, String),
     Delete(u64),
@@ -328,6 +330,7 @@ impl Command {
                 Ann::Undo,
                 Ann::NewLesion,
                 Ann::FillHoles,
+                Ann::Propose,
                 Ann::ToggleOutline,
             ]
             .into_iter()
@@ -434,6 +437,7 @@ impl Command {
                 Ann::Redo => T::MaskRedo,
                 Ann::NewLesion => T::NewLesion,
                 Ann::FillHoles => T::FillHoles,
+                Ann::Propose => T::ProposeLesion,
                 Ann::ToggleOutline => T::OutlineOnly,
                 _ => T::Annotate,
             },
@@ -503,6 +507,7 @@ impl Command {
                     Ann::Undo => KeyboardShortcut::new(cmd, Key::Z),
                     Ann::NewLesion => KeyboardShortcut::new(none, Key::N),
                     Ann::FillHoles => KeyboardShortcut::new(none, Key::F),
+                    Ann::Propose => KeyboardShortcut::new(none, Key::M),
                     Ann::ToggleOutline => KeyboardShortcut::new(none, Key::O),
                     _ => return None,
                 }

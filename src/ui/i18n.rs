@@ -364,6 +364,12 @@ catalogue! {
     MaskRedo => "Redo (mask)", "やり直す (マスク)";
     NewLesion => "New lesion", "新しい病変";
     FillHoles => "Fill holes", "穴を埋める";
+    ProposeLesion => "Propose lesion (model)", "病変を提案 (モデル)";
+    Proposing => "The segmentation model is looking for the lesion…", "セグメンテーションモデルが病変を探しています…";
+    Proposed => "{model} {version} proposed this mask ({n} px): keep it, edit it, or undo it (Ctrl+Z). Research use only.", "{model} {version} がこのマスクを提案しました ({n} px)。そのまま使う、編集する、または元に戻す (Ctrl+Z)。研究用です。";
+    ProposedNothing => "{model} {version} found no lesion on this photo.", "{model} {version} はこの写真に病変を見つけませんでした。";
+    NoSegmenter => "No segmentation model is registered (see Models, or `dermdesk models add`).", "セグメンテーションモデルが登録されていません (モデル、または `dermdesk models add` を参照)。";
+    ProposeFailed => "The model could not propose a mask: {e}", "モデルはマスクを提案できませんでした: {e}";
     OutlineOnly => "Outline only", "輪郭のみ";
     Opacity => "Opacity", "不透明度";
     BrushSize => "Brush {n} px", "ブラシ {n} px";
