@@ -91,8 +91,10 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
         assert_eq!(p.top.as_ref().unwrap().len(), 7);
         assert!(p.agrees_with_chart.is_some(), "every photo here has a chart diagnosis");
     }
-    let disagree: HashSet<i64> =
-        dermdesk::models::agree::disagreeing_photos(&store, dermdesk::models::DEMO_CLASSIFIER).unwrap().into_iter().collect();
+    let disagree: HashSet<i64> = dermdesk::models::agree::disagreeing_photos(&store, dermdesk::models::DEMO_CLASSIFIER)
+        .unwrap()
+        .into_iter()
+        .collect();
     let agree: Vec<i64> = cleared.iter().copied().filter(|id| !disagree.contains(id)).collect();
     assert!(!agree.is_empty(), "the demo classifier names at least one of 13 training photos as the chart does");
 
@@ -107,7 +109,8 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
     settle(&mut h, "the predictions", |a| a.focused_id() == Some(id) && a.predictions.value().is_some());
     h.run_steps(2);
     wait_for_label(&mut h, "Model predictions");
-    let card_names = dermdesk::models::registry::get(&store, dermdesk::models::DEMO_CLASSIFIER, None).unwrap().card.labels;
+    let card_names =
+        dermdesk::models::registry::get(&store, dermdesk::models::DEMO_CLASSIFIER, None).unwrap().card.labels;
     let name = |key: &str| card_names.iter().find(|l| l.key == key).unwrap().en.clone();
     for r in top.iter().take(3) {
         assert!(h.query_all_by_label_contains(&name(&r.label)).next().is_some(), "{} is on screen", r.label);
@@ -123,7 +126,9 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
         h.run_steps(2);
     }
     h.get_by_label("Model disagrees with chart").click();
-    settle(&mut h, "the filtered grid", |a| a.state.filter.disagrees_with.is_some() && a.grid.ids().len() == disagree.len());
+    settle(&mut h, "the filtered grid", |a| {
+        a.state.filter.disagrees_with.is_some() && a.grid.ids().len() == disagree.len()
+    });
     let shown: HashSet<i64> = h.state().grid.ids().iter().copied().collect();
     assert_eq!(shown, disagree);
     save_screen(&mut h, "models_disagree_filter_en");

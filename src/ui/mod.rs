@@ -19,6 +19,7 @@ pub mod link_queue;
 mod menu;
 mod palette;
 pub mod photo_answer;
+pub mod predictions;
 pub mod privacy_review;
 mod privacy_review_ui;
 mod query;
@@ -27,7 +28,6 @@ mod rules;
 mod status;
 mod thumb_cache;
 pub mod timeline;
-pub mod predictions;
 pub mod viewer;
 
 pub use app::{App, AppConfig, Overlay, UiState};

@@ -35,10 +35,8 @@ pub fn load(s: &Store, photo_id: i64) -> crate::Result<Option<Predictions>> {
     let Some(photo) = s.photo(photo_id)? else { return Ok(None) };
     let reader = PredictionReader::new(s)?;
     let found = reader.of(s, photo_id, &photo.row.hash)?;
-    let cards: HashMap<(String, String), crate::models::card::Card> = registry::list(s)?
-        .into_iter()
-        .map(|m| ((m.card.name.clone(), m.card.version.clone()), m.card))
-        .collect();
+    let cards: HashMap<(String, String), crate::models::card::Card> =
+        registry::list(s)?.into_iter().map(|m| ((m.card.name.clone(), m.card.version.clone()), m.card)).collect();
     let synonyms = s.diagnosis_synonyms()?;
     let charted = crate::models::agree::chart_code(s, photo_id, &synonyms)?.is_some();
     let answers = found
