@@ -327,3 +327,37 @@ fn chart_windows_snapshots() {
     assert!(h.query_all_by_label("確認待ちの紐付けはありません。").next().is_some());
     h.snapshot("link_queue_ja");
 }
+
+/// First run: the demo import, then the demo's invented charts imported and linked as a job
+/// of their own (`AppConfig::demo_charts`), and the details panel shows the pathology diagnosis.
+#[test]
+fn first_run_demo_links_its_photos_to_invented_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("first.sqlite");
+    let data = shared().join("data");
+    let files = vec![
+        data.join("ham10000/images/ISIC_0027419.jpg"), // bkl, histology
+        data.join("ph2/images/IMD003.jpg"),
+    ];
+    let (dbc, out) = (db.clone(), dir.path().join("demo-charts"));
+    let mut h = Harness::builder().with_size([1280.0, 800.0]).build_eframe(move |cc| {
+        let store = dermdesk::Store::open(&dbc).expect("open");
+        let mut cfg = dermdesk::ui::AppConfig::new(dbc.clone());
+        cfg.worker_exe = bin();
+        cfg.import_on_start = files.clone();
+        cfg.demo_charts = Some(dermdesk::ui::DemoCharts { shared: shared(), out: out.clone() });
+        dermdesk::ui::App::new(&cc.egui_ctx, store, cfg)
+    });
+    settle(&mut h, "the import and the demo charts", |a| a.grid.len() == 2 && a.cfg.demo_charts.is_none());
+    let s = store(&db);
+    let ids = s.grid_ids(&Default::default()).unwrap();
+    for &id in &ids {
+        assert!(s.link_of(id).unwrap().is_some_and(|l| l.status == LinkStatus::Linked), "photo {id} linked");
+    }
+    let bkl = ids.iter().copied().find(|&id| s.link_of(id).unwrap().unwrap().diagnosis.unwrap().text == "脂漏性角化症");
+    let bkl = bkl.expect("the seborrhoeic keratosis photo");
+    drop(s);
+    focus_photo(&mut h, bkl);
+    h.run_steps(2);
+    assert!(h.query_all_by_label_contains("Seborrhoeic keratosis").next().is_some(), "the diagnosis is named");
+}

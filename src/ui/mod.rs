@@ -30,7 +30,7 @@ mod thumb_cache;
 pub mod timeline;
 pub mod viewer;
 
-pub use app::{App, AppConfig, Overlay, UiState};
+pub use app::{App, AppConfig, DemoCharts, Overlay, UiState};
 
 use crate::store::Store;
 use std::path::PathBuf;
@@ -53,7 +53,7 @@ pub fn run(db: PathBuf, args: GuiOptions) -> anyhow::Result<()> {
             Some(shared) => {
                 cfg.import_on_start = crate::demo::sources(&shared);
                 let out = db.parent().unwrap_or(std::path::Path::new(".")).join("demo-charts");
-                cfg.demo_charts = Some(app::DemoCharts { shared, out });
+                cfg.demo_charts = Some(DemoCharts { shared, out });
             }
             None => eprintln!(
                 "dermdesk: no demo images found (set DERMDESK_SHARED or --demo DIR); starting with an empty archive"
