@@ -2,9 +2,8 @@
 
 use super::{Bar, print_json};
 use crate::jobs::Progress;
-use crate::modality::Modality;
 use crate::models::{ModelInfo, job, registry};
-use crate::store::{PhotoFilter, StatusFilter, Store};
+use crate::store::Store;
 use anyhow::bail;
 use std::path::{Path, PathBuf};
 
@@ -70,21 +69,8 @@ pub struct InferArgs {
     /// Run on photos of modalities the model's card does not name too.
     #[arg(long)]
     pub force_modality: bool,
-    /// Only these modalities (repeat or comma-separate).
-    #[arg(long, value_delimiter = ',', value_enum)]
-    pub modality: Vec<Modality>,
-    /// Captured in or after this period: YYYY, YYYY-MM or YYYY-MM-DD.
-    #[arg(long, value_parser = super::values::period)]
-    pub from: Option<String>,
-    /// Captured in or before this period (a year or month means all of it).
-    #[arg(long, value_parser = super::values::period)]
-    pub to: Option<String>,
-    /// Take the file's time as the capture time of photos that have none.
-    #[arg(long)]
-    pub file_dates: bool,
-    /// Text one of the photo's paths contains (case-insensitive).
-    #[arg(long)]
-    pub path: Option<String>,
+    #[command(flatten)]
+    pub photos: super::read::PhotoArgs,
     /// One JSON object: inferred, skipped by reason, failed.
     #[arg(long)]
     pub json: bool,
@@ -261,15 +247,7 @@ pub fn infer(db: &Path, a: InferArgs) -> anyhow::Result<()> {
     opts.version = a.version;
     opts.all = a.all;
     opts.force_modality = a.force_modality;
-    opts.filter = PhotoFilter {
-        modalities: a.modality,
-        from: a.from,
-        to: a.to,
-        file_dates: a.file_dates,
-        status: StatusFilter::All,
-        path_contains: a.path.unwrap_or_default(),
-        ..Default::default()
-    };
+    opts.filter = a.photos.filter();
     if let Some(t) = a.threads {
         opts.threads = t.max(1);
     }

@@ -19,6 +19,24 @@ pub struct ListArgs {
     /// One JSON object per line per photo.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub photos: PhotoArgs,
+    #[arg(long, value_enum, default_value_t = StatusFilter::All)]
+    pub status: StatusFilter,
+    #[arg(long, value_enum, default_value_t = SortKey::Imported)]
+    pub sort: SortKey,
+    #[arg(long)]
+    pub desc: bool,
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Only photos where this classifier's newest result disagrees with the chart's diagnosis.
+    #[arg(long, value_name = "MODEL")]
+    pub disagrees_with: Option<String>,
+}
+
+/// Which photos, as `list` and `infer` take them.
+#[derive(clap::Args, Debug)]
+pub struct PhotoArgs {
     /// Only these modalities (repeat or comma-separate).
     #[arg(long, value_delimiter = ',', value_enum)]
     pub modality: Vec<Modality>,
@@ -31,20 +49,23 @@ pub struct ListArgs {
     /// Take the file's time as the capture time of photos that have none.
     #[arg(long)]
     pub file_dates: bool,
-    #[arg(long, value_enum, default_value_t = StatusFilter::All)]
-    pub status: StatusFilter,
     /// Text one of the photo's paths contains (case-insensitive).
     #[arg(long)]
     pub path: Option<String>,
-    #[arg(long, value_enum, default_value_t = SortKey::Imported)]
-    pub sort: SortKey,
-    #[arg(long)]
-    pub desc: bool,
-    #[arg(long)]
-    pub limit: Option<u64>,
-    /// Only photos where this classifier's newest result disagrees with the chart's diagnosis.
-    #[arg(long, value_name = "MODEL")]
-    pub disagrees_with: Option<String>,
+}
+
+impl PhotoArgs {
+    /// The filter these options give (every file status, the default order).
+    pub fn filter(&self) -> PhotoFilter {
+        PhotoFilter {
+            modalities: self.modality.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            file_dates: self.file_dates,
+            path_contains: self.path.clone().unwrap_or_default(),
+            ..Default::default()
+        }
+    }
 }
 
 fn open(db: &Path) -> anyhow::Result<Store> {
@@ -56,15 +77,11 @@ fn open(db: &Path) -> anyhow::Result<Store> {
 
 fn filter_from(a: &ListArgs) -> PhotoFilter {
     PhotoFilter {
-        modalities: a.modality.clone(),
-        from: a.from.clone(),
-        to: a.to.clone(),
-        file_dates: a.file_dates,
         status: a.status,
-        path_contains: a.path.clone().unwrap_or_default(),
         sort: a.sort,
         descending: a.desc,
         disagrees_with: a.disagrees_with.clone(),
+        ..a.photos.filter()
     }
 }
 

@@ -152,6 +152,16 @@ impl PredictionReader {
         Ok(PredictionReader { models, synonyms: store.diagnosis_synonyms()? })
     }
 
+    /// The card of a registered model version (for its labels' names).
+    pub fn card(&self, name: &str, version: &str) -> Option<&Card> {
+        self.models.values().map(|m| &m.card).find(|c| c.name == name && c.version == version)
+    }
+
+    /// The photo's linked diagnosis as a taxonomy code, with the synonyms read once.
+    pub fn chart_code(&self, store: &Store, photo_id: i64) -> Result<Option<String>> {
+        chart_code(store, photo_id, &self.synonyms)
+    }
+
     /// The photo's predictions, one per model name (its newest version that has a result
     /// for this photo), by model name.
     pub fn of(&self, store: &Store, photo_id: i64, photo_hash: &str) -> Result<Vec<PhotoPrediction>> {
@@ -167,7 +177,7 @@ impl PredictionReader {
                 None => newest.push(r),
             }
         }
-        let chart = chart_code(store, photo_id, &self.synonyms)?;
+        let chart = self.chart_code(store, photo_id)?;
         let mut out = Vec::new();
         for r in newest {
             let Some(m) = self.models.get(&r.model_id) else { continue };

@@ -5,8 +5,8 @@
 
 use super::i18n::{Lang, T};
 use super::photo_answer::PhotoAnswer;
+use crate::models::ModelTask;
 use crate::models::agree::{PhotoPrediction, PredictionReader};
-use crate::models::{ModelTask, registry};
 use crate::store::Store;
 use crate::store::thread::StoreThread;
 use std::collections::HashMap;
@@ -35,14 +35,11 @@ pub fn load(s: &Store, photo_id: i64) -> crate::Result<Option<Predictions>> {
     let Some(photo) = s.photo(photo_id)? else { return Ok(None) };
     let reader = PredictionReader::new(s)?;
     let found = reader.of(s, photo_id, &photo.row.hash)?;
-    let cards: HashMap<(String, String), crate::models::card::Card> =
-        registry::list(s)?.into_iter().map(|m| ((m.card.name.clone(), m.card.version.clone()), m.card)).collect();
-    let synonyms = s.diagnosis_synonyms()?;
-    let charted = crate::models::agree::chart_code(s, photo_id, &synonyms)?.is_some();
+    let charted = reader.chart_code(s, photo_id)?.is_some();
     let answers = found
         .into_iter()
         .map(|p| {
-            let card = cards.get(&(p.model.clone(), p.version.clone()));
+            let card = reader.card(&p.model, &p.version);
             ModelAnswer {
                 names: card
                     .map(|c| c.labels.iter().map(|l| (l.key.clone(), (l.en.clone(), l.ja.clone()))).collect())
