@@ -10,7 +10,7 @@ use common::*;
 use dermdesk::privacy::{Detector, Review, Screening, Verdict};
 use dermdesk::store::Store;
 use dermdesk::ui::command::{Command, Select};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use std::collections::HashSet;
 
 /// Two photos of each HAM10000 diagnosis (the first by image id), as paths in the shared folder.
@@ -91,10 +91,23 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
         assert_eq!(p.top.as_ref().unwrap().len(), 7);
         assert!(p.agrees_with_chart.is_some(), "every photo here has a chart diagnosis");
     }
+    // One chart says otherwise (a melanoma where the model sees a benign lesion, or the
+    // reverse), so the filter below has a disagreement to find whatever the model says.
+    let changed = cleared[cleared.len() - 1];
+    let benign = !["mel", "bcc", "akiec"].contains(&classes(changed).top.unwrap()[0].label.as_str());
+    let (dx, code) = if benign { ("悪性黒色腫", "C43.9") } else { ("色素性母斑", "D22.9") };
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE photo_links SET dx_text = ?1, dx_code = ?2 WHERE photo_id = ?3",
+        rusqlite::params![dx, code, changed],
+    )
+    .unwrap();
+    drop(conn);
     let disagree: HashSet<i64> = dermdesk::models::agree::disagreeing_photos(&store, dermdesk::models::DEMO_CLASSIFIER)
         .unwrap()
         .into_iter()
         .collect();
+    assert!(disagree.contains(&changed), "{disagree:?}");
     let agree: Vec<i64> = cleared.iter().copied().filter(|id| !disagree.contains(id)).collect();
     assert!(!agree.is_empty(), "the demo classifier names at least one of 13 training photos as the chart does");
 
@@ -131,5 +144,12 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
     });
     let shown: HashSet<i64> = h.state().grid.ids().iter().copied().collect();
     assert_eq!(shown, disagree);
+    // The model is chosen from the registered classifiers (the segmenter is not one).
+    h.get_by_value(dermdesk::models::DEMO_CLASSIFIER).click();
+    h.run_steps(3);
+    let offered: Vec<String> =
+        h.query_all_by_label_contains("lite0").map(|n| n.accesskit_node().label().unwrap_or_default()).collect();
+    assert!(offered.iter().any(|l| l == dermdesk::models::DEMO_CLASSIFIER), "{offered:?}");
+    assert!(!offered.iter().any(|l| l.contains("seg")), "only classifiers are offered: {offered:?}");
     save_screen(&mut h, "models_disagree_filter_en");
 }

@@ -60,6 +60,8 @@ pub const SKIP_DONE: &str = "already_inferred";
 pub struct InferReport {
     pub model: String,
     pub version: String,
+    /// The card's task: `classification` or `segmentation`.
+    pub task: String,
     pub inferred: usize,
     /// Photos not offered to the model, by reason: the gate's (`unscreened`, `unreviewed`,
     /// `excluded`, `opted_out_patient`, `opted_out_number_in_path`, `no_file`),
@@ -98,8 +100,12 @@ pub fn run(db: &Path, opts: &InferOptions, progress: &Progress) -> Result<InferR
         }
         .into());
     }
-    let mut report =
-        InferReport { model: model.name().to_owned(), version: model.version().to_owned(), ..Default::default() };
+    let mut report = InferReport {
+        model: model.name().to_owned(),
+        version: model.version().to_owned(),
+        task: model.card.task.as_str().to_owned(),
+        ..Default::default()
+    };
     progress.set_message(format!("{} {}", model.name(), model.version()));
     let mut pool = PoolOptions::new(opts.exe.clone());
     pool.workers = opts.threads.max(1);

@@ -190,6 +190,10 @@ impl App {
         let interrupted =
             store.mark_dead_runs_interrupted().and_then(|_| store.runs_to_resume()).map(|r| r.len()).unwrap_or(0);
         let thumb_db = store.thumb_db_path();
+        let classifiers: Vec<String> = store
+            .model_rows()
+            .map(|rows| rows.into_iter().filter(|r| r.task == "classification").map(|r| r.name).collect())
+            .unwrap_or_default();
         drop(store);
         let waker = ctx.clone();
         let store = StoreThread::start_checked(&cfg.db, move || waker.request_repaint());
@@ -202,7 +206,8 @@ impl App {
         if !cfg.import_on_start.is_empty() {
             commands.push(Command::Import(cfg.import_on_start.clone()));
         }
-        let filters = filters::FiltersPanel::new(&state.filter);
+        let mut filters = filters::FiltersPanel::new(&state.filter);
+        filters.add_classifiers(classifiers.iter().map(String::as_str));
         let decoder = FullDecoder::new(cfg.worker_exe.clone(), ctx.clone());
         App {
             cfg,
@@ -492,11 +497,17 @@ impl App {
         let mut finished = Vec::new();
         let mut imported = false;
         let screen_job = &mut self.screen_job;
+        let filters = &mut self.filters;
         self.jobs.retain_mut(|job| match job.ready() {
             None => true,
             Some(r) => {
                 if *screen_job == Some(job.id) {
                     *screen_job = None;
+                }
+                if let Ok(JobOutput::Infer(reports)) = r {
+                    filters.add_classifiers(
+                        reports.iter().filter(|r| r.task == "classification").map(|r| r.model.as_str()),
+                    );
                 }
                 // Whether it was a chart import (true) or a link run (false): both change links.
                 let charts = match r {

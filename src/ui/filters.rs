@@ -16,6 +16,8 @@ pub struct FiltersPanel {
     pub path: String,
     path_edited: Option<Instant>,
     pub focus_search: bool,
+    /// Registered classifiers, offered by the "model disagrees with chart" filter.
+    pub classifiers: Vec<String>,
 }
 
 impl FiltersPanel {
@@ -26,6 +28,16 @@ impl FiltersPanel {
             path: f.path_contains.clone(),
             ..Default::default()
         }
+    }
+
+    /// Adds classifiers that have appeared (a model run names them), keeping the list sorted.
+    pub fn add_classifiers<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        for n in names {
+            if !self.classifiers.iter().any(|c| c == n) {
+                self.classifiers.push(n.to_owned());
+            }
+        }
+        self.classifiers.sort();
     }
 
     /// The path text, once typing has paused (a query per keystroke over a million paths
@@ -116,13 +128,24 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             }
             ui.add_space(8.0);
 
-            // The demo classifier unless a person names another registered one.
+            // The demo classifier first, or the first registered one; any other from the list.
             let mut disagree = f.disagrees_with.is_some();
             if ui.checkbox(&mut disagree, lang.t(T::ModelDisagreesFilter)).changed() {
-                f.disagrees_with = disagree.then(|| crate::models::DEMO_CLASSIFIER.to_owned());
+                let first = app.filters.classifiers.iter().find(|n| *n == crate::models::DEMO_CLASSIFIER);
+                let first = first.or(app.filters.classifiers.first());
+                f.disagrees_with =
+                    disagree.then(|| first.cloned().unwrap_or_else(|| crate::models::DEMO_CLASSIFIER.to_owned()));
             }
             if let Some(model) = &mut f.disagrees_with {
-                ui.add(egui::TextEdit::singleline(model).desired_width(f32::INFINITY))
+                egui::ComboBox::from_id_salt("disagrees_with")
+                    .selected_text(model.as_str())
+                    .width(ui.available_width())
+                    .show_ui(ui, |ui| {
+                        for name in &app.filters.classifiers {
+                            ui.selectable_value(model, name.clone(), name.as_str());
+                        }
+                    })
+                    .response
                     .on_hover_text(lang.t(T::ModelDisagreesFilterHelp));
             }
             ui.add_space(8.0);
