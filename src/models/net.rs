@@ -169,6 +169,44 @@ impl Loaded {
         Ok(view.iter().copied().collect())
     }
 
+    /// Where the time goes: milliseconds per operator kind over one run of the plan (the
+    /// median of `runs`), with how many nodes of that kind there are, slowest first. For
+    /// the benchmark that sets tract beside onnxruntime.
+    pub fn profile(&self, data: &[f32], runs: usize) -> Result<Vec<(String, f64, usize)>, String> {
+        use std::collections::BTreeMap;
+        let shape = preprocess::shape(&self.card.input);
+        let tensor = Tensor::from_shape(&shape, data).map_err(|e| e.to_string())?;
+        let mut state = tract_onnx::tract_core::plan::SimpleState::new(&self.plan).map_err(|e| e.to_string())?;
+        let mut samples: BTreeMap<String, (Vec<f64>, usize)> = BTreeMap::new();
+        for _ in 0..runs.max(1) {
+            let mut this: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+            state
+                .run_plan_with_eval(tvec!(tensor.clone().into()), |ctx, st, node, input| {
+                    let t = std::time::Instant::now();
+                    let r = tract_onnx::tract_core::plan::eval(ctx, st, node, input);
+                    let e = this.entry(node.op().name().to_string()).or_default();
+                    e.0 += t.elapsed().as_secs_f64() * 1000.0;
+                    e.1 += 1;
+                    r
+                })
+                .map_err(|e| format!("{e:#}"))?;
+            for (op, (ms, n)) in this {
+                let e = samples.entry(op).or_default();
+                e.0.push(ms);
+                e.1 = n;
+            }
+        }
+        let mut out: Vec<(String, f64, usize)> = samples
+            .into_iter()
+            .map(|(op, (mut ms, n))| {
+                ms.sort_by(f64::total_cmp);
+                (op, ms[ms.len() / 2], n)
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(out)
+    }
+
     /// What the model says about one photo (upright, redacted).
     pub fn predict(&self, img: &image::RgbImage) -> Result<Prediction, String> {
         let raw = self.raw(img)?;

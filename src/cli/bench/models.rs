@@ -28,9 +28,19 @@ struct Batch {
     worker_peak_rss_mib: f64,
 }
 
+/// tract's time per operator kind on one photo (median of the repeats).
+#[derive(Serialize)]
+struct OpTime {
+    model: String,
+    op: String,
+    nodes: usize,
+    ms: f64,
+}
+
 #[derive(Serialize)]
 struct Figures {
     models: Vec<ModelFigure>,
+    tract_profile: Vec<OpTime>,
     batch: Vec<Batch>,
 }
 
@@ -47,7 +57,7 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
     let img = image::open(first).with_context(|| format!("cannot read {}", first.display()))?.to_rgb8();
 
     // tract against onnxruntime, one thread each, the same real input tensor.
-    let mut figures = Figures { models: Vec::new(), batch: Vec::new() };
+    let mut figures = Figures { models: Vec::new(), tract_profile: Vec::new(), batch: Vec::new() };
     for m in &models {
         let loaded = net::load(&m.card, &std::fs::read(&m.model_path)?)?;
         let input = preprocess::tensor(&img, &m.card.input);
@@ -57,6 +67,13 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
             Ok(vec![(Vec::new(), out)])
         };
         figures.models.push(compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work)?);
+        let ops = loaded.profile(&input, repeats).map_err(crate::Error::Invalid)?;
+        figures.tract_profile.extend(ops.into_iter().take(4).map(|(op, ms, nodes)| OpTime {
+            model: m.card.name.clone(),
+            op,
+            nodes,
+            ms,
+        }));
     }
 
     // Batch inference over `photos` real photos, every model in turn.
@@ -105,6 +122,9 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
             "{:<18} {:?} {} thread: tract {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
             f.model, f.input, f.threads, f.tract_ms, f.onnxruntime_ms, f.ratio, f.max_abs_diff
         );
+    }
+    for o in &figures.tract_profile {
+        println!("{:<18} tract time in {} ({} nodes): {:.1} ms", o.model, o.op, o.nodes, o.ms);
     }
     for b in &figures.batch {
         println!(
