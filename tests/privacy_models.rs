@@ -40,7 +40,7 @@ fn ocr_detector_matches_the_shared_reference() {
     let want = expected["prob_stats"]["sum"].as_f64().unwrap();
     assert!((sum - want).abs() / want < 1e-4, "probability sum {sum} vs {want}");
     // The five lines, each box within a few pixels of PaddleOCR's post-processing.
-    let p = DetParams { box_thresh: 0.6, ..DetParams::default() };
+    let p = DetParams { box_thresh: 0.6, outline_score: false, ..DetParams::default() };
     let mut boxes = boxes_from_prob(&prob, 960, 416, &p, (1.0, 1.0), (960.0, 416.0));
     boxes.sort_by(|a, b| a.quad[0].y.total_cmp(&b.quad[0].y));
     let want_boxes = expected["boxes"].as_array().unwrap();

@@ -113,6 +113,10 @@ pub enum Which {
         /// Only the tract-against-onnxruntime figures.
         #[arg(long)]
         models_only: bool,
+        /// Only the labelled cases of these groups (prefixes, comma-separated: faces,
+        /// partial_faces, burned_text, plain_); throughput is measured only with every group.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
         #[arg(long)]
         shared: Option<PathBuf>,
         #[arg(long)]
@@ -186,9 +190,10 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
             models::run(&shared_dir(shared)?, photos, threads, repeats, json)
         }
         Which::Charts { rows, photos, repeats, json } => charts::run(rows, photos, repeats, json),
-        Which::Privacy { threads, repeats, keep, skip_models, models_only, shared, json } => {
-            privacy::run(&shared_dir(shared)?, privacy::Args { threads, repeats, keep, json, skip_models, models_only })
-        }
+        Which::Privacy { threads, repeats, keep, skip_models, models_only, groups, shared, json } => privacy::run(
+            &shared_dir(shared)?,
+            privacy::Args { threads, repeats, keep, json, skip_models, models_only, groups },
+        ),
         Which::Masks { masks, repeats, shared, no_panel, json } => {
             masks::run(&shared_dir(shared)?, masks, repeats, !no_panel, json)
         }

@@ -22,11 +22,16 @@ pub struct DetParams {
     pub box_thresh: f32,
     pub unclip_ratio: f32,
     pub max_candidates: usize,
+    /// A region whose rectangle scores below `box_thresh` is scored again over its own
+    /// outline (PaddleOCR's "slow" score mode). Two lines of a tilted label run together into
+    /// one region whose rectangle is half background: a name card on a scalp gave no box
+    /// with the rectangle's score alone.
+    pub outline_score: bool,
 }
 
 impl Default for DetParams {
     fn default() -> Self {
-        DetParams { thresh: 0.3, box_thresh: 0.5, unclip_ratio: 1.5, max_candidates: 200 }
+        DetParams { thresh: 0.3, box_thresh: 0.5, unclip_ratio: 1.5, max_candidates: 200, outline_score: true }
     }
 }
 
@@ -165,15 +170,51 @@ impl TextReader {
         boxes.truncate(max_lines);
         let mut lines = Vec::with_capacity(boxes.len());
         for b in &boxes {
-            let mut crop = self.crop(img, b);
-            if self.upside_down(&crop)? > 0.9 {
-                crop = image::imageops::rotate180(&crop);
+            let (text, confidence) = self.read_box(img, b)?;
+            // Two lines of a label close together come as one box, which the recogniser (one
+            // line at a time) reads poorly: a block-shaped box read poorly is read again as two
+            // halves, and the halves are kept when either reads better.
+            if confidence < SPLIT_BELOW
+                && let Some(halves) = split_block(b)
+            {
+                let read: Vec<(String, f32)> = halves.iter().map(|h| self.read_box(img, h)).collect::<Result<_>>()?;
+                if read.iter().any(|(_, c)| *c > confidence) {
+                    for (h, (text, confidence)) in halves.iter().zip(read) {
+                        lines.push(TextLine { bbox: h.bounds(), det_score: b.score, text, confidence });
+                    }
+                    continue;
+                }
             }
-            let (text, confidence) = self.recognise(&crop)?;
             lines.push(TextLine { bbox: b.bounds(), det_score: b.score, text, confidence });
         }
         Ok(lines)
     }
+
+    /// One box read upright (turned first when the classifier finds it upside down).
+    fn read_box(&self, img: &RgbImage, b: &TextBox) -> Result<(String, f32)> {
+        let mut crop = self.crop(img, b);
+        if self.upside_down(&crop)? > 0.9 {
+            crop = image::imageops::rotate180(&crop);
+        }
+        self.recognise(&crop)
+    }
+}
+
+/// Below this reading confidence a block-shaped box is read again as two lines.
+const SPLIT_BELOW: f32 = 0.5;
+
+/// A box about as tall as two lines (neither a single long line nor a tall column): its
+/// upper and lower halves along its own axes.
+pub fn split_block(b: &TextBox) -> Option<[TextBox; 2]> {
+    let [tl, tr, br, bl] = b.quad;
+    let d = |a: Pt, b: Pt| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+    let (w, h) = (d(tl, tr).max(d(bl, br)), d(tl, bl).max(d(tr, br)));
+    if h < 8.0 || h >= 1.5 * w || w >= 5.0 * h {
+        return None;
+    }
+    let mid = |a: Pt, b: Pt| Pt { x: (a.x + b.x) / 2.0, y: (a.y + b.y) / 2.0 };
+    let (ml, mr) = (mid(tl, bl), mid(tr, br));
+    Some([TextBox { quad: [tl, tr, mr, ml], score: b.score }, TextBox { quad: [ml, mr, br, bl], score: b.score }])
 }
 
 fn first(out: Vec<(Vec<usize>, Vec<f32>)>) -> Result<(Vec<usize>, Vec<f32>)> {
@@ -249,7 +290,10 @@ pub fn boxes_from_prob(
         if rect.w.min(rect.h) < 3.0 {
             continue;
         }
-        let score = mean_inside(prob, w, h, &rect);
+        let mut score = mean_inside(prob, w, h, &rect);
+        if score < p.box_thresh && p.outline_score {
+            score = mean_in_rows(prob, w, &region.rows);
+        }
         if score < p.box_thresh {
             continue;
         }
@@ -264,6 +308,17 @@ pub fn boxes_from_prob(
         out.push(TextBox { quad, score });
     }
     out
+}
+
+/// Mean probability over a region's rows (each from its first to its last pixel).
+fn mean_in_rows(prob: &[f32], w: usize, rows: &[(u32, u32, u32)]) -> f32 {
+    let (mut sum, mut n) = (0f64, 0usize);
+    for &(y, a, b) in rows {
+        let row = &prob[y as usize * w..][a as usize..=b as usize];
+        sum += row.iter().map(|&v| v as f64).sum::<f64>();
+        n += row.len();
+    }
+    if n == 0 { 0.0 } else { (sum / n as f64) as f32 }
 }
 
 fn mean_inside(prob: &[f32], w: usize, h: usize, rect: &RotRect) -> f32 {
@@ -282,4 +337,47 @@ fn mean_inside(prob: &[f32], w: usize, h: usize, rect: &RotRect) -> f32 {
         }
     }
     if n == 0 { 0.0 } else { (sum / n as f64) as f32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rect_box(x0: f32, y0: f32, x1: f32, y1: f32) -> TextBox {
+        let quad = [Pt { x: x0, y: y0 }, Pt { x: x1, y: y0 }, Pt { x: x1, y: y1 }, Pt { x: x0, y: y1 }];
+        TextBox { quad, score: 0.9 }
+    }
+
+    #[test]
+    fn a_two_line_block_splits_into_halves_but_a_line_or_a_column_does_not() {
+        let [top, bottom] = split_block(&rect_box(10.0, 20.0, 110.0, 60.0)).expect("a block");
+        assert_eq!(top.bounds(), [10.0, 20.0, 110.0, 40.0]);
+        assert_eq!(bottom.bounds(), [10.0, 40.0, 110.0, 60.0]);
+        assert!(split_block(&rect_box(0.0, 0.0, 300.0, 30.0)).is_none(), "one long line");
+        assert!(split_block(&rect_box(0.0, 0.0, 20.0, 100.0)).is_none(), "a column");
+        assert!(split_block(&rect_box(0.0, 0.0, 12.0, 6.0)).is_none(), "too small to hold two lines");
+    }
+
+    #[test]
+    fn a_diagonal_stroke_is_kept_by_its_outline_score_not_by_its_rectangle() {
+        // A thin diagonal band of sure text joined to a short cross stroke: its upright bounding
+        // rectangle is mostly background, and so is its smallest rotated rectangle.
+        let (w, h) = (120usize, 120usize);
+        let mut prob = vec![0.0f32; w * h];
+        for i in 10..110 {
+            for t in 0..4 {
+                prob[(i + t).min(h - 1) * w + i] = 0.95;
+            }
+        }
+        for x in 20..100 {
+            for y in 58..62 {
+                prob[y * w + x] = 0.95;
+            }
+        }
+        let strict = DetParams { outline_score: false, ..DetParams::default() };
+        assert!(boxes_from_prob(&prob, w, h, &strict, (1.0, 1.0), (w as f32, h as f32)).is_empty());
+        let boxes = boxes_from_prob(&prob, w, h, &DetParams::default(), (1.0, 1.0), (w as f32, h as f32));
+        assert_eq!(boxes.len(), 1);
+        assert!(boxes[0].score > 0.9, "{}", boxes[0].score);
+    }
 }

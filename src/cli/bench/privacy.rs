@@ -327,6 +327,8 @@ pub struct Args {
     pub skip_models: bool,
     /// Only the tract-against-onnxruntime figures.
     pub models_only: bool,
+    /// Only cases whose group starts with one of these (all when empty).
+    pub groups: Vec<String>,
 }
 
 pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
@@ -343,7 +345,10 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
     };
     let yunet = YuNet::load(&shared.join("models/face-detector/yunet_n_dynamic.onnx"))?;
     eprintln!("building the labelled set in {}", dir.display());
-    let cases = if a.models_only { Vec::new() } else { build_set(shared, &dir, &yunet)? };
+    let mut cases = if a.models_only { Vec::new() } else { build_set(shared, &dir, &yunet)? };
+    if !a.groups.is_empty() {
+        cases.retain(|c| a.groups.iter().any(|g| c.group.starts_with(g.as_str())));
+    }
     let screener = Arc::new(Screener::load()?);
     set_model_threads(1);
     eprintln!("screening {} images ({} threads)", cases.len(), a.threads);
@@ -449,7 +454,11 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
     }
 
     // Throughput: the ISIC camera originals, every detector, one photo per thread.
-    let isic = if a.models_only { Vec::new() } else { files(&shared.join("data/isic-cc0/images"), &["jpg", "jpeg"]) };
+    let isic = if a.models_only || !a.groups.is_empty() {
+        Vec::new()
+    } else {
+        files(&shared.join("data/isic-cc0/images"), &["jpg", "jpeg"])
+    };
     let mut rates = Vec::new();
     let stages: Mutex<BTreeMap<&'static str, Vec<f64>>> = Mutex::new(BTreeMap::new());
     for _ in 0..if isic.is_empty() { 0 } else { a.repeats.max(1) } {
