@@ -158,6 +158,12 @@ fn the_heatmap_peaks_on_the_lesion_and_the_gate_and_cancel_hold() {
         lines.join("\n")
     );
 
+    // A photo of a modality the card does not name: refused unless forced (as `infer`).
+    store.set_modality(&cleared[..1], dermdesk::modality::Modality::Clinical).unwrap();
+    let e = occlusion::run(&store, &bin(), &info, cleared[0], &opts(), &Progress::new()).unwrap_err();
+    assert!(matches!(e, OcclusionError::Modality { modality: "clinical", .. }), "{e}");
+    store.set_modality(&cleared[..1], dermdesk::modality::Modality::Dermoscopy).unwrap();
+
     // Cancel stops it between runs.
     let p = Progress::new();
     let watcher = {

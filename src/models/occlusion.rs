@@ -30,7 +30,7 @@ use super::{ModelError, preprocess};
 use crate::decode::Limits;
 use crate::decode::tasks::{FullDecode, FullRequest};
 use crate::jobs::Progress;
-use crate::store::{Shape, Store};
+use crate::store::{Releasable, Shape, Store};
 use crate::work::Worker;
 use image::{RgbImage, Rgba, RgbaImage};
 use serde::Serialize;
@@ -263,13 +263,20 @@ fn crop_origin(shapes: &[Shape], w: u32, h: u32) -> (u32, u32) {
 /// released file in a worker process (`exe`), checks it is the content the store knows,
 /// turns it upright and burns in its redactions.
 pub fn released_photo(store: &Store, photo_id: i64, exe: &Path) -> Result<Released, OcclusionError> {
+    decode(gate(store, photo_id)?, exe)
+}
+
+/// THE GATE: what `Store::release` says may be done with the photo, or why not.
+fn gate(store: &Store, photo_id: i64) -> Result<Releasable, OcclusionError> {
     let release = store.release(Some(&[photo_id]))?;
     if let Some((_, why)) = release.withheld.first() {
         return Err(OcclusionError::Withheld { photo: photo_id, reason: why.as_str() });
     }
-    let Some(r) = release.allowed.into_iter().next() else {
-        return Err(OcclusionError::Withheld { photo: photo_id, reason: "no_such_photo" });
-    };
+    release.allowed.into_iter().next().ok_or(OcclusionError::Withheld { photo: photo_id, reason: "no_such_photo" })
+}
+
+/// A released photo as the model sees it (see [`released_photo`]).
+fn decode(r: Releasable, exe: &Path) -> Result<Released, OcclusionError> {
     let limits = Limits::default();
     let mut worker = Worker::new(exe, Duration::from_secs(120)).with_max_blob(limits.max_pixels * 3);
     let path = std::path::PathBuf::from(&r.path);
@@ -324,7 +331,8 @@ pub fn run(
             task: info.card.task.as_str(),
         });
     }
-    let photo = released_photo(store, photo_id, exe)?;
+    // The gate first, then the card's modalities: nothing is read before both say yes.
+    let released = gate(store, photo_id)?;
     if !opts.force_modality
         && let Some(d) = store.photo(photo_id)?
         && !info.card.intended_for(d.row.modality)
@@ -335,6 +343,7 @@ pub fn run(
             model: info.name().to_owned(),
         });
     }
+    let photo = decode(released, exe)?;
     if progress.is_cancelled() {
         return Err(OcclusionError::Cancelled);
     }
