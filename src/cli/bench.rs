@@ -17,6 +17,7 @@ mod frames;
 mod masks;
 mod modality;
 mod models;
+mod occlusion;
 mod privacy;
 
 use crate::thumbs::{self as thumb_job, ThumbOptions};
@@ -152,6 +153,19 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// The viewer's "what the model looked at" heatmap: seconds a photo, and tract batch plans.
+    Occlusion {
+        /// How many HAM10000 photos.
+        #[arg(long, default_value_t = 10)]
+        photos: usize,
+        /// Threads running the model (also measured with one).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Precision and recall of the modality cues on the shared data.
     Modality {
         #[arg(long)]
@@ -188,6 +202,9 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
         Which::Models { photos, threads, repeats, shared, json } => {
             models::run(&shared_dir(shared)?, photos, threads, repeats, json)
+        }
+        Which::Occlusion { photos, threads, shared, json } => {
+            occlusion::run(&shared_dir(shared)?, photos, threads, json)
         }
         Which::Charts { rows, photos, repeats, json } => charts::run(rows, photos, repeats, json),
         Which::Privacy { threads, repeats, keep, skip_models, models_only, groups, shared, json } => privacy::run(

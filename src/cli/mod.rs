@@ -24,6 +24,7 @@ mod charts_demo;
 mod import;
 mod masks;
 mod models;
+mod occlusion;
 mod privacy;
 mod read;
 mod values;
@@ -95,6 +96,8 @@ pub enum Command {
     Models(models::ModelsArgs),
     /// Run a registered model over the photos the release gate allows (resumable).
     Infer(models::InferArgs),
+    /// Which parts of a photo a classifier's answer rests on: an occlusion-sensitivity heatmap.
+    Occlusion(occlusion::OcclusionArgs),
 }
 
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -152,6 +155,7 @@ pub fn main() -> i32 {
         Some(Command::Optout(a)) => charts::optout(&db, a),
         Some(Command::Models(a)) => models::run(&db, a),
         Some(Command::Infer(a)) => models::infer(&db, a),
+        Some(Command::Occlusion(a)) => occlusion::run(&db, a),
     };
     match result {
         Ok(()) => 0,

@@ -10,6 +10,7 @@
 //! - [`preprocess`]: a photo into the model's input tensor, as the card says.
 //! - [`net`]: loading in tract, the checks on add, one run.
 //! - [`propose`]: a segmenter's mask at the photo's full resolution, for the mask panel.
+//! - [`occlusion`]: which parts of a photo a classifier's answer rests on (a heatmap).
 //! - [`task`] and [`job`]: inference on the per-photo worker job, only ever on photos the
 //!   gate (`Store::release`) lets out; resumable; results kept per photo content and model
 //!   version (a new version keeps the old one's results).
@@ -28,6 +29,7 @@ pub mod agree;
 pub mod card;
 pub mod job;
 pub mod net;
+pub mod occlusion;
 pub mod preprocess;
 pub mod propose;
 pub mod registry;

@@ -145,6 +145,8 @@ pub struct App {
     /// The chart section of the details panel.
     pub chart_facts: chart_details::ChartDetails,
     pub predictions: super::predictions::PredictionPanel,
+    /// The classifier's occlusion heatmap over the viewer's photo.
+    pub heatmap: super::occlusion::HeatmapView,
     pub link_queue: link_queue::LinkQueuePanel,
     pub timeline: timeline::TimelinePanel,
     pub chart_import: chart_import::ChartImportPanel,
@@ -229,6 +231,7 @@ impl App {
             details: DetailsPanel::default(),
             chart_facts: Default::default(),
             predictions: Default::default(),
+            heatmap: Default::default(),
             link_queue: Default::default(),
             timeline: Default::default(),
             chart_import: Default::default(),
@@ -333,6 +336,7 @@ impl App {
             || self.review_queue.as_ref().is_some_and(|q| q.is_loading())
             || self.chart_facts.is_loading()
             || self.predictions.is_loading()
+            || self.heatmap.is_running()
             || (self.is_open(Overlay::LinkQueue) && self.link_queue.is_loading())
             || (self.is_open(Overlay::Timeline) && self.timeline.is_loading())
             || self.chart_import.is_busy()
@@ -413,6 +417,11 @@ impl App {
         self.details.show(want, &self.store);
         self.chart_facts.show(want, &self.store);
         self.predictions.show(want, &self.store);
+        self.heatmap.poll(self.viewer.as_ref().map(|v| v.photo_id));
+        let overlay = self.heatmap.texture(ctx);
+        if let Some(v) = &mut self.viewer {
+            v.overlay = overlay;
+        }
         if self.is_open(Overlay::Timeline) {
             self.timeline.show(want, &self.store);
         }
@@ -933,6 +942,19 @@ impl App {
                     Ok(JobOutput::Infer(reports))
                 });
             }
+            Command::ToggleHeatmap => {
+                // Drawn over the viewer only, not the mask panel.
+                if self.annotator.is_some() {
+                    return;
+                }
+                let Some(id) = self.viewer.as_ref().map(|v| v.photo_id).or_else(|| self.focused_id()) else { return };
+                if self.viewer.is_none() {
+                    self.open(id);
+                }
+                let model = super::occlusion::panel_classifier(&self.predictions, id);
+                let (db, exe) = (self.cfg.db.clone(), self.cfg.worker_exe.clone());
+                self.heatmap.toggle(id, model, db, exe, ctx, lang.t(T::JobHeatmap));
+            }
             Command::ScreenPhotos => self.start_screening(ctx),
             Command::TogglePrivacyReview => {
                 if self.is_open(Overlay::PrivacyReview) {
@@ -1179,8 +1201,12 @@ impl App {
                     self.viewer.as_ref().and_then(|v| self.grid.row_by_id(v.photo_id)).map(|r| r.hash.clone());
                 let tex = placeholder.and_then(|h| self.thumbs.get(&h));
                 let lang = self.lang();
+                let area = ui.max_rect();
                 if let Some(v) = &mut self.viewer {
                     v.ui(ui, lang, tex.as_ref());
+                }
+                if let Some(c) = super::occlusion::legend(ui, lang, &self.heatmap, &self.predictions, area) {
+                    self.push(c);
                 }
             } else {
                 super::browser::ui(self, ui);

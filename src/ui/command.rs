@@ -256,6 +256,9 @@ pub enum Command {
     /// Run every registered classifier and segmenter over the photos the release gate allows
     /// (`dermdesk infer`), as a background job.
     RunModels,
+    /// Show, hide (or, while it is computed, cancel) the classifier's occlusion heatmap over
+    /// the photo in the viewer (`ui/occlusion.rs`).
+    ToggleHeatmap,
     /// Start the privacy screening job in the background.
     ScreenPhotos,
     TogglePrivacyReview,
@@ -317,6 +320,7 @@ impl Command {
             Command::ToggleChartImport,
             Command::RunLinking,
             Command::RunModels,
+            Command::ToggleHeatmap,
             Command::ScreenPhotos,
             Command::TogglePrivacyReview,
         ]);
@@ -405,6 +409,7 @@ impl Command {
             Command::ToggleChartImport | Command::ChartImport(_) => T::ChartImport,
             Command::RunLinking => T::RunLinking,
             Command::RunModels => T::RunModels,
+            Command::ToggleHeatmap => T::HeatmapShow,
             Command::ScreenPhotos => T::ScreenPhotos,
             Command::TogglePrivacyReview => T::PrivacyReview,
             Command::Privacy(p) => match p {
@@ -463,6 +468,7 @@ impl Command {
             Command::ToggleHelp => KeyboardShortcut::new(Modifiers::NONE, Key::F1),
             Command::Quit => KeyboardShortcut::new(cmd, Key::Q),
             Command::Annotate => KeyboardShortcut::new(Modifiers::NONE, Key::M),
+            Command::ToggleHeatmap => KeyboardShortcut::new(Modifiers::NONE, Key::H),
             Command::ToggleLinkQueue => KeyboardShortcut::new(cmd_shift, Key::K),
             Command::ToggleTimeline => KeyboardShortcut::new(cmd_shift, Key::T),
             Command::Privacy(p) => {
@@ -561,6 +567,7 @@ impl Command {
                 | Command::Next
                 | Command::Prev
                 | Command::Annotate
+                | Command::ToggleHeatmap
         )
     }
 }

@@ -114,6 +114,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
         };
         let r = &d.row;
         let mut push = None;
+        let mut heat = None;
         egui::ScrollArea::vertical().auto_shrink(false).show(ui, |ui| {
             let name = r.paths.first().or(r.missing_paths.first()).map(|p| crate::store::file_name(p)).unwrap_or("");
             ui.add(egui::Label::new(egui::RichText::new(name).heading()).truncate()).on_hover_text(name);
@@ -189,6 +190,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             super::chart_details::section(ui, lang, &app.chart_facts, width);
             ui.add_space(6.0);
             super::predictions::section(ui, lang, &app.predictions, width);
+            heat = super::occlusion::controls(ui, lang, &app.heatmap);
             ui.add_space(6.0);
             ui.label(egui::RichText::new(lang.t(T::Locations)).strong());
             for l in &d.locations {
@@ -244,6 +246,9 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             if let Some(i) = app.grid.position_near(r.id, app.focus) {
                 app.push(Command::Focus { index: i, select: Select::Only });
             }
+            app.push(cmd);
+        }
+        if let Some(cmd) = heat {
             app.push(cmd);
         }
     });

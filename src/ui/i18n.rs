@@ -370,6 +370,14 @@ catalogue! {
     ProposedNothing => "{model} {version} found no lesion on this photo.", "{model} {version} はこの写真に病変を見つけませんでした。";
     NoSegmenter => "No segmentation model is registered (see Models, or `dermdesk models add`).", "セグメンテーションモデルが登録されていません (モデル、または `dermdesk models add` を参照)。";
     ProposeFailed => "The model could not propose a mask: {e}", "モデルはマスクを提案できませんでした: {e}";
+    HeatmapShow => "Show what the model looked at", "モデルが注目した部分を表示";
+    HeatmapHide => "Hide what the model looked at", "モデルが注目した部分を隠す";
+    HeatmapComputing => "Covering parts of the photo to see what the model looked at…", "写真の一部を隠して、モデルが注目した部分を調べています…";
+    HeatmapFailed => "Could not show what the model looked at: {e}", "モデルが注目した部分を表示できませんでした: {e}";
+    HeatmapTitle => "What the model looked at: {class} ({p}%)", "モデルが注目した部分: {class} ({p}%)";
+    HeatmapMax => "{d} points less when covered", "隠すと {d} ポイント低下";
+    HeatmapLegend => "{model} {version}: brighter where covering the photo lowers this class's probability more. Research use only.", "{model} {version}: 明るいほど、その部分を隠したときにこのクラスの確率が大きく下がります。研究用です。";
+    JobHeatmap => "What the model looked at", "モデルが注目した部分";
     OutlineOnly => "Outline only", "輪郭のみ";
     Opacity => "Opacity", "不透明度";
     BrushSize => "Brush {n} px", "ブラシ {n} px";

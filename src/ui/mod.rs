@@ -17,6 +17,7 @@ pub mod i18n;
 mod import_log;
 pub mod link_queue;
 mod menu;
+pub mod occlusion;
 mod palette;
 pub mod photo_answer;
 pub mod predictions;

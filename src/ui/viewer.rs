@@ -46,6 +46,8 @@ pub struct Viewer {
     /// photo shown before, to compare two photos at the same place and zoom).
     centre_frac: Option<Vec2>,
     last_fit: f32,
+    /// A texture drawn over the whole photo (the occlusion heatmap), set by the app each frame.
+    pub overlay: Option<egui::TextureId>,
 }
 
 /// One photo to decode: where its file is, how to turn it, and the content it must be.
@@ -174,7 +176,7 @@ impl Viewer {
             }
             _ => (None, None),
         };
-        Viewer { photo_id, state: State::Waiting, zoom, centre: Pos2::ZERO, centre_frac, last_fit: 1.0 }
+        Viewer { photo_id, state: State::Waiting, zoom, centre: Pos2::ZERO, centre_frac, last_fit: 1.0, overlay: None }
     }
 
     /// Starts the decode once the file is known; without a file (all its copies vanished)
@@ -348,6 +350,11 @@ impl Viewer {
             if screen.intersects(avail) {
                 painter.image(tex, screen, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
             }
+        }
+        if let Some(tex) = self.overlay {
+            let screen =
+                Rect::from_min_max(self.to_screen(Pos2::ZERO, avail), self.to_screen(Pos2::new(width, height), avail));
+            painter.image(tex, screen, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
         }
         let mut status = format!(
             "{}  ·  {}×{}",
