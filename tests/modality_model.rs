@@ -38,6 +38,8 @@ fn the_shipped_modality_model_gives_onnxruntimes_outputs() {
 fn the_modality_model_is_not_a_registered_research_model() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("a.sqlite");
+    let one = copy_files(&files_in(&shared().join("data/ham10000/images"), "jpg", 1), &tmp.path().join("p"));
+    cli_ok(&db, &["import", one[0].to_str().unwrap()]);
     let out = json_lines(&cli_ok(&db, &["models", "list", "--json"]));
     let names: Vec<&str> = out.iter().filter_map(|m| m["name"].as_str()).collect();
     assert!(!names.contains(&"modality-lite0"), "{names:?}");

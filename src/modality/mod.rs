@@ -195,4 +195,28 @@ mod tests {
         assert_eq!(match_rules(&rules, Path::new("/arc/derm/a.jpg")), None, "disabled rule");
         assert_eq!(match_rules(&rules, Path::new("/arc/x/clinic.jpg")), None, "file name is not a folder");
     }
+
+    #[test]
+    fn decide_takes_rules_then_visia_then_a_sure_model_then_cues() {
+        let rules = vec![Rule { id: 1, pattern: "*derm*".into(), modality: Modality::Dermoscopy, enabled: true }];
+        let guess =
+            |modality, p| Cues { grey: 0.5, skin: 0.5, model: Some(ModelGuess { modality, p }), ..Cues::default() };
+        let sure = guess(Modality::Histopathology, 0.9);
+        let d = decide(&rules, &[], Some(Path::new("/a/derm/x.jpg")), &sure, 640, 480);
+        assert_eq!((d.0, d.1), (Modality::Dermoscopy, ModalitySource::Rule));
+        let d = decide(&rules, &[(640, 480)], Some(Path::new("/a/b/x.jpg")), &sure, 480, 640);
+        assert_eq!((d.0, d.1), (Modality::Visia, ModalitySource::Cue));
+        let d = decide(&rules, &[], Some(Path::new("/a/b/x.jpg")), &sure, 640, 480);
+        assert_eq!((d.0, d.1), (Modality::Histopathology, ModalitySource::Model));
+        assert_eq!(model::ModelWhy::from_json(&d.2).map(|w| w.p), Some(0.9));
+        let unsure = guess(Modality::Histopathology, model::FALLBACK_BELOW - 0.01);
+        let d = decide(&rules, &[], None, &unsure, 640, 480);
+        assert_eq!(d.1, ModalitySource::Cue);
+        assert_ne!(d.0, Modality::Histopathology, "the cues decided, not the unsure model");
+        let detail = CueDetail::from_json(&d.2).expect("the reason says the model was unsure");
+        assert_eq!(detail.model_unsure, unsure.model.unwrap());
+        assert_eq!(CueReason::from_json(&d.2), Some(detail.cue));
+        let d = decide(&rules, &[], None, &Cues { model: None, ..unsure }, 640, 480);
+        assert!(CueDetail::from_json(&d.2).is_none() && CueReason::from_json(&d.2).is_some());
+    }
 }
