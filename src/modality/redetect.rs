@@ -14,18 +14,12 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RedetectOptions {
     pub pool: PoolOptions,
     pub limits: Limits,
     /// Also photos that already have a model guess (after a new model version).
     pub all: bool,
-}
-
-impl Default for RedetectOptions {
-    fn default() -> Self {
-        RedetectOptions { pool: PoolOptions::default(), limits: Limits::default(), all: false }
-    }
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
