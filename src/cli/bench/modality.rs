@@ -201,8 +201,8 @@ pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()>
             "{:<40} {:<15} {:>7} {:>9} {:>8} {:>9}",
             r["system"].as_str().unwrap_or(""),
             r["modality"].as_str().unwrap_or(""),
-            r["images"],
-            r["predicted"],
+            r["images"].as_u64().unwrap_or(0),
+            r["predicted"].as_u64().unwrap_or(0),
             f(&r["recall"]),
             f(&r["precision"])
         );
