@@ -28,11 +28,18 @@ pub struct ImportOptions {
     pub limits: Limits,
     /// Write thumbnails while decoding (they come almost free with the reduced decode).
     pub thumbnails: bool,
+    /// Run the modality model on each new photo (after folder rules, before the cues).
+    pub modality_model: bool,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        ImportOptions { pool: PoolOptions::default(), limits: Limits::default(), thumbnails: true }
+        ImportOptions {
+            pool: PoolOptions::default(),
+            limits: Limits::default(),
+            thumbnails: true,
+            modality_model: true,
+        }
     }
 }
 
@@ -291,7 +298,13 @@ fn classify(
     if let Some(photo_id) = reader.photo_id_by_hash(&hashed.hash)? {
         return Ok(ImportOutcome::KnownContent { entry, photo_id });
     }
-    let req = ProbeRequest { path, thumb: opts.thumbnails, thumb_size: THUMB_SIZE, limits: opts.limits };
+    let req = ProbeRequest {
+        path,
+        thumb: opts.thumbnails,
+        thumb_size: THUMB_SIZE,
+        limits: opts.limits,
+        modality_model: opts.modality_model,
+    };
     Ok(match worker.call::<Probe>(&req)? {
         Ok((p, thumb)) => ImportOutcome::NewContent {
             entry,

@@ -166,8 +166,25 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
-    /// Precision and recall of the modality cues on the shared data.
+    /// Precision and recall of the modality cues on the shared data; with --heldout, the cues
+    /// beside the modality model on the training script's held-out images.
     Modality {
+        #[arg(long)]
+        shared: Option<PathBuf>,
+        /// heldout.csv written by training/train_modality.py.
+        #[arg(long, value_name = "CSV")]
+        heldout: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import speed with and without the modality model on HAM10000 photos.
+    ModalityImport {
+        #[arg(long, default_value_t = 1000)]
+        photos: usize,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
         #[arg(long)]
         shared: Option<PathBuf>,
         #[arg(long)]
@@ -199,7 +216,11 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
             frames::run(&dir, json)
         }
         Which::Browser { photos, frames, keep, json } => browser::run(&photos, frames, keep.as_deref(), json),
-        Which::Modality { shared, json } => modality::run(&shared_dir(shared)?, json),
+        Which::Modality { shared, heldout: None, json } => modality::run(&shared_dir(shared)?, json),
+        Which::Modality { shared, heldout: Some(csv), json } => modality::heldout(&shared_dir(shared)?, &csv, json),
+        Which::ModalityImport { photos, threads, repeats, shared, json } => {
+            modality::import_speed(&shared_dir(shared)?, photos, threads, repeats, json)
+        }
         Which::Models { photos, threads, repeats, shared, json } => {
             models::run(&shared_dir(shared)?, photos, threads, repeats, json)
         }

@@ -27,6 +27,9 @@ pub struct ImportArgs {
     /// Skip writing thumbnails (make them later with `dermdesk thumbs`).
     #[arg(long)]
     pub no_thumbnails: bool,
+    /// Sort modality by folder rules and image cues only (no modality model).
+    #[arg(long)]
+    pub no_modality_model: bool,
     /// Print the run report as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -60,7 +63,11 @@ pub fn import(db: &Path, args: ImportArgs) -> anyhow::Result<()> {
     if args.file_timeout.is_nan() || args.file_timeout <= 0.0 {
         bail!("--file-timeout must be more than 0 seconds");
     }
-    let mut opts = ImportOptions { thumbnails: !args.no_thumbnails, ..Default::default() };
+    let mut opts = ImportOptions {
+        thumbnails: !args.no_thumbnails,
+        modality_model: !args.no_modality_model,
+        ..Default::default()
+    };
     opts.pool.timeout = Duration::from_secs_f64(args.file_timeout);
     if let Some(t) = args.threads {
         opts.pool.workers = t.max(1);

@@ -23,6 +23,7 @@ mod charts;
 mod charts_demo;
 mod import;
 mod masks;
+mod modality;
 mod models;
 mod occlusion;
 mod privacy;
@@ -68,6 +69,8 @@ pub enum Command {
     SetModality(read::SetModalityArgs),
     /// Folder-name rules that decide modality.
     Rules(read::RulesArgs),
+    /// Modality by the model: re-sort photos imported before it (`modality redetect`).
+    Modality(modality::ModalityArgs),
     /// Make missing thumbnails.
     Thumbs(import::ThumbArgs),
     /// Screen photos for faces, burned-in text and identifying metadata.
@@ -141,6 +144,7 @@ pub fn main() -> i32 {
         Some(Command::Refusals(a)) => read::refusals(&db, a),
         Some(Command::SetModality(a)) => read::set_modality(&db, a),
         Some(Command::Rules(a)) => read::rules(&db, a),
+        Some(Command::Modality(a)) => modality::run(&db, a),
         Some(Command::Thumbs(a)) => import::thumbs(&db, a),
         Some(Command::Screen(a)) => privacy::screen(&db, a),
         Some(Command::Review(a)) => privacy::review(&db, a),

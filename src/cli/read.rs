@@ -271,9 +271,19 @@ pub fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
     }
     let r = &detail.row;
     outln!("photo {} ({}), {}x{} {}, {} bytes", r.id, r.hash, r.width, r.height, r.format, r.byte_size);
-    let why = detail.modality_detail.as_deref().map(|d| match crate::modality::CueReason::from_json(d) {
-        Some(reason) => reason.to_string(),
-        None => d.to_owned(),
+    let why = detail.modality_detail.as_deref().map(|d| {
+        use crate::modality::{CueDetail, CueReason, model::ModelWhy};
+        match (ModelWhy::from_json(d), CueDetail::from_json(d), CueReason::from_json(d)) {
+            (Some(w), _, _) => w.to_string(),
+            (_, Some(c), _) => format!(
+                "{} (the modality model was unsure: {} at {:.0}%)",
+                c.cue,
+                c.model_unsure.modality.as_str(),
+                c.model_unsure.p * 100.0
+            ),
+            (_, _, Some(reason)) => reason.to_string(),
+            _ => d.to_owned(),
+        }
     });
     outln!(
         "modality {} ({}{})",

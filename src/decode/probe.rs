@@ -6,6 +6,7 @@ use super::exif::{self, ExifInfo};
 use super::format::{self, Format, Refusal};
 use super::{Limits, Route, Thumb};
 use crate::modality::cues::{self, Cues};
+use crate::modality::model::ModalityNet;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -22,20 +23,23 @@ pub struct Probe {
 }
 
 /// Examines one file's bytes. The thumbnail, when one was asked for, comes back beside the
-/// probe for the caller to store.
+/// probe for the caller to store. With `model`, the modality model's guess is stored with the
+/// cues (a model that fails on this photo leaves no guess: the cues decide).
 pub fn probe_bytes(
     bytes: &[u8],
     path: &Path,
     thumb: bool,
     thumb_size: u32,
     limits: &Limits,
+    model: Option<&ModalityNet>,
 ) -> Result<(Probe, Option<Thumb>), Refusal> {
     let format = format::sniff(&bytes[..bytes.len().min(512)], path)?;
     let parsed = exif::parse(bytes);
     let exif = parsed.as_ref().map(|p| p.info()).unwrap_or(ExifInfo { orientation: 1, ..Default::default() });
     let mut decoded = super::decode_reduced(bytes, format, thumb_size.max(cues::CUE_SIZE), limits)?;
     decoded.image = super::shrink_to(decoded.image, thumb_size.max(cues::CUE_SIZE));
-    let cues = cues::measure(&cue_image(&decoded.image));
+    let mut cues = cues::measure(&cue_image(&decoded.image));
+    cues.model = model.and_then(|m| m.guess(&decoded.image).ok());
     let (width, height) = (decoded.width, decoded.height);
     let mut probe = Probe {
         format: Some(format),

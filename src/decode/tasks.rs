@@ -78,6 +78,8 @@ pub struct ProbeRequest {
     pub thumb: bool,
     pub thumb_size: u32,
     pub limits: Limits,
+    /// Run the modality model (loaded once per worker) beside the cues.
+    pub modality_model: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -99,7 +101,8 @@ impl Task for Probe {
     fn run(ctx: &mut Ctx, req: ProbeRequest) -> Result<Reply<Probed>, Refusal> {
         let f = bytes_of(ctx, &req.path)?;
         let hash = f.hash.clone();
-        let result = probe::probe_bytes(&f.bytes, &req.path, req.thumb, req.thumb_size, &req.limits);
+        let model = if req.modality_model { crate::modality::model::shared() } else { None };
+        let result = probe::probe_bytes(&f.bytes, &req.path, req.thumb, req.thumb_size, &req.limits, model);
         forget(ctx);
         let (probe, thumb) = result?;
         Ok(Reply::with_blob(Probed { hash, probe }, thumb.map(|t| t.jpeg).unwrap_or_default()))

@@ -37,6 +37,10 @@ pub struct Cues {
     pub asym: f32,
     /// How much darker the centre is than the frame border, relative to the border.
     pub centre_dark: f32,
+    /// The modality model's guess, made beside the cues at import (none for photos imported
+    /// before the model, until `dermdesk modality redetect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<super::model::ModelGuess>,
 }
 
 fn luma(r: u32, g: u32, b: u32) -> u32 {
@@ -205,6 +209,7 @@ pub fn measure(img: &RgbImage) -> Cues {
         tex_nw: if tex_n == 0 { 0.0 } else { (tex_sum as f64 / tex_n as f64 / 9.0) as f32 },
         asym: asym as f32,
         centre_dark: ((ring_mean - mean(centre_sum, centre_n)) / ring_mean.max(1.0)) as f32,
+        model: None,
     }
 }
 
@@ -235,7 +240,25 @@ impl CueReason {
         serde_json::to_string(&self).unwrap_or_default()
     }
 
+    /// Reads a cue reason, also from the form stored when the model was unsure (`CueDetail`).
     pub fn from_json(s: &str) -> Option<CueReason> {
+        serde_json::from_str(s).ok().or_else(|| serde_json::from_str::<CueDetail>(s).ok().map(|d| d.cue))
+    }
+}
+
+/// The stored reason of a photo the cues decided because the model was unsure of its guess.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CueDetail {
+    pub cue: CueReason,
+    pub model_unsure: super::model::ModelGuess,
+}
+
+impl CueDetail {
+    pub fn to_json(self) -> String {
+        serde_json::to_string(&self).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Option<CueDetail> {
         serde_json::from_str(s).ok()
     }
 }

@@ -5,6 +5,8 @@
 //! with the modality, so the browser can tell a guess from a decision.
 
 pub mod cues;
+pub mod model;
+pub mod redetect;
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -44,6 +46,8 @@ pub enum ModalitySource {
     Rule,
     Cue,
     Person,
+    /// The modality model (`model::FOLDER`), sure enough of its guess.
+    Model,
 }
 
 impl ModalitySource {
@@ -52,11 +56,14 @@ impl ModalitySource {
             ModalitySource::Rule => "rule",
             ModalitySource::Cue => "cue",
             ModalitySource::Person => "person",
+            ModalitySource::Model => "model",
         }
     }
 
     pub fn parse(s: &str) -> Option<ModalitySource> {
-        [ModalitySource::Rule, ModalitySource::Cue, ModalitySource::Person].into_iter().find(|m| m.as_str() == s)
+        [ModalitySource::Rule, ModalitySource::Cue, ModalitySource::Person, ModalitySource::Model]
+            .into_iter()
+            .find(|m| m.as_str() == s)
     }
 }
 
@@ -95,7 +102,9 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 }
 
 /// The automatic modality of a photo (what it gets when no person set it): the first
-/// matching folder rule on its path, else its image cues. With the source and why.
+/// matching folder rule on its path, else the VISIA size rule, else the modality model's
+/// guess when it is sure enough (`model::FALLBACK_BELOW`), else its image cues. With the
+/// source and why (a cue decision says when the model was unsure).
 pub fn decide(
     rules: &[Rule],
     visia: &[(u32, u32)],
@@ -104,12 +113,18 @@ pub fn decide(
     width: u32,
     height: u32,
 ) -> (Modality, ModalitySource, String) {
-    match path.and_then(|p| match_rules(rules, p)) {
-        Some(rule) => (rule.modality, ModalitySource::Rule, rule.pattern.clone()),
-        None => {
-            let (m, why) = classify(cues, width, height, visia);
-            (m, ModalitySource::Cue, why.to_json())
+    if let Some(rule) = path.and_then(|p| match_rules(rules, p)) {
+        return (rule.modality, ModalitySource::Rule, rule.pattern.clone());
+    }
+    let (m, why) = classify(cues, width, height, visia);
+    match cues.model {
+        Some(g) if g.sure() && !matches!(why, CueReason::VisiaSize { .. }) => {
+            (g.modality, ModalitySource::Model, model::ModelWhy { model: model::FOLDER.into(), p: g.p }.to_json())
         }
+        Some(g) if !matches!(why, CueReason::VisiaSize { .. }) => {
+            (m, ModalitySource::Cue, CueDetail { cue: why, model_unsure: g }.to_json())
+        }
+        _ => (m, ModalitySource::Cue, why.to_json()),
     }
 }
 
@@ -142,7 +157,8 @@ pub fn format_sizes(sizes: &[(u32, u32)]) -> String {
     sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect::<Vec<_>>().join(", ")
 }
 
-pub use cues::{CueReason, Cues, classify};
+pub use cues::{CueDetail, CueReason, Cues, classify};
+pub use model::ModelGuess;
 
 #[cfg(test)]
 mod tests {
@@ -178,5 +194,29 @@ mod tests {
         assert_eq!(match_rules(&rules, Path::new("/arc/病理/2010/a.jpg")).map(|r| r.id), Some(2));
         assert_eq!(match_rules(&rules, Path::new("/arc/derm/a.jpg")), None, "disabled rule");
         assert_eq!(match_rules(&rules, Path::new("/arc/x/clinic.jpg")), None, "file name is not a folder");
+    }
+
+    #[test]
+    fn decide_takes_rules_then_visia_then_a_sure_model_then_cues() {
+        let rules = vec![Rule { id: 1, pattern: "*derm*".into(), modality: Modality::Dermoscopy, enabled: true }];
+        let guess =
+            |modality, p| Cues { grey: 0.5, skin: 0.5, model: Some(ModelGuess { modality, p }), ..Cues::default() };
+        let sure = guess(Modality::Histopathology, 0.9);
+        let d = decide(&rules, &[], Some(Path::new("/a/derm/x.jpg")), &sure, 640, 480);
+        assert_eq!((d.0, d.1), (Modality::Dermoscopy, ModalitySource::Rule));
+        let d = decide(&rules, &[(640, 480)], Some(Path::new("/a/b/x.jpg")), &sure, 480, 640);
+        assert_eq!((d.0, d.1), (Modality::Visia, ModalitySource::Cue));
+        let d = decide(&rules, &[], Some(Path::new("/a/b/x.jpg")), &sure, 640, 480);
+        assert_eq!((d.0, d.1), (Modality::Histopathology, ModalitySource::Model));
+        assert_eq!(model::ModelWhy::from_json(&d.2).map(|w| w.p), Some(0.9));
+        let unsure = guess(Modality::Histopathology, model::FALLBACK_BELOW - 0.01);
+        let d = decide(&rules, &[], None, &unsure, 640, 480);
+        assert_eq!(d.1, ModalitySource::Cue);
+        assert_ne!(d.0, Modality::Histopathology, "the cues decided, not the unsure model");
+        let detail = CueDetail::from_json(&d.2).expect("the reason says the model was unsure");
+        assert_eq!(detail.model_unsure, unsure.model.unwrap());
+        assert_eq!(CueReason::from_json(&d.2), Some(detail.cue));
+        let d = decide(&rules, &[], None, &Cues { model: None, ..unsure }, 640, 480);
+        assert!(CueDetail::from_json(&d.2).is_none() && CueReason::from_json(&d.2).is_some());
     }
 }

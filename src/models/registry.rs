@@ -23,6 +23,11 @@ pub(crate) struct Builtin {
 
 include!(concat!(env!("OUT_DIR"), "/builtin_models.rs"));
 
+/// The card text and model bytes of a model compiled in from `assets/models/<folder>/`.
+pub(crate) fn builtin_files(folder: &str) -> Option<(&'static str, &'static [u8])> {
+    BUILTIN.iter().find(|b| b.folder == folder).map(|b| (b.card, b.model))
+}
+
 /// A registered model version.
 #[derive(Clone, Debug, Serialize)]
 pub struct ModelInfo {
@@ -78,7 +83,8 @@ pub fn open(store: &mut Store) -> Result<Vec<String>, ModelError> {
 
 fn open_with(store: &mut Store, builtins: &[Builtin]) -> Result<Vec<String>, ModelError> {
     let mut problems = Vec::new();
-    for b in builtins {
+    // The modality model serves the import, not research: it is not a registered model.
+    for b in builtins.iter().filter(|b| b.folder != crate::modality::model::FOLDER) {
         if let Err(e) = register_builtin(store, b) {
             match e {
                 ModelError::Store(e) => return Err(ModelError::Store(e)),

@@ -279,6 +279,38 @@ mod tests {
         assert!(rules > 0);
     }
 
+    /// A database from before the modality model (schema 6) with a photo in it: migration 7
+    /// lets `modality_source` be 'model', keeps the row, and the file stays consistent.
+    #[test]
+    fn migration_7_widens_the_modality_source_check_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("six.sqlite");
+        {
+            let conn = Connection::open(&db).unwrap();
+            for sql in &schema::MIGRATIONS[..6] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 6).unwrap();
+            conn.execute_batch(
+                "INSERT INTO photos (hash, byte_size, width, height, format, orientation, modality, modality_source,
+                    imported_at, import_run) VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 1, 2, 2, 'jpeg', 1, 'clinical', 'cue', '2026-01-01', NULL)",
+            )
+            .unwrap();
+            let refused = conn.execute("UPDATE photos SET modality_source = 'model'", []);
+            assert!(refused.is_err(), "schema 6 refuses 'model'");
+        }
+        let s = Store::open(&db).unwrap();
+        assert_eq!(s.schema_version().unwrap(), SCHEMA_VERSION);
+        s.conn.execute("UPDATE photos SET modality_source = 'model' WHERE hash = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'", []).unwrap();
+        assert!(s.conn.execute("UPDATE photos SET modality_source = 'guess'", []).is_err(), "still checked");
+        let ok: String = s.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        drop(s);
+        let s = Store::open_reader(&db).unwrap();
+        let src: String = s.conn.query_row("SELECT modality_source FROM photos", [], |r| r.get(0)).unwrap();
+        assert_eq!(src, "model");
+    }
+
     #[test]
     fn concurrent_first_opens_migrate_once() {
         let dir = tempfile::tempdir().unwrap();

@@ -3,7 +3,7 @@
 
 use super::{Store, audit};
 use crate::error::{Error, Result};
-use crate::modality::{Cues, Modality, ModalitySource, decide};
+use crate::modality::{Cues, Modality, ModalitySource, ModelGuess, decide};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
@@ -150,5 +150,50 @@ impl Store {
                 _ => return Ok(changed),
             }
         }
+    }
+
+    /// Photos whose modality the model may re-sort: not set by hand, with a file present,
+    /// and (unless `all`) no model guess stored yet. `(id, hash, path)`, by id.
+    pub fn modality_redetect_targets(&self, all: bool) -> Result<Vec<(i64, String, String)>> {
+        let sql = concat!(
+            "SELECT id, hash, path FROM (SELECT p.id, p.hash, p.cues, ",
+            super::first_path!(),
+            " AS path FROM photos p WHERE p.modality_source != 'person') ",
+            "WHERE path IS NOT NULL AND (?1 OR cues IS NULL OR json_extract(cues, '$.model') IS NULL) ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([all], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Stores the modality model's guesses with the photos' cues and decides their modality
+    /// again (a rule still wins; a photo set by hand is left as it is). Returns how many
+    /// photos changed modality or source.
+    pub fn save_model_guesses(&mut self, guesses: &[(i64, ModelGuess)]) -> Result<usize> {
+        let rules = self.rules()?;
+        let visia = self.visia_sizes()?;
+        let tx = self.conn.transaction()?;
+        let mut changed = 0;
+        for &(id, guess) in guesses {
+            let mut f = facts(&tx, id)?;
+            if f.prior.source == ModalitySource::Person {
+                continue;
+            }
+            f.cues.model = Some(guess);
+            tx.prepare_cached("UPDATE photos SET cues = ?2 WHERE id = ?1")?
+                .execute(params![id, serde_json::to_string(&f.cues).map_err(|e| Error::Invalid(e.to_string()))?])?;
+            let (modality, source, detail) =
+                decide(&rules, &visia, f.path.as_deref().map(std::path::Path::new), &f.cues, f.width, f.height);
+            if modality != f.prior.modality || source != f.prior.source {
+                let to = PriorModality { id, modality, source, detail: Some(detail) };
+                write(&tx, "redetect_modality", &f.prior, &to)?;
+                changed += 1;
+            } else {
+                tx.prepare_cached("UPDATE photos SET modality_detail = ?2 WHERE id = ?1")?
+                    .execute(params![id, detail])?;
+            }
+        }
+        tx.commit()?;
+        Ok(changed)
     }
 }

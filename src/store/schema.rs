@@ -502,4 +502,18 @@ CREATE TABLE model_results (
 );
 CREATE INDEX model_results_model ON model_results(model_id);
 "#,
+    // 7: the modality model (issue 18): photos.modality_source may be 'model'. SQLite cannot
+    // alter a CHECK constraint; widening one changes no stored row, so the table's recorded
+    // SQL is edited in place (SQLite's documented writable_schema procedure) instead of
+    // copying the photos table and everything that refers to it. RESET reloads the schema;
+    // the index that follows is a real schema change, so other connections reload it too.
+    r#"
+PRAGMA writable_schema = ON;
+UPDATE sqlite_schema
+   SET sql = replace(sql, 'modality_source IN (''rule'',''cue'',''person'')',
+                          'modality_source IN (''rule'',''cue'',''person'',''model'')')
+ WHERE type = 'table' AND name = 'photos';
+PRAGMA writable_schema = RESET;
+CREATE INDEX photos_modality_source ON photos(modality_source);
+"#,
 ];

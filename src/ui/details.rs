@@ -6,7 +6,8 @@ use super::app::App;
 use super::command::{Command, Select, modality_key};
 use super::i18n::{Lang, T};
 use super::photo_answer::PhotoAnswer;
-use crate::modality::{CueReason, Modality, ModalitySource};
+use crate::modality::model::ModelWhy;
+use crate::modality::{CueDetail, CueReason, Modality, ModalitySource};
 use crate::store::thread::StoreThread;
 use crate::store::{AuditRow, PhotoDetail};
 
@@ -39,9 +40,21 @@ fn modality_reason(lang: Lang, source: ModalitySource, detail: Option<&str>) -> 
     match source {
         ModalitySource::Rule => lang.f(T::WhyRule, &[("p", &detail)]),
         ModalitySource::Person => lang.f(T::WhyPerson, &[("who", &detail)]),
-        ModalitySource::Cue => match CueReason::from_json(detail) {
-            Some(r) => cue_reason(lang, r),
-            None => format!("{}: {detail}", lang.t(T::SourceCue)),
+        ModalitySource::Cue => match (CueReason::from_json(detail), CueDetail::from_json(detail)) {
+            (Some(r), Some(d)) => lang.f(
+                T::ModelUnsure,
+                &[
+                    ("why", &cue_reason(lang, r)),
+                    ("m", &lang.t(modality_key(d.model_unsure.modality))),
+                    ("p", &format!("{:.0}", d.model_unsure.p * 100.0)),
+                ],
+            ),
+            (Some(r), None) => cue_reason(lang, r),
+            _ => format!("{}: {detail}", lang.t(T::SourceCue)),
+        },
+        ModalitySource::Model => match ModelWhy::from_json(detail) {
+            Some(w) => lang.f(T::WhyModel, &[("m", &w.model), ("p", &format!("{:.0}", w.p * 100.0))]),
+            None => format!("{}: {detail}", lang.t(T::SourceModel)),
         },
     }
 }
@@ -74,6 +87,7 @@ fn cue_name(key: &str) -> Option<T> {
         "tex_nw" => T::CueTexture,
         "asym" => T::CueAsym,
         "centre_dark" => T::CueCentreDark,
+        "model" => T::CueModel,
         _ => return None,
     })
 }
@@ -226,7 +240,12 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                         for (k, v) in cues {
                             let name = cue_name(k).map(|t| lang.t(t)).unwrap_or(k);
                             ui.label(egui::RichText::new(name).small()).on_hover_text(k);
-                            let v = v.as_f64().map(|f| format!("{f:.3}")).unwrap_or_else(|| v.to_string());
+                            let guess = serde_json::from_value::<crate::modality::ModelGuess>(v.clone()).ok();
+                            let v = match (v.as_f64(), guess) {
+                                (Some(f), _) => format!("{f:.3}"),
+                                (None, Some(g)) => format!("{} {:.0}%", lang.t(modality_key(g.modality)), g.p * 100.0),
+                                _ => v.to_string(),
+                            };
                             ui.label(egui::RichText::new(v).small().monospace());
                             ui.end_row();
                         }

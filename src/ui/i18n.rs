@@ -250,6 +250,10 @@ catalogue! {
     CueNoSkin => "no skin-coloured pixels", "肌色の画素がない";
     CueEvenLight => "even lighting and a dark lesion in the centre (score {s})", "均一な照明と中央の暗い病変 (スコア {s})";
     CueUnevenLight => "uneven lighting or a small lesion (score {s})", "不均一な照明または小さい病変 (スコア {s})";
+    SourceModel => "modality model", "モダリティ判定モデル";
+    WhyModel => "modality model {m}: {p}% sure", "モダリティ判定モデル {m}: 確信度 {p}%";
+    ModelUnsure => "{why} (the modality model was unsure: {m} at {p}%, so the image cues decided)", "{why} (モダリティ判定モデルの確信度が低いため画像の手がかりで判定: {m} {p}%)";
+    CueModel => "modality model's guess", "モダリティ判定モデルの推定";
     CueGrey => "Colourless pixels", "無彩色の画素";
     CueVig => "Corner darkness (vignette)", "四隅の暗さ (周辺減光)";
     CueSkin => "Skin-coloured pixels", "肌色の画素";

@@ -37,7 +37,7 @@ pub fn run(shared: &Path, json: bool) -> anyhow::Result<()> {
         let mut row: BTreeMap<Modality, u64> = BTreeMap::new();
         for f in files {
             let probed = std::fs::read(&f).ok().and_then(|bytes| {
-                probe::probe_bytes(&bytes, &f, false, crate::decode::THUMB_SIZE, &Default::default()).ok()
+                probe::probe_bytes(&bytes, &f, false, crate::decode::THUMB_SIZE, &Default::default(), None).ok()
             });
             let Some((p, _)) = probed else {
                 skipped += 1; // not an image (a profile, a broken test file): not part of the measure
@@ -87,6 +87,125 @@ pub fn run(shared: &Path, json: bool) -> anyhow::Result<()> {
     for (n, t, row) in &per_source {
         let cells: String = Modality::ALL.iter().map(|m| format!("{:>16}", row.get(m).copied().unwrap_or(0))).collect();
         outln!("{n:<28} {:<15} {cells}", t.as_str());
+    }
+    Ok(())
+}
+
+/// Import speed with and without the modality model, on the first `photos` HAM10000 images
+/// (by name) copied into a temporary folder, runs alternating, medians of `repeats`.
+pub fn import_speed(shared: &Path, photos: usize, threads: usize, repeats: usize, json: bool) -> anyhow::Result<()> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(shared.join("data/ham10000/images"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    files.sort();
+    files.truncate(photos);
+    let work = super::tempfile_dir("dermdesk-bench-modality")?;
+    let dir = work.join("photos");
+    std::fs::create_dir_all(&dir)?;
+    for f in &files {
+        std::fs::copy(f, dir.join(f.file_name().unwrap_or_default()))?;
+    }
+    let exe = std::env::current_exe()?;
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    let mut sorted = BTreeMap::<String, u64>::new();
+    for r in 0..repeats {
+        for model in [false, true] {
+            let db = work.join(format!("run-{r}-{model}.sqlite"));
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg("--db").arg(&db).args(["import", "--json", "--threads", &threads.to_string()]);
+            if !model {
+                cmd.arg("--no-modality-model");
+            }
+            let t = std::time::Instant::now();
+            let out = cmd.arg(&dir).output()?;
+            let secs = t.elapsed().as_secs_f64();
+            anyhow::ensure!(out.status.success(), "the import failed: {}", String::from_utf8_lossy(&out.stderr));
+            (if model { &mut with } else { &mut without }).push(files.len() as f64 / secs);
+            if model && r == 0 {
+                let store = crate::store::Store::open(&db)?;
+                for (k, n) in store.stats()?.by_modality {
+                    sorted.insert(k, n);
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    let (w, wo) = (super::median(&mut with), super::median(&mut without));
+    if json {
+        return crate::cli::print_json(&serde_json::json!({
+            "photos": files.len(), "threads": threads, "repeats": repeats,
+            "with_model_photos_per_s": w, "cues_only_photos_per_s": wo, "ratio": w / wo,
+            "modalities_with_model": sorted,
+        }));
+    }
+    outln!("import of {} HAM10000 photos, {threads} decoder process(es), median of {repeats} runs each", files.len());
+    outln!("rules + cues only            {wo:>8.1} photos/s");
+    outln!("rules + modality model + cues {w:>7.1} photos/s  (ratio {:.3})", w / wo);
+    outln!("sorted with the model: {sorted:?}");
+    Ok(())
+}
+
+/// The training script's held-out images (`heldout.csv`: each image predicted by a probe that
+/// never saw its group) side by side: the image cues (VISIA sizes none), the held-out model
+/// alone, and the import's decision (model when sure, else cues), per modality.
+pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()> {
+    let mut rd = csv::Reader::from_path(csv_path)?;
+    let head = rd.headers()?.clone();
+    let col = |name: &str| head.iter().position(|h| h == name).ok_or_else(|| anyhow::anyhow!("no column {name}"));
+    let (c_path, c_mod, c_pred, c_p) = (col("path")?, col("modality")?, col("predicted")?, col("p")?);
+    let systems = ["cues", "model (held out)", "import: model, cues below threshold"];
+    // confusion[system][(truth, predicted)]
+    let mut conf: Vec<BTreeMap<(Modality, Modality), u64>> = vec![BTreeMap::new(); systems.len()];
+    let mut fell_back = 0u64;
+    for row in rd.records() {
+        let row = row?;
+        let truth = Modality::parse(&row[c_mod]).ok_or_else(|| anyhow::anyhow!("bad modality {}", &row[c_mod]))?;
+        let model = Modality::parse(&row[c_pred]).ok_or_else(|| anyhow::anyhow!("bad modality {}", &row[c_pred]))?;
+        let p: f32 = row[c_p].parse()?;
+        let f = shared.join(&row[c_path]);
+        let bytes = std::fs::read(&f).map_err(|e| anyhow::anyhow!("{e}: {}", f.display()))?;
+        let (probe, _) = probe::probe_bytes(&bytes, &f, false, crate::decode::THUMB_SIZE, &Default::default(), None)
+            .map_err(|e| anyhow::anyhow!("{e}: {}", f.display()))?;
+        let mut cues = probe.cues.unwrap_or_default();
+        let (by_cues, _) = classify(&cues, probe.width, probe.height, &[]);
+        cues.model = Some(crate::modality::ModelGuess { modality: model, p });
+        let (by_import, source, _) = crate::modality::decide(&[], &[], None, &cues, probe.width, probe.height);
+        fell_back += u64::from(source == crate::modality::ModalitySource::Cue);
+        for (i, m) in [by_cues, model, by_import].into_iter().enumerate() {
+            *conf[i].entry((truth, m)).or_default() += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for (i, name) in systems.iter().enumerate() {
+        let c = &conf[i];
+        let n = |t: Option<Modality>, p: Option<Modality>| -> u64 {
+            c.iter().filter(|((a, b), _)| t.is_none_or(|t| t == *a) && p.is_none_or(|p| p == *b)).map(|(_, v)| v).sum()
+        };
+        for m in [Modality::Clinical, Modality::Dermoscopy, Modality::Histopathology, Modality::Other] {
+            let (tp, truth, pred) = (n(Some(m), Some(m)), n(Some(m), None), n(None, Some(m)));
+            out.push(serde_json::json!({
+                "system": name, "modality": m.as_str(), "images": truth, "predicted": pred,
+                "recall": tp as f64 / truth.max(1) as f64, "precision": if pred == 0 { None } else { Some(tp as f64 / pred as f64) },
+            }));
+        }
+    }
+    if json {
+        return crate::cli::print_json(&serde_json::json!({ "per_modality": out, "fell_back_to_cues": fell_back }));
+    }
+    outln!("held-out images of {} ({fell_back} fell back to the cues)", csv_path.display());
+    outln!("{:<40} {:<15} {:>7} {:>9} {:>8} {:>9}", "system", "modality", "images", "predicted", "recall", "precision");
+    for r in &out {
+        let f = |v: &serde_json::Value| v.as_f64().map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
+        outln!(
+            "{:<40} {:<15} {:>7} {:>9} {:>8} {:>9}",
+            r["system"].as_str().unwrap_or(""),
+            r["modality"].as_str().unwrap_or(""),
+            r["images"].as_u64().unwrap_or(0),
+            r["predicted"].as_u64().unwrap_or(0),
+            f(&r["recall"]),
+            f(&r["precision"])
+        );
     }
     Ok(())
 }
