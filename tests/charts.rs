@@ -271,6 +271,32 @@ fn bad_inputs_are_refused_with_where_and_why() {
     assert_eq!(rules.as_array().unwrap().len(), 5);
 }
 
+/// `--map FIELD=` reads a field from no column, even where a header would be recognised for
+/// it; the import's total gives the new records per kind.
+#[test]
+fn map_to_nothing_and_the_total_per_kind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("u.sqlite");
+    let csv = tmp.path().join("rooms.csv");
+    std::fs::write(&csv, "患者ID,受診日,病名,部位,病理診断\n77,2010-05-05,色素性母斑,第2診察室,\n77,2010-05-12,,第2診察室,母斑細胞性母斑\n")
+        .unwrap();
+    let r = json(&cli_ok(&db, &["charts", "import", csv.to_str().unwrap(), "--map", "site=", "--json"]));
+    assert_eq!((r["records_new"].as_u64(), r["bad_rows"].as_u64()), (Some(2), Some(0)), "{r}");
+    assert_eq!(r["by_kind"], serde_json::json!({"visit": 1, "pathology": 1}), "{r}");
+    let store = dermdesk::Store::open(&db).unwrap();
+    let p = store.patient_by_chart_no("77").unwrap().unwrap();
+    let recs = store.patient_records(p.id).unwrap();
+    assert_eq!(recs.len(), 2);
+    assert!(recs.iter().all(|r| r.site.is_none()), "the room column was not read as a site: {recs:?}");
+    // The text output names the kinds too; without the map the column is read as the site.
+    let again = tmp.path().join("rooms2.csv");
+    std::fs::write(&again, "患者ID,受診日,病名,部位\n78,2011-01-01,湿疹,第1診察室\n").unwrap();
+    let out = cli_ok(&db, &["charts", "import", again.to_str().unwrap()]);
+    assert!(out.contains("new records by kind: visit 1"), "{out}");
+    let p = store.patient_by_chart_no("78").unwrap().unwrap();
+    assert_eq!(store.patient_records(p.id).unwrap()[0].site.as_deref(), Some("第1診察室"));
+}
+
 #[test]
 fn cp932_decoding_matches_windows_codec() {
     // Every double-byte code Python's cp932 (Windows' table) decodes, against ours.
@@ -390,14 +416,16 @@ fn demo_archive_charts_link_every_labelled_photo() {
         data.join("ph2/images/IMD003.jpg"),
         data.join("clinical-padufes/PAT_1089_375_60.jpg"),
         data.join("histopathology-he/TCGA-3X-AAVA_0_0_0_506.jpg"), // no chart: stays unlinked
+        data.join("isic-cc0/images/ISIC_0000382.jpg"),             // EXIF 2006-10-06
     ];
+    let mtimes: Vec<_> = files.iter().map(|f| std::fs::metadata(f).unwrap().modified().unwrap()).collect();
     let progress = dermdesk::jobs::Progress::new();
     dermdesk::archive::import(&db, &files, &common::import_opts(), &progress).unwrap();
     let mut store = dermdesk::store::Store::open(&db).unwrap();
     let out = tmp.path().join("demo-charts");
     let r = dermdesk::charts::demo_archive::setup(&mut store, &shared(), &out).unwrap();
-    assert_eq!((r.patients, r.visits), (4, 4), "{r:?}");
-    assert_eq!(r.link.by_status.get("linked"), Some(&4), "{:?}", r.link);
+    assert_eq!((r.patients, r.visits), (5, 5), "{r:?}");
+    assert_eq!(r.link.by_status.get("linked"), Some(&5), "{:?}", r.link);
     // Again: nothing new (a file imported twice changes nothing; rules are not doubled).
     let rules = store.path_rules().unwrap().len();
     let again = dermdesk::charts::demo_archive::setup(&mut store, &shared(), &out).unwrap();
@@ -412,4 +440,29 @@ fn demo_archive_charts_link_every_labelled_photo() {
     assert_eq!(by_name("IMD003.jpg")["diagnosis"]["code"], "D22.9");
     assert_eq!(by_name("PAT_1089_375_60.jpg")["diagnosis"]["code"], "D22.9");
     assert!(by_name("TCGA-3X-AAVA_0_0_0_506.jpg")["diagnosis"].is_null());
+
+    // The visits and the photos' days agree and lie inside the study period: the camera's day
+    // where EXIF has one, else an invented day recorded on the photo as such.
+    let exif = by_name("ISIC_0000382.jpg");
+    assert_eq!(
+        (exif["visit_date"].as_str(), exif["captured_source"].as_str()),
+        (Some("2006-10-06"), Some("exif:DateTimeOriginal")),
+        "{exif}"
+    );
+    for n in ["ISIC_0027419.jpg", "ISIC_0024306.jpg", "IMD003.jpg", "PAT_1089_375_60.jpg"] {
+        let r = by_name(n);
+        let visit = r["visit_date"].as_str().unwrap_or_else(|| panic!("{n} has a visit: {r}"));
+        assert!(("2003-01-01"..="2018-11-30").contains(&visit), "{n}: {visit}");
+        assert_eq!(r["captured_source"], "demo:invented", "{r}");
+        assert_eq!(r["captured_at"].as_str().and_then(|c| c.get(..10)), Some(visit), "{r}");
+    }
+    // So `stats --by diagnosis` with the default study period counts every linked demo photo.
+    let stats = json(&cli_ok(&db, &["stats", "--by", "diagnosis", "--json"]));
+    let total = |k: &str| -> u64 { stats[k].as_array().unwrap().iter().map(|d| d["total"].as_u64().unwrap()).sum() };
+    assert_eq!(total("chart"), 5, "{stats}");
+    assert!(total("pathology") >= 1, "the histology-confirmed keratosis counts: {stats}");
+    // The shared originals were only read.
+    for (f, m) in files.iter().zip(&mtimes) {
+        assert_eq!(std::fs::metadata(f).unwrap().modified().unwrap(), *m, "{}", f.display());
+    }
 }

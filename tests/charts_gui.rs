@@ -12,6 +12,7 @@ use dermdesk::charts::Field;
 use dermdesk::charts::demo::Expect;
 use dermdesk::charts::link::LinkStatus;
 use dermdesk::ui::Overlay;
+use dermdesk::ui::chart_import::MapTo;
 use dermdesk::ui::command::{ChartImportAct, Command, Select};
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
@@ -280,11 +281,11 @@ fn the_import_wizard_previews_imports_and_links() {
 
     // A mapping overridden in the wizard is previewed (and would be imported) as chosen.
     let icd = p.headers.iter().position(|x| x == "ICD10").unwrap();
-    h.state_mut().push(Command::ChartImport(ChartImportAct::Map(Field::Site, Some(icd))));
+    h.state_mut().push(Command::ChartImport(ChartImportAct::Map(Field::Site, MapTo::Column(icd))));
     settle(&mut h, "the preview with the site column", |a| {
         a.chart_import.shown.as_ref().and_then(|s| s.preview.as_ref()?.map.as_ref()?.get(Field::Site)) == Some(icd)
     });
-    h.state_mut().push(Command::ChartImport(ChartImportAct::Map(Field::Site, None)));
+    h.state_mut().push(Command::ChartImport(ChartImportAct::Map(Field::Site, MapTo::Auto)));
     settle(&mut h, "the preview back to the recognised columns", |a| {
         a.chart_import
             .shown

@@ -5,8 +5,12 @@
 //! no hospital chart number, so each dataset's own identifier stands in for one (the image id
 //! for HAM10000 and the ISIC originals, the PH2 image name, the PAD-UFES-20 patient). The
 //! diagnoses come from each dataset's metadata and are written as a Japanese EMR would write
-//! them; the visit day is the day the linker will see for the photo (capture time, else file
-//! time), so every demo photo with a diagnosis links. Nothing here describes a real person.
+//! them. The visit day is the photo's EXIF capture day where the file has one; otherwise (most
+//! demo files carry only the day they were copied, outside the study period) a day inside the
+//! study period is invented for the pair and recorded on the photo as its capture time with
+//! the source `demo:invented` (in the database only; the shared files are never written), so
+//! every labelled demo photo links and counts under the default study period. Nothing here
+//! describes a real person.
 //!
 //! The charts go through the same import, path rules and linker as a department's own.
 
@@ -52,12 +56,21 @@ pub fn setup(store: &mut Store, shared: &Path, out: &Path) -> Result<DemoChartsR
     // chart -> (visit day -> (diagnosis, biopsied)); one visit per day and patient
     let mut visits: BTreeMap<String, BTreeMap<String, (&'static str, bool)>> = BTreeMap::new();
     let mut people: HashMap<String, (Option<u32>, Option<bool>)> = HashMap::new();
+    let mut invented = Vec::new();
     for facts in store.link_facts()? {
         let Some(t) = facts.paths.iter().find_map(|p| truth.get(file_name(p))) else { continue };
-        let Some(day) = facts.captured_at.as_deref().or(facts.file_time.as_deref()).and_then(|s| s.get(..10)) else {
-            continue;
+        let exif = facts.captured_source.as_deref().is_some_and(|s| s.starts_with("exif"));
+        let day = match facts.captured_at.as_deref().and_then(|s| s.get(..10)).filter(|_| exif) {
+            Some(d) => d.to_owned(),
+            None => {
+                let day = invented_day(&t.chart, t.diagnosis);
+                if facts.captured_source.as_deref() != Some(INVENTED) {
+                    invented.push((facts.id, format!("{day}T10:00:00")));
+                }
+                day
+            }
         };
-        let e = visits.entry(t.chart.clone()).or_default().entry(day.to_owned()).or_insert((t.diagnosis, false));
+        let e = visits.entry(t.chart.clone()).or_default().entry(day).or_insert((t.diagnosis, false));
         e.1 |= t.biopsied;
         people.entry(t.chart.clone()).or_insert((t.age, t.female));
     }
@@ -65,6 +78,7 @@ pub fn setup(store: &mut Store, shared: &Path, out: &Path) -> Result<DemoChartsR
     if visits.is_empty() {
         return Ok(report);
     }
+    store.set_invented_capture_times(&invented, INVENTED)?;
     std::fs::create_dir_all(out).map_err(|e| Error::io("cannot create a folder", e, out))?;
     let mut v = String::from("患者ID,性別,生年月日,受診日,病名\n");
     let mut p = String::from("患者ID,検体番号,生検日,病理診断\n");
@@ -105,6 +119,22 @@ pub fn setup(store: &mut Store, shared: &Path, out: &Path) -> Result<DemoChartsR
     }
     report.link = link::run(store, None)?;
     Ok(report)
+}
+
+/// The capture-time source of the days invented here.
+pub const INVENTED: &str = "demo:invented";
+
+/// A day inside the study period, the same for the same patient and diagnosis on every run
+/// (FNV-1a of both: a patient's different lesions fall on different days).
+pub fn invented_day(chart: &str, diagnosis: &str) -> String {
+    use super::dates::Date;
+    let from = Date::from_iso(super::stats::STUDY_FROM).map_or(0, |d| d.days());
+    let to = Date::from_iso(super::stats::STUDY_TO).map_or(from + 1, |d| d.days());
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in chart.bytes().chain([0x1f]).chain(diagnosis.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    Date::from_days(from + (h % (to - from + 1) as u64) as i64).iso()
 }
 
 fn file_name(path: &str) -> &str {

@@ -118,20 +118,20 @@ fn import_table(
             seconds: 0.0,
         });
     }
-    let mut each = |it: Item| -> Result<()> {
+    let mut each = |it: &Item| -> Result<()> {
         tick(progress)?;
         match it {
-            Item::Row { line, row } => w.add(line, &row),
+            Item::Row { line, row } => w.add(*line, row),
             Item::Bad { at, reason } => {
                 if bad.len() < REPORT_BAD_ROWS {
                     bad.push(BadRow { at: at.clone(), reason: reason.clone() });
                 }
-                w.bad(&at, &reason)
+                w.bad(at, reason)
             }
         }
     };
     let format = if spreadsheet {
-        table::read_workbook(path, &spec, &mut each)?;
+        table::read_workbook(path, &spec, &mut |it| each(&it))?;
         ChartFormat::Xlsx
     } else {
         let f = read_pipelined(path, enc.unwrap_or(TextEncoding::Utf8), &spec, &mut each)?;
@@ -161,24 +161,33 @@ fn import_table(
     })
 }
 
-/// Reads (decodes, splits, parses) on a second thread while this one writes: the two halves
-/// cost about the same, so a large export takes about half the time on two cores. Rows travel
-/// in bounded batches, so memory stays flat.
+/// Reads (decodes, splits, parses) on a second thread while this one writes, so a large
+/// export takes about the writer's time on two cores. Rows travel in bounded batches, so
+/// memory stays flat; spent batches go back to the reader, which frees their rows (freeing
+/// them here, away from the thread that made them, costs the writer a lock per string).
 fn read_pipelined(
     path: &Path,
     enc: TextEncoding,
     spec: &MapSpec,
-    each: &mut dyn FnMut(Item) -> Result<()>,
+    each: &mut dyn FnMut(&Item) -> Result<()>,
 ) -> Result<TableFormat> {
     const BATCH: usize = 2000;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
+    let (spent_tx, spent_rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(8);
     let (path2, spec2) = (path.to_path_buf(), spec.clone());
     let reader = std::thread::spawn(move || -> Result<TableFormat> {
         let mut batch = Vec::with_capacity(BATCH);
         let mut send = |it: Item| -> Result<()> {
             batch.push(it);
             if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let next = match spent_rx.try_recv() {
+                    Ok(mut spent) => {
+                        spent.clear();
+                        spent
+                    }
+                    Err(_) => Vec::with_capacity(BATCH),
+                };
+                let full = std::mem::replace(&mut batch, next);
                 // The writer hung up (it failed): stop reading; its error is the one reported.
                 tx.send(full).map_err(|_| Error::Cancelled)?;
             }
@@ -192,7 +201,7 @@ fn read_pipelined(
     });
     let mut written: Result<()> = Ok(());
     for batch in &rx {
-        for it in batch {
+        for it in &batch {
             written = each(it);
             if written.is_err() {
                 break;
@@ -201,6 +210,8 @@ fn read_pipelined(
         if written.is_err() {
             break;
         }
+        // Full (the reader is behind on freeing): this one is freed here.
+        let _ = spent_tx.try_send(batch);
     }
     drop(rx);
     let read = reader.join().map_err(|_| Error::Invalid(format!("the reader thread panicked: {}", path.display())))?;

@@ -130,16 +130,22 @@ pub fn recognise(header: &str) -> Option<Field> {
     Field::ALL.into_iter().find(|f| f.headers().contains(&key.as_str()))
 }
 
-/// Where a mapped field's column is: by header text, or by 1-based position (`#3`).
+/// Where a mapped field's column is: by header text, by 1-based position (`#3`), or in no
+/// column at all (a recognised header that holds something else, set back to none).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ColumnRef {
     Header(String),
     Position(usize),
+    Unmapped,
 }
 
 impl ColumnRef {
+    /// `#3`, a header, or nothing (`FIELD=`): the field is read from no column.
     pub fn parse(s: &str) -> ColumnRef {
+        if s.trim().is_empty() {
+            return ColumnRef::Unmapped;
+        }
         match s.strip_prefix('#').and_then(|n| n.parse::<usize>().ok()) {
             Some(n) if n >= 1 => ColumnRef::Position(n),
             _ => ColumnRef::Header(s.to_owned()),
@@ -154,7 +160,8 @@ pub struct MapSpec {
 }
 
 impl MapSpec {
-    /// Parses `FIELD=COLUMN` (e.g. `chart_no=患者コード`, `date=#2`).
+    /// Parses `FIELD=COLUMN` (e.g. `chart_no=患者コード`, `date=#2`; `site=` maps the
+    /// field to no column, even where a header would be recognised for it).
     pub fn add(&mut self, pair: &str) -> Result<()> {
         let (f, c) =
             pair.split_once('=').ok_or_else(|| Error::Invalid(format!("expected FIELD=COLUMN, got {pair:?}")))?;
@@ -196,6 +203,10 @@ impl ColumnMap {
         }
         for (f, c) in &spec.columns {
             let i = match c {
+                ColumnRef::Unmapped => {
+                    columns.remove(f);
+                    continue;
+                }
                 ColumnRef::Position(n) if *n <= headers.len() => n - 1,
                 ColumnRef::Position(n) => {
                     return Err(Error::Invalid(format!(
@@ -290,6 +301,16 @@ mod tests {
         let e = ColumnMap::resolve(&h, &bad).unwrap_err().to_string();
         assert!(e.contains("受付日"), "{e}");
         assert!(MapSpec::default().add("colour=x").is_err());
+        // `FIELD=` sets a recognised column back to none.
+        let h = strings(&["患者ID", "受診日", "部位", "病名"]);
+        let mut none = MapSpec::default();
+        none.add("site=").unwrap();
+        assert_eq!(none.columns.get(&Field::Site), Some(&ColumnRef::Unmapped));
+        let m = ColumnMap::resolve(&h, &none).unwrap();
+        assert_eq!((m.get(Field::Site), m.get(Field::Diagnosis)), (None, Some(3)));
+        none.add("date= ").unwrap();
+        let e = ColumnMap::resolve(&h, &none).unwrap_err().to_string();
+        assert!(e.contains("no date column"), "{e}");
         assert!(MapSpec::default().add("nothing").is_err());
     }
 }

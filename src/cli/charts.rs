@@ -43,7 +43,8 @@ pub enum ChartsCommand {
         path: PathBuf,
         #[arg(long, value_enum, default_value = "auto")]
         encoding: EncodingArg,
-        /// Which column holds a field, e.g. chart_no=患者コード or date=#2 (repeatable).
+        /// Which column holds a field, e.g. chart_no=患者コード or date=#2; `site=` reads the
+        /// field from no column (repeatable).
         #[arg(long = "map", value_name = "FIELD=COLUMN")]
         map: Vec<String>,
         /// Start from a saved column-map profile.
@@ -208,6 +209,10 @@ pub fn run(db: &Path, a: ChartsArgs) -> anyhow::Result<()> {
                 c.bad_rows,
                 r.seconds
             );
+            if !c.by_kind.is_empty() {
+                let kinds: Vec<String> = c.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
+                outln!("  new records by kind: {}", kinds.join(", "));
+            }
             for b in &r.bad {
                 outln!("  bad {}: {}", b.at, b.reason);
             }

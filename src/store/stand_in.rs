@@ -16,6 +16,33 @@ pub struct StandIn {
 }
 
 impl Store {
+    /// Records invented capture times (the demo archive's, `source` naming them as such) on
+    /// photos that have no capture time of their own; a camera's time is never replaced.
+    pub fn set_invented_capture_times(&mut self, rows: &[(i64, String)], source: &str) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        {
+            let mut stmt = tx.prepare(
+                "UPDATE photos SET captured_at = ?2, captured_offset = NULL, captured_source = ?3
+                 WHERE id = ?1 AND (captured_at IS NULL OR captured_source IS NULL OR captured_source NOT LIKE 'exif%')",
+            )?;
+            for (id, at) in rows {
+                n += stmt.execute(params![id, at, source])?;
+            }
+        }
+        super::audit(
+            &tx,
+            "capture_times_invented",
+            None,
+            &format!("{n} photos given an invented capture time ({source})"),
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Adds stand-in photos under one root, in one transaction; returns their ids in order.
     pub fn add_stand_in_photos(&mut self, root: &str, rows: &[StandIn]) -> Result<Vec<i64>> {
         let now = util::now_iso();

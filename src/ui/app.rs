@@ -505,6 +505,7 @@ impl App {
         let lang = self.lang();
         let mut finished = Vec::new();
         let mut imported = false;
+        let mut total = None;
         let screen_job = &mut self.screen_job;
         let filters = &mut self.filters;
         self.jobs.retain_mut(|job| match job.ready() {
@@ -524,6 +525,9 @@ impl App {
                     Ok(JobOutput::Link(_)) | Ok(JobOutput::Infer(_)) => Some(false),
                     _ => None,
                 };
+                if let Ok(JobOutput::Charts(report)) = r {
+                    total = Some(report.clone());
+                }
                 imported |= matches!(r, Ok(JobOutput::Import(_)));
                 let (text, error) = match r {
                     Ok(out) => summary(out, lang),
@@ -543,6 +547,7 @@ impl App {
         for (text, error, charts) in finished {
             if charts == Some(true) {
                 self.chart_import.imported = Some(text.clone());
+                self.chart_import.total = total.take();
             }
             if charts.is_some() {
                 self.predictions.reload();

@@ -20,6 +20,15 @@ const PREVIEW_ROWS: usize = 10;
 const BAD_ROW_SCAN: u64 = 20_000;
 const BAD_ROWS_SHOWN: usize = 50;
 
+/// Where the person puts a field: back to what the headers say, in no column, or a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MapTo {
+    Auto,
+    Nothing,
+    /// 0-based.
+    Column(usize),
+}
+
 /// What the preview found.
 #[derive(Clone, Debug)]
 pub struct PreviewOut {
@@ -84,11 +93,14 @@ pub struct ChartImportPanel {
     dialog: Option<Promise<Option<PathBuf>>>,
     /// The last import's summary: linking is offered beside it.
     pub imported: Option<String>,
+    /// The last import's report: its total is shown (records per kind, bad rows and why).
+    pub total: Option<crate::charts::ImportReport>,
 }
 
 impl ChartImportPanel {
     pub fn opened(&mut self) {
         self.imported = None;
+        self.total = None;
     }
 
     pub fn is_busy(&self) -> bool {
@@ -135,12 +147,15 @@ impl ChartImportPanel {
                 }
             }
             ChartImportAct::Preview => self.start_preview(ctx),
-            ChartImportAct::Map(field, col) => {
-                match col {
-                    Some(c) => {
+            ChartImportAct::Map(field, to) => {
+                match to {
+                    MapTo::Column(c) => {
                         self.spec.columns.insert(field, ColumnRef::Position(c + 1));
                     }
-                    None => {
+                    MapTo::Nothing => {
+                        self.spec.columns.insert(field, ColumnRef::Unmapped);
+                    }
+                    MapTo::Auto => {
                         self.spec.columns.remove(&field);
                     }
                 }
@@ -232,6 +247,9 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             if let Some(s) = &w.imported {
                 ui.separator();
                 ui.label(s);
+                if let Some(r) = &w.total {
+                    total_ui(ui, lang, r);
+                }
                 ui.horizontal(|ui| {
                     ui.label(lang.t(T::OfferLinking));
                     if ui.add_enabled(!importing, egui::Button::new(lang.t(T::RunLinking))).clicked() {
@@ -244,7 +262,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             if out.folder {
                 ui.label(lang.t(T::SsmixFolder));
             } else if let Some(p) = &out.preview {
-                preview_ui(ui, lang, out, p, &mut push);
+                preview_ui(ui, lang, out, p, &w.spec, &mut push);
             }
             ui.separator();
             let can = !importing
@@ -262,7 +280,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     }
 }
 
-fn preview_ui(ui: &mut egui::Ui, lang: Lang, out: &PreviewOut, p: &Preview, push: &mut Vec<Command>) {
+fn preview_ui(ui: &mut egui::Ui, lang: Lang, out: &PreviewOut, p: &Preview, spec: &MapSpec, push: &mut Vec<Command>) {
     let enc = out.encoding.map(|e| e.as_str()).unwrap_or("xlsx");
     ui.label(lang.f(T::DetectedEncoding, &[("enc", &enc), ("format", &p.format.as_str())]));
     if let Some(e) = &p.map_error {
@@ -274,18 +292,25 @@ fn preview_ui(ui: &mut egui::Ui, lang: Lang, out: &PreviewOut, p: &Preview, push
             egui::Grid::new("chart_mapping").num_columns(2).striped(true).show(ui, |ui| {
                 for (n, f) in Field::ALL.iter().enumerate() {
                     let now = p.map.as_ref().and_then(|m| m.get(*f));
-                    let mut chosen = now;
+                    let set = match spec.columns.get(f) {
+                        None => MapTo::Auto,
+                        Some(ColumnRef::Unmapped) => MapTo::Nothing,
+                        Some(_) => now.map_or(MapTo::Nothing, MapTo::Column),
+                    };
+                    let mut chosen = set;
                     egui::ComboBox::new(("map", n), f.as_str())
                         .selected_text(now.map(column_name).unwrap_or_else(|| lang.t(T::NotMapped).to_owned()))
                         .width(180.0)
                         .show_ui(ui, |ui| {
                             // Back to what the headers say (the person's choice removed).
-                            ui.selectable_value(&mut chosen, None, lang.t(T::MapAuto));
+                            ui.selectable_value(&mut chosen, MapTo::Auto, lang.t(T::MapAuto));
+                            // A recognised header that holds something else: read from no column.
+                            ui.selectable_value(&mut chosen, MapTo::Nothing, lang.t(T::MapNone));
                             for i in 0..p.headers.len() {
-                                ui.selectable_value(&mut chosen, Some(i), column_name(i));
+                                ui.selectable_value(&mut chosen, MapTo::Column(i), column_name(i));
                             }
                         });
-                    if chosen != now {
+                    if chosen != set {
                         push.push(Command::ChartImport(ChartImportAct::Map(*f, chosen)));
                     }
                     if n % 2 == 1 {
@@ -337,4 +362,28 @@ fn preview_ui(ui: &mut egui::Ui, lang: Lang, out: &PreviewOut, p: &Preview, push
             });
         },
     );
+}
+
+/// The import's total: new records per kind, duplicates, new patients, bad rows with why.
+fn total_ui(ui: &mut egui::Ui, lang: Lang, r: &crate::charts::ImportReport) {
+    let c = &r.counts;
+    egui::CollapsingHeader::new(lang.t(T::ImportTotal)).id_salt("chart_total").default_open(true).show(ui, |ui| {
+        egui::Grid::new("chart_total_grid").num_columns(2).striped(true).show(ui, |ui| {
+            let mut row = |label: &str, n: u64| {
+                ui.label(label);
+                ui.label(n.to_string());
+                ui.end_row();
+            };
+            row(lang.t(T::TotalRows), c.rows);
+            for (kind, n) in &c.by_kind {
+                row(lang.t(super::chart_details::kind_key(kind.as_str())), *n);
+            }
+            row(lang.t(T::TotalDuplicates), c.records_duplicate);
+            row(lang.t(T::TotalPatients), c.patients_new);
+            row(lang.t(T::BadRows), c.bad_rows);
+        });
+        for b in &r.bad {
+            ui.label(egui::RichText::new(format!("{}: {}", b.at, b.reason)).small());
+        }
+    });
 }

@@ -272,8 +272,8 @@ pub enum ChartImportAct {
     Browse,
     /// Read the file at the typed path: encoding, columns, first rows, bad rows.
     Preview,
-    /// Map a field to a column (None: no column), then preview again.
-    Map(crate::charts::Field, Option<usize>),
+    /// Map a field to a column, to none, or back to what the headers say; then preview again.
+    Map(crate::charts::Field, super::chart_import::MapTo),
     SetEncoding(crate::charts::EncodingChoice),
     /// Import the previewed file as a background job.
     Import,

@@ -153,6 +153,11 @@ catalogue! {
     Columns => "Columns", "列";
     NotMapped => "—", "—";
     MapAuto => "(as the headers say)", "(見出しのとおり)";
+    MapNone => "(no column: not read)", "(列なし: 読まない)";
+    ImportTotal => "Import total", "取り込み結果";
+    TotalRows => "Rows read", "読んだ行";
+    TotalDuplicates => "Records already held (not added again)", "既存の記録 (追加せず)";
+    TotalPatients => "New patients", "新規患者";
     NoMapping => "No mapping: {e}", "対応付けなし: {e}";
     FirstRows => "First rows", "先頭の行";
     BadRows => "Bad rows", "読めない行";
