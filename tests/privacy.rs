@@ -365,7 +365,12 @@ fn a_redacted_face_and_card_leave_nothing_for_a_second_detector() {
         let yn = yunet.detect(&img, 640, 0.6).unwrap();
         assert!(yn.is_empty(), "{}: YuNet still finds {yn:?}", p.display());
         let lines = reader.read(&img, 960, &DetParams::default(), 40).unwrap();
-        let legible: Vec<_> = lines.iter().filter(|l| l.confidence >= 0.5 && l.text.chars().count() >= 2).collect();
+        // Pixel blocks may be read as brackets or dashes; what counts is letters, kana, kanji or
+        // digits (two or more) read with some confidence.
+        let legible: Vec<_> = lines
+            .iter()
+            .filter(|l| l.confidence >= 0.5 && l.text.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+            .collect();
         assert!(legible.is_empty(), "{}: text still read: {legible:?}", p.display());
     }
 }

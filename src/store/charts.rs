@@ -3,7 +3,7 @@
 
 use super::{Store, audit};
 use crate::charts::EncodingChoice;
-use crate::charts::dates::Date;
+use crate::charts::dates::{Date, IsoDate};
 use crate::charts::mapping::MapSpec;
 use crate::charts::records::{PatientFacts, Record, RecordKind, RowRecords, Sex};
 use crate::error::{Error, Result};
@@ -279,8 +279,8 @@ impl<'a> ChartWriter<'a> {
                 let n = stmt.execute(params![
                     pid,
                     r.kind.as_str(),
-                    r.date.iso(),
-                    r.end_date.map(|d| d.iso()),
+                    r.date.iso_text().as_str(),
+                    r.end_date.map(|d| d.iso_text()).as_ref().map(IsoDate::as_str),
                     r.text,
                     r.code,
                     r.specimen,
