@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn the_iso_text_is_the_formatted_date() {
         for (y, m, d) in [(1800, 1, 1), (1989, 1, 8), (2003, 12, 31), (2019, 5, 1), (2200, 2, 28)] {
-            let date = super::Date::new(y, m, d).unwrap();
+            let date = Date::new(y, m, d).unwrap();
             assert_eq!(date.iso_text().as_str(), format!("{y:04}-{m:02}-{d:02}"));
         }
     }
