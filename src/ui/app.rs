@@ -1302,7 +1302,8 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
                             ("version", &r.version),
                             ("inferred", &r.inferred),
                             ("skipped", &r.skipped.values().sum::<usize>()),
-                            ("why", &why.join(", ")),
+                            // The reasons in brackets, only when some photos were not offered.
+                            ("why", &if why.is_empty() { String::new() } else { format!(" ({})", why.join(", ")) }),
                             ("failed", &r.failed.len()),
                         ],
                     )

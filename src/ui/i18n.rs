@@ -140,7 +140,7 @@ catalogue! {
     ModelDisagreesFilterHelp => "The classifier whose newest result is compared with the chart's (or pathology) diagnosis", "カルテ (病理) の診断と比べる分類モデル (最新の結果)";
     RunModels => "Run the models on cleared photos", "確認済みの写真にモデルを実行";
     JobInfer => "Running models", "モデル実行中";
-    InferSummary => "{model} {version}: {inferred} photos, {skipped} not offered ({why}), {failed} failed", "{model} {version}: {inferred} 枚を推論、{skipped} 枚は対象外 ({why})、{failed} 枚は失敗";
+    InferSummary => "{model} {version}: {inferred} photos, {skipped} not offered{why}, {failed} failed", "{model} {version}: {inferred} 枚を推論、{skipped} 枚は対象外{why}、{failed} 枚は失敗";
     JobChartImport => "Importing charts", "カルテ取り込み中";
     JobLinking => "Linking photos", "紐付け中";
     ChartFile => "File or SS-MIX2 folder", "ファイルまたは SS-MIX2 フォルダ";
