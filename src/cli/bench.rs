@@ -59,6 +59,9 @@ pub enum Which {
         /// Also import N copies of the folder at once (e.g. 10: 100,150 HAM10000 files).
         #[arg(long)]
         copies: Option<usize>,
+        /// Import with folder rules and cues only (as `import --no-modality-model`).
+        #[arg(long)]
+        no_modality_model: bool,
         #[arg(long)]
         shared: Option<PathBuf>,
         #[arg(long)]
@@ -198,14 +201,15 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
     }
     match a.which {
         Which::Thumbs { threads, repeats, shared, json } => thumbs(&shared_dir(shared)?, threads, repeats, json),
-        Which::Import { dir, threads, repeats, copies, shared, json } => {
+        Which::Import { dir, threads, repeats, copies, no_modality_model, shared, json } => {
+            let flags: &[&str] = if no_modality_model { &["--no-modality-model"] } else { &[] };
             let dir = match dir {
                 Some(d) => d,
                 None => shared_dir(shared)?.join("data/ham10000/images"),
             };
             match copies {
-                Some(n) => import_copies(&dir, n, threads, json),
-                None => import(&dir, threads, repeats, json),
+                Some(n) => import_copies(&dir, n, threads, flags, json),
+                None => import(&dir, threads, repeats, flags, json),
             }
         }
         Which::Frames { dir, shared, json } => {
@@ -392,7 +396,7 @@ fn tempfile_dir(prefix: &str) -> anyhow::Result<PathBuf> {
     Ok(d)
 }
 
-fn import(dir: &Path, threads: usize, repeats: usize, as_json: bool) -> anyhow::Result<()> {
+fn import(dir: &Path, threads: usize, repeats: usize, flags: &[&str], as_json: bool) -> anyhow::Result<()> {
     let files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -417,6 +421,7 @@ fn import(dir: &Path, threads: usize, repeats: usize, as_json: bool) -> anyhow::
             .arg("--db")
             .arg(&db)
             .args(["import", "--json", "--threads", &threads.to_string()])
+            .args(flags)
             .arg(dir)
             .output()?;
         let secs = t.elapsed().as_secs_f64();
@@ -453,12 +458,19 @@ fn import(dir: &Path, threads: usize, repeats: usize, as_json: bool) -> anyhow::
 
 /// One import by the CLI into a new database: files per second, and peak RSS of the
 /// importing process (from its report) and of the largest of it and its workers.
-fn timed_import(exe: &Path, db: &Path, dir: &Path, threads: usize) -> anyhow::Result<(f64, u64, f64, f64)> {
+fn timed_import(
+    exe: &Path,
+    db: &Path,
+    dir: &Path,
+    threads: usize,
+    flags: &[&str],
+) -> anyhow::Result<(f64, u64, f64, f64)> {
     let t = Instant::now();
     let out = Command::new(exe)
         .arg("--db")
         .arg(db)
         .args(["import", "--json", "--threads", &threads.to_string()])
+        .args(flags)
         .arg(dir)
         .output()?;
     let secs = t.elapsed().as_secs_f64();
@@ -472,7 +484,7 @@ fn timed_import(exe: &Path, db: &Path, dir: &Path, threads: usize) -> anyhow::Re
 
 /// The folder as it is, then it and `copies - 1` copies of it (each file given a JPEG
 /// comment naming its copy: new content, same pixels and decode work), imported in one run.
-fn import_copies(dir: &Path, copies: usize, threads: usize, as_json: bool) -> anyhow::Result<()> {
+fn import_copies(dir: &Path, copies: usize, threads: usize, flags: &[&str], as_json: bool) -> anyhow::Result<()> {
     let work = tempfile_dir("dermdesk-bench-copies")?;
     let files = jpegs(dir)?;
     let big = work.join("copies");
@@ -486,8 +498,8 @@ fn import_copies(dir: &Path, copies: usize, threads: usize, as_json: bool) -> an
         }
     }
     let exe = std::env::current_exe()?;
-    let (small_fps, small_n, small_rss, small_all) = timed_import(&exe, &work.join("one.sqlite"), dir, threads)?;
-    let (big_fps, big_n, big_rss, big_all) = timed_import(&exe, &work.join("many.sqlite"), &big, threads)?;
+    let (small_fps, small_n, small_rss, small_all) = timed_import(&exe, &work.join("one.sqlite"), dir, threads, flags)?;
+    let (big_fps, big_n, big_rss, big_all) = timed_import(&exe, &work.join("many.sqlite"), &big, threads, flags)?;
     let _ = std::fs::remove_dir_all(&work);
     let v = serde_json::json!({
         "threads": threads,
