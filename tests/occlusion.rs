@@ -179,6 +179,22 @@ fn the_heatmap_peaks_on_the_lesion_and_the_gate_and_cancel_hold() {
     watcher.join().unwrap();
     assert!(matches!(e, OcclusionError::Cancelled), "{e}");
     assert!(p.snapshot().done < 30, "stopped soon after the cancel, not at the end: {}", p.snapshot().done);
+
+    // The loaded model is kept for the next heatmap, and a file changed since it was
+    // registered is still refused (the hash is checked before the kept model is handed out).
+    let a = occlusion::load_registered(&info).unwrap();
+    let b = occlusion::load_registered(&info).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&a, &b), "the model was loaded again");
+    let original = std::fs::read(&info.model_path).unwrap();
+    let mut changed = original.clone();
+    let last = changed.len() - 1;
+    changed[last] ^= 1;
+    std::fs::write(&info.model_path, &changed).unwrap();
+    match occlusion::load_registered(&info) {
+        Err(e) => assert!(e.to_string().contains("changed since it was registered"), "{e}"),
+        Ok(_) => panic!("a changed model file was loaded"),
+    }
+    std::fs::write(&info.model_path, &original).unwrap();
     drop(store);
 
     // The CLI: the same map, and the overlay as a PNG of the photo's size.
