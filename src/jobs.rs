@@ -126,6 +126,8 @@ pub enum JobOutput {
     Screen(crate::privacy::job::ScreenReport),
     /// One inference run per registered model (`dermdesk infer`).
     Infer(Vec<crate::models::job::InferReport>),
+    /// The modality model over photos that have no guess from it yet (`modality redetect`).
+    Modality(crate::modality::redetect::RedetectReport),
 }
 
 /// A named background job.

@@ -30,3 +30,38 @@ fn the_details_panel_says_the_modality_model_decided() {
     h.get_by_label_contains("モダリティ判定モデル modality-lite0: 確信度");
     save_screen(&mut h, "modality-model-details-ja");
 }
+
+/// An archive imported without the modality model (as before it existed) is sorted again from
+/// the Photo menu: a background job on the decoder workers, the same path as `modality
+/// redetect`, its summary in the status line; afterwards nothing is left without a guess.
+#[test]
+fn photo_menu_sorts_an_archive_imported_without_the_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("gui.sqlite");
+    let dir = tmp.path().join("photos");
+    let mut photos = files_in(&shared().join("data/ph2/images"), "jpg", 2);
+    photos.extend(files_in(&shared().join("data/clinical-padufes"), "jpg", 2));
+    copy_files(&photos, &dir);
+    cli_ok(&db, &["import", "--no-modality-model", "--json", dir.to_str().unwrap()]);
+    let sources = |db: &std::path::Path| -> Vec<String> {
+        json_lines(&cli_ok(db, &["list", "--json"]))
+            .iter()
+            .map(|r| r["modality_source"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(sources(&db), vec!["cue"; 4], "imported with rules and cues only");
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "the grid", |a| a.grid.len() == 4 && a.screen_filled());
+    h.get_by_label("Photo").click();
+    h.run_steps(2);
+    h.get_by_label("Sort modalities with the modality model").click();
+    h.run_steps(2);
+    settle(&mut h, "the modality job", |a| a.jobs.is_empty());
+    h.get_by_label_contains("Modality model: 4 photos examined");
+    save_screen(&mut h, "modality-redetect-done");
+    drop(h);
+    let after = sources(&db);
+    assert!(after.iter().any(|s| s == "model"), "the model decided none: {after:?}");
+    let again = json(&cli_ok(&db, &["modality", "redetect", "--json"]));
+    assert_eq!(again["examined"], 0, "photos left without a guess: {again}");
+}

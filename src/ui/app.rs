@@ -961,6 +961,16 @@ impl App {
                 self.heatmap.toggle(id, model, db, exe, ctx, lang.t(T::JobHeatmap));
             }
             Command::ScreenPhotos => self.start_screening(ctx),
+            Command::RedetectModality => {
+                let db = self.cfg.db.clone();
+                let opts = crate::modality::redetect::RedetectOptions {
+                    pool: PoolOptions::new(self.cfg.worker_exe.clone()),
+                    ..Default::default()
+                };
+                self.spawn(T::JobRedetect, ctx, move |p| {
+                    crate::modality::redetect::redetect(&db, &opts, p).map(JobOutput::Modality)
+                });
+            }
             Command::TogglePrivacyReview => {
                 if self.is_open(Overlay::PrivacyReview) {
                     self.close_overlay(Overlay::PrivacyReview);
@@ -1324,6 +1334,11 @@ fn summary(out: &JobOutput, lang: Lang) -> (String, bool) {
                 ],
             );
             (text, false)
+        }
+        JobOutput::Modality(r) if r.cancelled => (lang.f(T::RedetectCancelled, &[("n", &r.guessed)]), false),
+        JobOutput::Modality(r) => {
+            let text = lang.f(T::RedetectSummary, &[("n", &r.examined), ("c", &r.changed), ("f", &r.failed.len())]);
+            (text, !r.failed.is_empty())
         }
         JobOutput::Screen(r) if r.cancelled => (lang.f(T::ScreenCancelled, &[("n", &r.screened)]), false),
         JobOutput::Screen(r) => {

@@ -261,6 +261,9 @@ pub enum Command {
     ToggleHeatmap,
     /// Start the privacy screening job in the background.
     ScreenPhotos,
+    /// Run the modality model over photos imported before it (or without it) and decide their
+    /// modality again, as a background job (`dermdesk modality redetect`).
+    RedetectModality,
     TogglePrivacyReview,
     Privacy(Pv),
 }
@@ -323,6 +326,7 @@ impl Command {
             Command::ToggleHeatmap,
             Command::ScreenPhotos,
             Command::TogglePrivacyReview,
+            Command::RedetectModality,
         ]);
         all.extend(Pv::KEYED.into_iter().map(Command::Privacy));
         all.extend(Tool::ALL.iter().map(|&t| Command::Annotation(Ann::SetTool(t))));
@@ -411,6 +415,7 @@ impl Command {
             Command::RunModels => T::RunModels,
             Command::ToggleHeatmap => T::HeatmapShow,
             Command::ScreenPhotos => T::ScreenPhotos,
+            Command::RedetectModality => T::RedetectModality,
             Command::TogglePrivacyReview => T::PrivacyReview,
             Command::Privacy(p) => match p {
                 Pv::Clear => T::PvClear,

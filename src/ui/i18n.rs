@@ -426,6 +426,10 @@ catalogue! {
     SmartHint => "Click the lesion, or drag a box around it", "病変をクリック、または枠で囲む";
     BrushHint => "Drag to paint; [ ] size; Space pans", "ドラッグで塗る、[ ] でサイズ、Space で移動";
     ScreenPhotos => "Screen photos…", "写真をスクリーニング…";
+    RedetectModality => "Sort modalities with the modality model", "モダリティ判定モデルでモダリティを判定し直す";
+    JobRedetect => "Sorting modalities", "モダリティを判定中";
+    RedetectSummary => "Modality model: {n} photos examined, {c} changed (modality or its source), {f} could not be read", "モダリティ判定モデル: {n} 枚を判定、{c} 枚の判定 (モダリティまたは判定元) が変わりました、読めなかった写真 {f} 枚";
+    RedetectCancelled => "Modality sorting cancelled after {n} photos; what was sorted is kept", "モダリティ判定を {n} 枚でキャンセルしました。済んだ分は保持されます";
     JobScreen => "Screening", "スクリーニング中";
     ScreenSummary => "Screening finished: {n} screened ({i} identifiable, {u} unsure, {c} clear), {f} could not be screened", "スクリーニング完了: {n} 枚 (識別可能 {i}、要確認 {u}、識別情報なし {c})、スクリーニングできなかった写真 {f} 枚";
     ScreenCancelled => "Screening cancelled after {n} photos; what was screened is kept", "スクリーニングを {n} 枚でキャンセルしました。済んだ分は保持されます";

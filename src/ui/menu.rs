@@ -57,6 +57,7 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                     item(app, ui, Command::SetModality(m));
                 }
                 item(app, ui, Command::ResetModality);
+                item(app, ui, Command::RedetectModality);
                 item(app, ui, Command::Undo);
                 ui.separator();
                 item(app, ui, Command::ToggleRules);
