@@ -165,14 +165,6 @@ pub fn section(ui: &mut egui::Ui, lang: Lang, c: &ChartDetails, width: f32) {
             ui.label(lang.t(T::VisitDate));
             ui.label(f.visit_date.as_deref().unwrap_or("—"));
             ui.end_row();
-            ui.label(lang.t(T::ChartDiagnosis));
-            ui.add(egui::Label::new(f.chart_dx.as_ref().map(|d| d.shown(lang)).unwrap_or_else(|| "—".into())).wrap());
-            ui.end_row();
-            ui.label(lang.t(T::PathologyDiagnosis));
-            ui.add(
-                egui::Label::new(f.pathology_dx.as_ref().map(|d| d.shown(lang)).unwrap_or_else(|| "—".into())).wrap(),
-            );
-            ui.end_row();
             ui.label(lang.t(T::OptedOut));
             if f.opted_out {
                 ui.colored_label(ui.visuals().error_fg_color, lang.t(T::OptedOutYes));
@@ -181,5 +173,12 @@ pub fn section(ui: &mut egui::Ui, lang: Lang, c: &ChartDetails, width: f32) {
             }
             ui.end_row();
         });
+        // The diagnoses under the grid, each the panel's full width: an ICD-10 name with its
+        // Japanese beside it is too long for the grid's value column.
+        for (label, dx) in [(T::ChartDiagnosis, &f.chart_dx), (T::PathologyDiagnosis, &f.pathology_dx)] {
+            ui.add_space(2.0);
+            ui.label(egui::RichText::new(lang.t(label)).weak());
+            ui.add(egui::Label::new(dx.as_ref().map(|d| d.shown(lang)).unwrap_or_else(|| "—".into())).wrap());
+        }
     });
 }
