@@ -104,6 +104,18 @@ fn the_import_sorts_a_mixed_folder_by_the_model_and_rules_and_people_still_win()
     let id = got[&want[0].0.file_name().unwrap().to_string_lossy().into_owned()].2;
     let shown = cli_ok(&db, &["show", &id.to_string()]);
     assert!(shown.contains("model modality-lite0 (") && shown.contains("% sure)"), "{shown}");
+    // Every photo no rule decides has the model's guess; the ruled one was not given to the
+    // model (its time saved), and once its rule is gone it is the one left to re-sort.
+    let r = json(&cli_ok(&db, &["modality", "redetect", "--json"]));
+    assert_eq!(r["examined"], 0, "{r}");
+    cli_ok(&db, &["rules", "--set", "*nothing-matches*=dermoscopy", "--reapply"]);
+    let r = json(&cli_ok(&db, &["modality", "redetect", "--json"]));
+    assert_eq!(r["examined"], 1, "only the photo the rule had decided: {r}");
+    assert_eq!(
+        sorted(&db)["kather_CRC-VAL-HE-7K-NORM-TCGA-YLVCMEHK.jpg"],
+        ("histopathology".into(), "model".into(), got["kather_CRC-VAL-HE-7K-NORM-TCGA-YLVCMEHK.jpg"].2)
+    );
+    cli_ok(&db, &["rules", "--set", "*dermoscopy*=dermoscopy", "--reapply"]);
 
     // A person's choice wins over a re-detection, also with --all.
     let face = got["fr_biden.jpg"].2;

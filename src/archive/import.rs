@@ -28,7 +28,7 @@ pub struct ImportOptions {
     pub limits: Limits,
     /// Write thumbnails while decoding (they come almost free with the reduced decode).
     pub thumbnails: bool,
-    /// Run the modality model on each new photo (after folder rules, before the cues).
+    /// Run the modality model on each new photo that no folder rule decides (before the cues).
     pub modality_model: bool,
 }
 
@@ -138,7 +138,7 @@ pub fn import(db: &Path, paths: &[PathBuf], opts: &ImportOptions, progress: &Pro
         progress,
         |feed| scan(&sources, &root_ids, feed, progress),
         || Store::open_reader(db),
-        |reader, worker, entry| classify(reader, worker, entry, &scanned_roots, opts),
+        |reader, worker, entry| classify(reader, worker, entry, &scanned_roots, opts, &decider.rules),
         |batch: &mut Vec<ImportOutcome>| {
             // The batch's thumbnails are stored first, so that no committed photo lacks its
             // thumbnail. A cache that cannot be written costs thumbnails, not photos: the
@@ -277,6 +277,7 @@ fn classify(
     entry: ImportEntry,
     roots: &[(i64, String)],
     opts: &ImportOptions,
+    rules: &[crate::modality::Rule],
 ) -> Result<ImportOutcome> {
     let path = PathBuf::from(&entry.path);
     match kind(&path, Path::new(&root_of(&entry, roots))) {
@@ -298,12 +299,15 @@ fn classify(
     if let Some(photo_id) = reader.photo_id_by_hash(&hashed.hash)? {
         return Ok(ImportOutcome::KnownContent { entry, photo_id });
     }
+    let ruled = crate::modality::match_rules(rules, &path).is_some();
     let req = ProbeRequest {
         path,
         thumb: opts.thumbnails,
         thumb_size: THUMB_SIZE,
         limits: opts.limits,
-        modality_model: opts.modality_model,
+        // A folder rule decides before the model: where one matches, the model's time is
+        // saved (an archive sorted into modality folders imports at the speed of rules).
+        modality_model: opts.modality_model && !ruled,
     };
     Ok(match worker.call::<Probe>(&req)? {
         Ok((p, thumb)) => ImportOutcome::NewContent {

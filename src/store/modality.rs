@@ -158,7 +158,7 @@ impl Store {
         let sql = concat!(
             "SELECT id, hash, path FROM (SELECT p.id, p.hash, p.cues, ",
             super::first_path!(),
-            " AS path FROM photos p WHERE p.modality_source != 'person') ",
+            " AS path FROM photos p WHERE p.modality_source NOT IN ('person', 'rule')) ",
             "WHERE path IS NOT NULL AND (?1 OR cues IS NULL OR json_extract(cues, '$.model') IS NULL) ORDER BY id"
         );
         let mut stmt = self.conn.prepare(sql)?;
