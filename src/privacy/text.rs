@@ -252,13 +252,37 @@ fn is_japanese_name(s: &str) -> bool {
                 || (all(a, is_katakana) && all(b, is_katakana) && la >= 2 && lb >= 2)
                 || (all(a, is_hiragana) && all(b, is_hiragana) && la >= 2 && lb >= 2)
         }
-        // Four kanji alone are most often a full name on a label.
         [a] => {
-            let n = a.chars().count();
-            all(a, is_kanji) && (4..=5).contains(&n)
+            let cs: Vec<char> = a.chars().collect();
+            let n = cs.len();
+            let surname = cs.iter().take_while(|c| is_kanji(**c)).count();
+            let given = &cs[surname..];
+            // Four kanji alone are most often a full name on a label.
+            (all(a, is_kanji) && (4..=5).contains(&n))
+                // A kanji surname with a kana given name run together (中村さくら, 山田ハナコ),
+                // unless the kana are a verb's or a particle's ending (確認する, 治療中です).
+                || ((2..=3).contains(&surname)
+                    && (2..=4).contains(&given.len())
+                    && (given.iter().all(|c| is_hiragana(*c)) || given.iter().all(|c| is_katakana(*c)))
+                    && !ends_like_grammar(given))
+                // Three kanji ending in a given name's usual last kanji (田中誠子 read as 中誠子):
+                // 子, 郎, 美, 恵, 男, 夫, 雄, 彦, 代, 江, 枝, 奈, 菜; anatomical words such as
+                // 右前腕 or 皮膚科 do not end so.
+                || (all(a, is_kanji) && n == 3 && "子郎美恵男夫雄彦代江枝奈菜".contains(cs[2]))
         }
         _ => false,
     }
+}
+
+/// Kana that end a verb, an adjective or a particle phrase rather than a given name.
+fn ends_like_grammar(kana: &[char]) -> bool {
+    let s: String = kana.iter().collect();
+    [
+        "る", "た", "す", "て", "に", "を", "は", "が", "の", "で", "と", "ない", "ます", "です", "する", "した",
+        "あり", "なし",
+    ]
+    .iter()
+    .any(|e| s.ends_with(e))
 }
 
 /// Common words of clinics and photos that are not names, however capitalised.
@@ -363,6 +387,10 @@ mod tests {
             ("20180304", Date),
             ("Mar 4, 2018", Date),
             ("ＩＤ：１２３４５６", Id),
+            ("中村さくら", Name),
+            ("山田ハナコ", Name),
+            ("藤花子", Name),
+            ("高橋一郎", Name),
         ] {
             assert_eq!(classify(s), want, "{s}");
             assert_eq!(classify(s).level(), Verdict::Identifiable, "{s}");
@@ -381,7 +409,19 @@ mod tests {
 
     #[test]
     fn other_words_need_a_look() {
-        for s in ["Dermatology", "右前腕", "sample watermark text", "皮膚科", "LEFT SIDE", "Incident"] {
+        for s in [
+            "Dermatology",
+            "右前腕",
+            "sample watermark text",
+            "皮膚科",
+            "LEFT SIDE",
+            "Incident",
+            "確認する",
+            "治療中です",
+            "生検あり",
+            "左下腿",
+            "病理部",
+        ] {
             assert_eq!(classify(s), Words, "{s}");
             assert_eq!(classify(s).level(), Verdict::Unsure, "{s}");
         }
