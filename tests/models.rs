@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use dermdesk::models::{ModelError, registry};
-use dermdesk::privacy::{Detector, Review, Screening, Verdict};
+use dermdesk::privacy::Review;
 use dermdesk::store::{Fill, Shape, Store};
 use prost::Message;
 use std::path::{Path, PathBuf};
@@ -433,18 +433,6 @@ fn is_builtin(name: &str) -> bool {
 // ---------------------------------------------------------------------------------------
 // Inference over a small real archive.
 
-/// Marks a photo screened by every detector at its current version, with nothing found (the
-/// screening itself is tested in tests/privacy.rs; here it is the gate that matters).
-fn screened(store: &mut Store, id: i64) {
-    let s = Screening {
-        findings: Vec::new(),
-        verdict: Verdict::Clear,
-        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
-        ms: Vec::new(),
-    };
-    store.save_screening(id, &s).unwrap();
-}
-
 fn ids_by_name(db: &Path) -> std::collections::HashMap<String, i64> {
     json_lines(&cli_ok(db, &["list", "--json"]))
         .iter()
@@ -489,7 +477,7 @@ fn inference_runs_only_on_released_photos_and_keeps_every_version() {
     // c[0] is never screened; c[1] screened, not reviewed; c[2] excluded; the rest cleared.
     for (n, &i) in &ids {
         if *n != name(&c[0]) {
-            screened(&mut store, i);
+            screened_clear(&mut store, i);
         }
     }
     store.set_review(&[id(&c[2])], Review::Excluded, "dr.sato").unwrap();
@@ -616,7 +604,7 @@ fn segmenters_and_embedders_store_masks_and_vectors() {
     let mut store = Store::open(&db).unwrap();
     let ids: Vec<i64> = store.grid_ids(&Default::default()).unwrap();
     for &i in &ids {
-        screened(&mut store, i);
+        screened_clear(&mut store, i);
     }
     store.set_review(&ids[1..], Review::Cleared, "dr.sato").unwrap();
     // The first photo leaves redacted: blacked out whole, which is all the model may see of it.
@@ -744,7 +732,7 @@ fn the_demo_classifier_is_built_in_and_names_ham10000_diagnoses() {
     let mut store = Store::open(&db).unwrap();
     let ids = store.grid_ids(&Default::default()).unwrap();
     for &i in &ids {
-        screened(&mut store, i);
+        screened_clear(&mut store, i);
     }
     store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();
     drop(store);

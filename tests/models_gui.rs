@@ -7,7 +7,7 @@
 mod common;
 use common::gui::*;
 use common::*;
-use dermdesk::privacy::{Detector, Review, Screening, Verdict};
+use dermdesk::privacy::Review;
 use dermdesk::store::Store;
 use dermdesk::ui::command::{Command, Select};
 use egui_kittest::kittest::{NodeT, Queryable};
@@ -15,36 +15,16 @@ use std::collections::HashSet;
 
 /// Two photos of each HAM10000 diagnosis (the first by image id), as paths in the shared folder.
 fn ham_photos() -> Vec<std::path::PathBuf> {
-    let ham = shared().join("data/ham10000");
-    let csv = std::fs::read_to_string(ham.join("HAM10000_metadata.csv")).unwrap();
-    let mut rows: Vec<(String, String)> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[2].to_owned(), f[1].to_owned())
-        })
-        .collect();
-    rows.sort_by(|a, b| a.1.cmp(&b.1));
     let mut taken: std::collections::HashMap<String, usize> = Default::default();
-    rows.into_iter()
+    ham_rows()
+        .into_iter()
         .filter(|(dx, _)| {
             let n = taken.entry(dx.clone()).or_default();
             *n += 1;
             *n <= 2
         })
-        .map(|(_, id)| ham.join(format!("images/{id}.jpg")))
+        .map(|(_, id)| ham_image(&id))
         .collect()
-}
-
-fn screened_clear(store: &mut Store, id: i64) {
-    let s = Screening {
-        findings: Vec::new(),
-        verdict: Verdict::Clear,
-        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
-        ms: Vec::new(),
-    };
-    store.save_screening(id, &s).unwrap();
 }
 
 #[test]

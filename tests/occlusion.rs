@@ -8,7 +8,7 @@ use common::*;
 use dermdesk::jobs::Progress;
 use dermdesk::models::occlusion::{self, OcclusionError, Options};
 use dermdesk::models::{DEMO_CLASSIFIER, registry};
-use dermdesk::privacy::{Detector, Review, Screening, Verdict};
+use dermdesk::privacy::Review;
 use dermdesk::store::Store;
 use std::path::PathBuf;
 
@@ -16,39 +16,16 @@ use std::path::PathBuf;
 /// lesions, not the first few), with their masks.
 fn mel_and_nv() -> Vec<(String, PathBuf, PathBuf)> {
     let ham = shared().join("data/ham10000");
-    let csv = std::fs::read_to_string(ham.join("HAM10000_metadata.csv")).unwrap();
-    let mut rows: Vec<(String, String)> = csv
-        .lines()
-        .skip(1)
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[2].to_owned(), f[1].to_owned())
-        })
-        .collect();
-    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    let rows = ham_rows();
     let mut out = Vec::new();
     for dx in ["mel", "nv"] {
         let of: Vec<&(String, String)> = rows.iter().filter(|r| r.0 == dx).collect();
         for r in of.iter().step_by(40).take(4) {
             let id = &r.1;
-            out.push((
-                dx.to_owned(),
-                ham.join(format!("images/{id}.jpg")),
-                ham.join(format!("masks/{id}_segmentation.png")),
-            ));
+            out.push((dx.to_owned(), ham_image(id), ham.join(format!("masks/{id}_segmentation.png"))));
         }
     }
     out
-}
-
-fn screened_clear(store: &mut Store, id: i64) {
-    let s = Screening {
-        findings: Vec::new(),
-        verdict: Verdict::Clear,
-        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
-        ms: Vec::new(),
-    };
-    store.save_screening(id, &s).unwrap();
 }
 
 fn opts() -> Options {

@@ -6,25 +6,14 @@
 mod common;
 use common::gui::*;
 use common::*;
-use dermdesk::privacy::{Detector, Review, Screening, Verdict};
+use dermdesk::privacy::Review;
 use dermdesk::store::Store;
 use dermdesk::ui::command::Command;
 use dermdesk::ui::i18n::Lang;
 use egui_kittest::kittest::Queryable;
 
 fn melanomas(n: usize) -> Vec<std::path::PathBuf> {
-    let ham = shared().join("data/ham10000");
-    let csv = std::fs::read_to_string(ham.join("HAM10000_metadata.csv")).unwrap();
-    let mut ids: Vec<String> = csv
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (f[2] == "mel").then(|| f[1].to_owned())
-        })
-        .collect();
-    ids.sort();
-    ids.iter().step_by(40).take(n).map(|id| ham.join(format!("images/{id}.jpg"))).collect()
+    ham_rows().iter().filter(|(dx, _)| dx == "mel").step_by(40).take(n).map(|(_, id)| ham_image(id)).collect()
 }
 
 #[test]
@@ -35,13 +24,7 @@ fn the_heatmap_over_the_photo_in_the_viewer() {
     let mut store = Store::open(&db).unwrap();
     let ids = store.grid_ids(&Default::default()).unwrap();
     for &id in &ids {
-        let s = Screening {
-            findings: Vec::new(),
-            verdict: Verdict::Clear,
-            ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
-            ms: Vec::new(),
-        };
-        store.save_screening(id, &s).unwrap();
+        screened_clear(&mut store, id);
     }
     store.set_modality(&ids, dermdesk::modality::Modality::Dermoscopy).unwrap();
     store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();

@@ -389,6 +389,24 @@ fn vips_run(files: &[PathBuf], out: &Path, threads: usize) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Marks a benchmark's own photos screened clear by every detector at its current version and
+/// cleared by "bench", so the release gate lets the models read them (the benches measure the
+/// models' speed; screening has its own benchmark).
+fn cleared_for_bench(store: &mut crate::store::Store, ids: &[i64]) -> anyhow::Result<()> {
+    use crate::privacy::{Detector, Review, Screening, Verdict};
+    let clear = Screening {
+        findings: Vec::new(),
+        verdict: Verdict::Clear,
+        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
+        ms: Vec::new(),
+    };
+    for &id in ids {
+        store.save_screening(id, &clear)?;
+    }
+    store.set_review(ids, Review::Cleared, "bench")?;
+    Ok(())
+}
+
 fn tempfile_dir(prefix: &str) -> anyhow::Result<PathBuf> {
     let d = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);

@@ -91,6 +91,39 @@ pub fn files_in(dir: &Path, ext: &str, n: usize) -> Vec<PathBuf> {
     v
 }
 
+/// HAM10000's rows as (diagnosis, image id), sorted by image id.
+pub fn ham_rows() -> Vec<(String, String)> {
+    let csv = std::fs::read_to_string(shared().join("data/ham10000/HAM10000_metadata.csv")).unwrap();
+    let mut rows: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[2].to_owned(), f[1].to_owned())
+        })
+        .collect();
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
+    rows
+}
+
+/// A HAM10000 image in the shared folder, by image id.
+pub fn ham_image(id: &str) -> PathBuf {
+    shared().join(format!("data/ham10000/images/{id}.jpg"))
+}
+
+/// Marks a photo screened by every detector at its current version, with nothing found (the
+/// screening itself is tested in tests/privacy.rs; here it is the gate that matters).
+pub fn screened_clear(store: &mut dermdesk::Store, id: i64) {
+    use dermdesk::privacy::{Detector, Screening, Verdict};
+    let s = Screening {
+        findings: Vec::new(),
+        verdict: Verdict::Clear,
+        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
+        ms: Vec::new(),
+    };
+    store.save_screening(id, &s).unwrap();
+}
+
 pub fn import_opts() -> dermdesk::archive::ImportOptions {
     dermdesk::archive::ImportOptions::with_exe(bin())
 }

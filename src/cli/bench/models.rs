@@ -10,7 +10,6 @@
 use super::privacy::{ModelFigure, compare};
 use crate::jobs::Progress;
 use crate::models::{ModelTask, job, net, preprocess, registry};
-use crate::privacy::{Detector, Review, Screening, Verdict};
 use crate::store::Store;
 use anyhow::Context;
 use serde::Serialize;
@@ -83,16 +82,7 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
     eprintln!("imported {} photos", r.counts.new_photos);
     let mut store = Store::open(&db)?;
     let ids = store.grid_ids(&Default::default())?;
-    let clear = Screening {
-        findings: Vec::new(),
-        verdict: Verdict::Clear,
-        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
-        ms: Vec::new(),
-    };
-    for &id in &ids {
-        store.save_screening(id, &clear)?;
-    }
-    store.set_review(&ids, Review::Cleared, "bench")?;
+    super::cleared_for_bench(&mut store, &ids)?;
     drop(store);
     for m in &models {
         let mut opts = job::InferOptions::new(&m.card.name);

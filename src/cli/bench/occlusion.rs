@@ -11,7 +11,6 @@ use super::median;
 use crate::jobs::Progress;
 use crate::models::occlusion::{self, Options};
 use crate::models::{DEMO_CLASSIFIER, preprocess, registry};
-use crate::privacy::{Detector, Review, Screening, Verdict};
 use crate::store::Store;
 use serde::Serialize;
 use std::path::Path;
@@ -78,16 +77,7 @@ pub fn run(shared: &Path, photos: usize, threads: usize, json: bool) -> anyhow::
     let mut store = Store::open(&db)?;
     registry::open(&mut store)?;
     let ids = store.grid_ids(&Default::default())?;
-    let clear = Screening {
-        findings: Vec::new(),
-        verdict: Verdict::Clear,
-        ran: Detector::ALL.iter().map(|d| (*d, d.version().to_owned())).collect(),
-        ms: Vec::new(),
-    };
-    for &id in &ids {
-        store.save_screening(id, &clear)?;
-    }
-    store.set_review(&ids, Review::Cleared, "bench")?;
+    super::cleared_for_bench(&mut store, &ids)?;
     let info = registry::get(&store, DEMO_CLASSIFIER, None)?;
     let exe = crate::work::default_exe();
 
