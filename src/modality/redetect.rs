@@ -44,8 +44,10 @@ enum Outcome {
 pub fn redetect(db: &Path, opts: &RedetectOptions, progress: &Progress) -> Result<RedetectReport> {
     let started = Instant::now();
     let mut store = Store::open(db)?;
-    if crate::modality::model::shared().is_none() {
-        return Err(Error::Invalid("the modality model could not be loaded (see the message above)".into()));
+    // The decoder workers load and run the model; here only that it was built in (loading it
+    // here as well would optimise a plan this process never runs, and keep it for life).
+    if crate::models::registry::builtin_files(crate::modality::model::FOLDER).is_none() {
+        return Err(Error::Invalid("the modality model was not there when dermdesk was built".into()));
     }
     let targets = store.modality_redetect_targets(opts.all)?;
     progress.set_total(targets.len() as u64, true);
