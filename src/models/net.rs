@@ -15,6 +15,8 @@ pub struct Loaded {
     card: Card,
     /// The output's shape, as the optimised plan gives it.
     pub output_shape: Vec<usize>,
+    /// How the plan runs its convolutions (the faster way for this model, timed at load).
+    pub layout: crate::tract_opt::Layout,
 }
 
 fn dims_text(dims: &[Option<i64>]) -> String {
@@ -84,14 +86,17 @@ pub fn load(card: &Card, onnx: &[u8]) -> Result<Loaded, ModelError> {
     let mut model = model.with_output_outlets(&[outputs[oix]]).map_err(tract_err)?;
     // Some files declare output shapes for one input size only: let tract work them out.
     model = model.with_output_fact(0, InferenceFact::default()).map_err(tract_err)?;
-    let typed = model.with_input_fact(0, f32::fact(want).into()).and_then(|m| m.into_optimized()).map_err(|e| {
-        ModelError::InputShape {
-            name: card.input.name.clone(),
-            model: format!("not runnable at that size ({})", format!("{e:#}").replace('\n', " ")),
-            card: card_text.clone(),
-        }
+    // The plan: both layouts timed on the grey test image, the faster kept (see tract_opt).
+    let grey = image::RgbImage::from_pixel(card.input.width, card.input.height, image::Rgb([128, 128, 128]));
+    let grey_tensor = Tensor::from_shape(&want, &preprocess::tensor(&grey, &card.input)).map_err(tract_err)?;
+    let fast =
+        model.with_input_fact(0, f32::fact(want).into()).and_then(|m| crate::tract_opt::fastest(m, &grey_tensor));
+    let (plan, layout) = fast.map_err(|e| ModelError::InputShape {
+        name: card.input.name.clone(),
+        model: format!("not runnable at that size ({})", format!("{e:#}").replace('\n', " ")),
+        card: card_text.clone(),
     })?;
-    let out_fact = typed.output_fact(0).map_err(tract_err)?;
+    let out_fact = plan.model().output_fact(0).map_err(tract_err)?;
     let shape: Vec<usize> = out_fact.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default();
     let bad_output =
         |why: String| ModelError::OutputShape { name: card.output.name.clone(), shape: format!("{shape:?}"), why };
@@ -123,11 +128,9 @@ pub fn load(card: &Card, onnx: &[u8]) -> Result<Loaded, ModelError> {
             }
         }
     }
-    let plan = typed.into_runnable().map_err(tract_err)?;
-    let loaded = Loaded { plan, card: card.clone(), output_shape: shape };
+    let loaded = Loaded { plan, card: card.clone(), output_shape: shape, layout };
 
-    // A test run on a grey image.
-    let grey = image::RgbImage::from_pixel(card.input.width, card.input.height, image::Rgb([128, 128, 128]));
+    // A test run on the grey image.
     let raw = loaded.raw(&grey).map_err(|e| ModelError::TestRun(e.to_string()))?;
     if raw.len() != values {
         return Err(ModelError::TestRun(format!("{} values came out, {values} were expected", raw.len())));

@@ -48,13 +48,12 @@ fn batch_plan(onnx: &[u8], card: &crate::models::Card, n: usize, repeats: usize)
     let names: Vec<String> =
         out.iter().map(|o| model.outlet_label(*o).unwrap_or(&model.node(o.node).name).to_owned()).collect();
     let at = names.iter().position(|x| *x == card.output.name).unwrap_or(0);
-    let plan = model
+    let t = Tensor::from_shape(&[n, a, b, c], &vec![0.1f32; n * a * b * c])?;
+    let model = model
         .with_output_outlets(&[out[at]])?
         .with_output_fact(0, InferenceFact::default())?
-        .with_input_fact(0, f32::fact([n, a, b, c]).into())?
-        .into_optimized()?
-        .into_runnable()?;
-    let t = Tensor::from_shape(&[n, a, b, c], &vec![0.1f32; n * a * b * c])?;
+        .with_input_fact(0, f32::fact([n, a, b, c]).into())?;
+    let (plan, _) = crate::tract_opt::fastest(model, &t)?;
     plan.run(tvec!(t.clone().into()))?;
     let mut ms = Vec::new();
     for _ in 0..repeats.max(1) {
