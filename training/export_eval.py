@@ -73,6 +73,11 @@ def softmax(z):
     return e / e.sum(1, keepdims=True)
 
 
+def mel_given_nv(p):
+    """P(melanoma | melanoma or naevus): the two-class score, where the other five classes take no share."""
+    return p[:, 4] / np.maximum(p[:, 4] + p[:, 5], 1e-12)
+
+
 def app_input(path):
     """What dermdesk does: orientation applied, RGB, whole photo stretched to WxH (bilinear), (p-127)/128."""
     im = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
@@ -184,6 +189,8 @@ def main():
     p.add_argument("--assets", default="assets/models")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--skip-probe", action="store_true")
+    p.add_argument("--probe-from", default="", help="reuse the linear probe's figures from this DEMO_MODELS_EVAL.json when its split is this run's")
+    p.add_argument("--version", default="1.0.0", help="both cards' version: give a new one for a new run (dermdesk registers it beside the old; the same version with other weights is refused)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     run = Path(a.run)
@@ -242,6 +249,7 @@ def main():
         "ph2": {
             "images": len(ph2),
             "melanoma_vs_naevus_auc": auc_ci(pp[:, 4], [r["diagnosis"] == "melanoma" for r in ph2]),
+            "melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(pp), [r["diagnosis"] == "melanoma" for r in ph2]),
             "melanoma_sensitivity_top1": float(np.mean([pp[i].argmax() == 4 for i, r in enumerate(ph2) if r["diagnosis"] == "melanoma"])),
             "segmentation_dice_mean": float(np.mean([d for d, _ in ph2_dice])),
             "segmentation_iou_mean": float(np.mean([i for _, i in ph2_dice])),
@@ -249,13 +257,20 @@ def main():
         "isic_cc0": {
             "images": len(isic),
             "melanoma_vs_naevus_auc": auc_ci(ip[:, 4], [r["diagnosis"] == "melanoma" for r in isic]),
+            "melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(ip), [r["diagnosis"] == "melanoma" for r in isic]),
         },
     }
     print(json.dumps(external, indent=1), flush=True)
 
     # ---- the baseline the fine-tune must beat: ImageNet features + a linear probe, same split
     probe = None
-    if not a.skip_probe:
+    split_hash = __import__("hashlib").sha256((run / "split.json").read_bytes()).hexdigest()
+    if a.probe_from and Path(a.probe_from).exists():
+        old = json.loads(Path(a.probe_from).read_text())
+        if old.get("split_sha256") == split_hash and old.get("linear_probe"):
+            probe = old["linear_probe"]
+            print("linear probe reused (same split)", probe, flush=True)
+    if probe is None and not a.skip_probe:
         from efficientnet_lite_pytorch import EfficientNet
 
         bb = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=weights, image_size=(T.H, T.W))
@@ -314,13 +329,15 @@ def main():
         "ph2_melanoma_vs_naevus_auc_ci95": [round(v, 4) for v in external["ph2"]["melanoma_vs_naevus_auc"][1:]],
         "isic_cc0_melanoma_vs_naevus_auc": round(external["isic_cc0"]["melanoma_vs_naevus_auc"][0], 4),
         "isic_cc0_melanoma_vs_naevus_auc_ci95": [round(v, 4) for v in external["isic_cc0"]["melanoma_vs_naevus_auc"][1:]],
+        "ph2_melanoma_vs_naevus_auc_given_mel_or_nv": round(external["ph2"]["melanoma_vs_naevus_auc_given_mel_or_nv"][0], 4),
+        "isic_cc0_melanoma_vs_naevus_auc_given_mel_or_nv": round(external["isic_cc0"]["melanoma_vs_naevus_auc_given_mel_or_nv"][0], 4),
     }
     if probe:
         metrics["imagenet_linear_probe_balanced_accuracy"] = round(probe["test_balanced_accuracy"], 4)
         metrics["gain_over_linear_probe"] = round(h["balanced_accuracy"] - probe["test_balanced_accuracy"], 4)
     metrics["confusion_rows_true_cols_pred"] = ";".join(",".join(str(v) for v in row) for row in h["confusion_rows_true_cols_pred"])
     write_card(cls_dir / "card.toml", {
-        "name": "ham7-lite0", "version": "1.0.0", "task": "classification", "file": "model.onnx", **common,
+        "name": "ham7-lite0", "version": a.version, "task": "classification", "file": "model.onnx", **common,
         "description": "Demo dermoscopy classifier: 7 HAM10000 diagnoses. Trained by the dermdesk project on 2 CPU cores. Not for clinical use.",
         "input": inp,
         "output": {"name": "logits", "kind": "logits"},
@@ -329,7 +346,7 @@ def main():
         "metrics": metrics,
     })
     write_card(seg_dir / "card.toml", {
-        "name": "lesion-seg-lite0", "version": "1.0.0", "task": "segmentation", "file": "model.onnx", **common,
+        "name": "lesion-seg-lite0", "version": a.version, "task": "segmentation", "file": "model.onnx", **common,
         "description": "Demo dermoscopy lesion segmenter (one mask: the lesion). Trained with ham7-lite0 on one shared backbone. Not for clinical use.",
         "input": inp,
         "output": {"name": "mask", "kind": "mask-logits", "threshold": 0.5},
@@ -344,7 +361,7 @@ def main():
             "ph2_iou_mean": round(external["ph2"]["segmentation_iou_mean"], 4),
         },
     })
-    result = {"held_out": held, "external": external, "linear_probe": probe, "onnx_vs_torch_max_diff": diffs,
+    result = {"split_sha256": split_hash, "held_out": held, "external": external, "linear_probe": probe, "onnx_vs_torch_max_diff": diffs,
               "train": train_info, "seconds": time.time() - t0}
     (run / "eval.json").write_text(json.dumps(result, indent=1))
     (Path(a.assets) / "DEMO_MODELS_EVAL.json").write_text(json.dumps(result, indent=1))

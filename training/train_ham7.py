@@ -44,6 +44,11 @@ def parse_args():
     p.add_argument("--seed", type=int, default=20261201)
     p.add_argument("--freeze-blocks", type=int, default=3, help="stem + this many MBConv blocks stay frozen")
     p.add_argument("--seg-weight", type=float, default=1.0)
+    # Off in the shipped recipe: tried 2026-12-02 (0.3, 0.08, 0.998, 10 epochs) and worse on every
+    # held-out and external figure (training/README.md, "Tried and not kept").
+    p.add_argument("--zoom-out", type=float, default=0.0, help="share of samples shrunk inside the frame (0: off)")
+    p.add_argument("--colour", type=float, default=0.0, help="sd of the log gain per colour channel (0: off)")
+    p.add_argument("--ema", type=float, default=0.0, help="decay of the weights' moving average that is evaluated and kept (0: off)")
     p.add_argument("--limit", type=int, default=0, help="smoke test: use only this many images")
     p.add_argument("--steps", type=int, default=0, help="smoke test: stop an epoch after this many steps")
     return p.parse_args()
@@ -91,7 +96,7 @@ def split_by_lesion(rows, seed):
     return [which[r["lesion_id"]] for r in rows]
 
 
-def augment(img, mask, rng):
+def augment(img, mask, rng, zoom_out=0.0, colour=0.0):
     """img uint8 HxWx3 tensor, mask uint8 HxW -> float CHW in model units, float 1xHxW; same geometry for both."""
     x = img.permute(2, 0, 1).float()
     m = mask[None].float()
@@ -111,6 +116,21 @@ def augment(img, mask, rng):
     x, m = x[:, y0 : y0 + ch, x0 : x0 + cw], m[:, y0 : y0 + ch, x0 : x0 + cw]
     x = F.interpolate(x[None], size=(H, W), mode="bilinear", align_corners=False)[0]
     m = F.interpolate(m[None], size=(H, W), mode="nearest")[0]
+    if zoom_out and rng.random() < zoom_out:
+        # the lesion smaller in the frame, as in full-size photos from other dermoscopes (PH2, ISIC):
+        # shrink the crop and fill the border by repeating its edge
+        s = rng.uniform(0.6, 0.95)
+        sh, sw = int(round(H * s)), int(round(W * s))
+        x = F.interpolate(x[None], size=(sh, sw), mode="bilinear", align_corners=False)[0]
+        m = F.interpolate(m[None], size=(sh, sw), mode="nearest")[0]
+        top, left = rng.randrange(H - sh + 1), rng.randrange(W - sw + 1)
+        pad = (left, W - sw - left, top, H - sh - top)
+        x = F.pad(x[None], pad, mode="replicate")[0]
+        m = F.pad(m[None], pad, mode="replicate")[0]
+    if colour:
+        # the dermoscope's light and camera: a gain per channel and a gamma (colour constancy by augmentation)
+        x = x * torch.tensor([math.exp(rng.gauss(0, colour)) for _ in range(3)])[:, None, None]
+        x = 255.0 * (x.clamp(0, 255) / 255.0) ** math.exp(rng.uniform(-0.2, 0.2))
     # colour: brightness, contrast, saturation (dermoscopes differ in all three)
     x = x * rng.uniform(0.8, 1.2)
     mean = x.mean()
@@ -307,12 +327,21 @@ def main():
     warm = min(150, total // 10 + 1)
     base = [g["lr"] for g in opt.param_groups]
 
+    import copy
+
+    ema = copy.deepcopy(net) if a.ema else None  # the averaged weights are what is evaluated and kept
+    if ema is not None:
+        for p in ema.parameters():
+            p.requires_grad = False
+
     state_path = out / "last.pt"
     start_epoch, history, best = 0, [], (-1.0, None)
     if state_path.exists():
         st = torch.load(state_path, weights_only=False)
         net.load_state_dict(st["net"])
         opt.load_state_dict(st["opt"])
+        if ema is not None and "ema" in st:
+            ema.load_state_dict(st["ema"])
         start_epoch, history, best = st["epoch"], st["history"], tuple(st["best"])
         print(f"resumed after epoch {start_epoch}", flush=True)
 
@@ -330,7 +359,7 @@ def main():
             for grp, b in zip(opt.param_groups, base):
                 grp["lr"] = b * f
             batch = picks[step * a.batch : (step + 1) * a.batch]
-            xs, ms = zip(*(augment(torch.from_numpy(imgs[i]), torch.from_numpy(masks[i]), rng) for i in batch))
+            xs, ms = zip(*(augment(torch.from_numpy(imgs[i]), torch.from_numpy(masks[i]), rng, a.zoom_out, a.colour) for i in batch))
             x, m = torch.stack(xs), torch.stack(ms)
             yb = torch.from_numpy(y_all[batch])
             logits, mlog = net(x)
@@ -342,13 +371,21 @@ def main():
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if ema is not None:
+                with torch.no_grad():
+                    d = min(a.ema, (1 + g) / (10 + g))
+                    for pe, pn in zip(ema.parameters(), net.parameters()):
+                        pe.mul_(d).add_(pn.detach(), alpha=1 - d)
+                    for be, bn in zip(ema.buffers(), net.buffers()):
+                        be.copy_(bn)
             run_c += lc.item()
             run_s += ls.item()
             if (step + 1) % 25 == 0:
                 el = time.time() - te
                 print(f"epoch {epoch + 1} step {step + 1}/{steps_per_epoch} cls {run_c / 25:.3f} seg {run_s / 25:.3f} {((step + 1) * a.batch) / el:.1f} img/s", flush=True)
                 run_c = run_s = 0.0
-        vp, vm = predict(net, imgs[idx["val"]])
+        kept = ema if ema is not None else net
+        vp, vm = predict(kept, imgs[idx["val"]])
         vy = y_all[idx["val"]]
         ba = balanced_accuracy(vy, vp.argmax(1))
         vd = np.mean([dice_iou((vm[i, 0] > 0).numpy(), gt_mask(masks[j]))[0] for i, j in enumerate(idx["val"])])
@@ -356,8 +393,11 @@ def main():
         print(f"epoch {epoch + 1}: val balanced accuracy {ba:.3f}, val Dice {vd:.3f}, {time.time() - te:.0f} s", flush=True)
         if ba > best[0]:
             best = (ba, epoch + 1)
-            torch.save(net.state_dict(), out / "best.pt")
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": list(best)}, state_path)
+            torch.save(kept.state_dict(), out / "best.pt")
+        st = {"net": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history, "best": list(best)}
+        if ema is not None:
+            st["ema"] = ema.state_dict()
+        torch.save(st, state_path)
 
     json.dump({"history": history, "best_epoch": best[1], "args": vars(a), "weights": str(weights_path), "train_counts": counts.tolist(),
                "torch": torch.__version__, "seconds": time.time() - t0}, open(out / "train.json", "w"), indent=1)
