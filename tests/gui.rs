@@ -173,7 +173,11 @@ fn first_run_imports_the_demo_with_progress_and_cancel_keeps_what_was_done() {
     }
     h.get_by_label("Cancel").click();
     settle(&mut h, "cancel", |a| a.jobs.is_empty());
-    assert!(h.state().notices.iter().any(|x| x.text.contains("cancelled")));
+    assert!(
+        h.state().notices.iter().any(|x| x.text.contains("cancelled")),
+        "the cancelled import says so: {:?}",
+        h.state().notices.iter().map(|n| &n.text).collect::<Vec<_>>()
+    );
     let runs = dermdesk::Store::open(&db).unwrap().import_runs(5).unwrap();
     assert_eq!(runs[0].status, dermdesk::store::RunStatus::Cancelled);
     assert!(runs[0].new_photos + runs[0].new_locations > 0 && runs[0].scanned < 10_015);

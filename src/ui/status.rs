@@ -37,11 +37,13 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                         .text(lang.f(T::Scanning, &[("found", &s.total), ("done", &s.done)])),
                 };
                 ui.add(bar.desired_width(160.0));
-                if !s.message.is_empty() {
-                    ui.label(egui::RichText::new(&s.message).small());
-                }
+                // Cancel before the message: the message (the file at hand) changes width every
+                // frame, and a button after it moved under the pointer (a click could miss it).
                 if !s.cancelled && ui.button(lang.t(T::Cancel)).clicked() {
                     cancel = Some(job.id);
+                }
+                if !s.message.is_empty() {
+                    ui.label(egui::RichText::new(&s.message).small());
                 }
             }
             if let Some(id) = cancel {
