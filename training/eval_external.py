@@ -18,23 +18,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image, ImageOps
 
-
-def auc(s, y):
-    """Mann-Whitney AUC; ties count half."""
-    s, y = np.asarray(s, float), np.asarray(y, bool)
-    pos, neg = s[y], s[~y]
-    return float(((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / (len(pos) * len(neg)))
-
-
-def auc_ci(s, y, n=1000, seed=7):
-    rng = np.random.default_rng(seed)
-    s, y = np.asarray(s, float), np.asarray(y, bool)
-    vals = []
-    for _ in range(n):
-        k = rng.integers(0, len(s), len(s))
-        if y[k].any() and (~y[k]).any():
-            vals.append(auc(s[k], y[k]))
-    return auc(s, y), float(np.percentile(vals, 2.5)), float(np.percentile(vals, 97.5))
+from metrics import auc_ci, mel_given_nv
 
 
 def main():
@@ -67,7 +51,7 @@ def main():
     for set_name, (paths, y) in sets.items():
         pr = np.array([probs(q) for q in paths])
         mel = auc_ci(pr[:, 4], y)
-        given = auc_ci(pr[:, 4] / np.maximum(pr[:, 4] + pr[:, 5], 1e-12), y)
+        given = auc_ci(mel_given_nv(pr), y)
         print(f"{set_name:<9} {len(y)} photos ({sum(y)} melanoma): AUC P(mel) {mel[0]:.3f} ({mel[1]:.3f}-{mel[2]:.3f}); "
               f"P(mel | mel or nv) {given[0]:.3f} ({given[1]:.3f}-{given[2]:.3f})")
 
