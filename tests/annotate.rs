@@ -92,6 +92,8 @@ fn outline_fix_submit_and_approve_a_lesion_in_the_panel() {
     assert_eq!((w as u32, hgt as u32), (truth.width(), truth.height()));
     h.get_by_label("Lesions");
     h.get_by_label_contains("No lesion yet");
+    // The line under the photo: its size and the tool's hint (the viewer's status line).
+    h.get_by_label_contains(&format!("{}×{}  ·  Drag to paint", truth.width(), truth.height()));
 
     // Smart tool (S), a box dragged around the lesion: a new lesion appears with a proposal.
     h.key_press(egui::Key::S);

@@ -443,26 +443,8 @@ fn canvas(app: &mut App, ui: &mut egui::Ui, lang: Lang) {
         Tool::Smart => T::SmartHint,
         Tool::Pan => T::ToolPan,
     };
-    let mut status = format!(
-        "{}  ·  {}×{}  ·  {}",
-        lang.f(T::Zoom, &[("z", &format!("{:.0}", an.zoom() * ctx.pixels_per_point() * 100.0))]),
-        an.width,
-        an.height,
-        lang.t(hint)
-    );
-    if let Some(p) = response.hover_pos() {
-        let ip = an.to_image(p, avail);
-        if ip.x >= 0.0 && ip.y >= 0.0 && ip.x < w && ip.y < h {
-            status.push_str(&format!("  ·  x {} y {}", ip.x as u32, ip.y as u32));
-        }
-    }
-    let bar = Rect::from_min_max(avail.left_bottom() + Vec2::new(8.0, -24.0), avail.right_bottom());
-    ui.scope_builder(
-        egui::UiBuilder::new().max_rect(bar).layout(egui::Layout::left_to_right(egui::Align::Center)),
-        |ui| {
-            ui.add(egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
-        },
-    );
+    let pointer = response.hover_pos().map(|p| an.to_image(p, avail));
+    super::viewer::status_line(ui, lang, avail, an.zoom(), (w, h), Some(lang.t(hint)), pointer);
     for a in pushed {
         ann(app, a);
     }

@@ -9,22 +9,12 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             let lang = app.lang();
-            ui.label(lang.count(T::PhotosShown, T::OnePhotoShown, app.grid.len()));
-            if app.grid.is_pending() {
-                ui.spinner();
-            }
-            if !app.selection.is_empty() {
-                ui.separator();
-                ui.label(lang.f(T::PhotosSelected, &[("n", &app.selection.len())]));
-            }
-            // A grid query that failed (the database is busy or damaged) is said, not swallowed.
-            if let Some(e) = &app.grid.error {
-                ui.separator();
-                ui.colored_label(ui.visuals().error_fg_color, e);
-            }
+            // Running jobs first: what follows (counts, the grid's spinner while an import adds
+            // photos, a selection) changes width between frames, and a Cancel button after it
+            // moved under the pointer: a click pressed in one frame missed it in the next
+            // (tests/gui.rs selects a photo between aiming and clicking).
             let mut cancel = None;
             for job in &app.jobs {
-                ui.separator();
                 let s = job.progress.snapshot();
                 ui.label(&job.name);
                 // While the scan is still counting, the total would grow under the person's
@@ -45,9 +35,23 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                 if !s.message.is_empty() {
                     ui.label(egui::RichText::new(&s.message).small());
                 }
+                ui.separator();
             }
             if let Some(id) = cancel {
                 app.push(Command::CancelJob(id));
+            }
+            ui.label(lang.count(T::PhotosShown, T::OnePhotoShown, app.grid.len()));
+            if app.grid.is_pending() {
+                ui.spinner();
+            }
+            if !app.selection.is_empty() {
+                ui.separator();
+                ui.label(lang.f(T::PhotosSelected, &[("n", &app.selection.len())]));
+            }
+            // A grid query that failed (the database is busy or damaged) is said, not swallowed.
+            if let Some(e) = &app.grid.error {
+                ui.separator();
+                ui.colored_label(ui.visuals().error_fg_color, e);
             }
             if let Some(n) = app.notices.last()
                 && n.at.elapsed() < Duration::from_secs(10)

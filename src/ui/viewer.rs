@@ -356,26 +356,8 @@ impl Viewer {
                 Rect::from_min_max(self.to_screen(Pos2::ZERO, avail), self.to_screen(Pos2::new(width, height), avail));
             painter.image(tex, screen, Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
         }
-        let mut status = format!(
-            "{}  ·  {}×{}",
-            lang.f(T::Zoom, &[("z", &format!("{:.0}", z * ui.ctx().pixels_per_point() * 100.0))]),
-            width,
-            height
-        );
-        if let Some(p) = response.hover_pos() {
-            let ip = self.to_image(p, avail);
-            if ip.x >= 0.0 && ip.y >= 0.0 && ip.x < width && ip.y < height {
-                status.push_str(&format!("  ·  x {} y {}", ip.x as u32, ip.y as u32));
-            }
-        }
-        // A real label (not painted text), so screen readers and tests can read it.
-        let bar = Rect::from_min_max(avail.left_bottom() + Vec2::new(8.0, -24.0), avail.right_bottom());
-        ui.scope_builder(
-            egui::UiBuilder::new().max_rect(bar).layout(egui::Layout::left_to_right(egui::Align::Center)),
-            |ui| {
-                ui.add(egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
-            },
-        );
+        let pointer = response.hover_pos().map(|p| self.to_image(p, avail));
+        status_line(ui, lang, avail, z, (width, height), None, pointer);
     }
 
     fn to_screen(&self, p: Pos2, view: Rect) -> Pos2 {
@@ -385,4 +367,34 @@ impl Viewer {
     fn to_image(&self, p: Pos2, view: Rect) -> Pos2 {
         self.centre + (p - view.center()) / self.zoom()
     }
+}
+
+/// The line along the bottom of a photo (the viewer's and the annotator's): zoom, size, a hint
+/// for the tool in hand, and the pixel under the pointer (`pointer`, in image coordinates) when
+/// it is on the photo. A real label (not painted text), so screen readers and tests can read it.
+pub(super) fn status_line(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    avail: Rect,
+    zoom: f32,
+    (width, height): (f32, f32),
+    hint: Option<&str>,
+    pointer: Option<Pos2>,
+) {
+    let z = format!("{:.0}", zoom * ui.ctx().pixels_per_point() * 100.0);
+    let mut status = format!("{}  ·  {width}×{height}", lang.f(T::Zoom, &[("z", &z)]));
+    if let Some(hint) = hint {
+        status.push_str("  ·  ");
+        status.push_str(hint);
+    }
+    if let Some(ip) = pointer.filter(|ip| ip.x >= 0.0 && ip.y >= 0.0 && ip.x < width && ip.y < height) {
+        status.push_str(&format!("  ·  x {} y {}", ip.x as u32, ip.y as u32));
+    }
+    let bar = Rect::from_min_max(avail.left_bottom() + Vec2::new(8.0, -24.0), avail.right_bottom());
+    ui.scope_builder(
+        egui::UiBuilder::new().max_rect(bar).layout(egui::Layout::left_to_right(egui::Align::Center)),
+        |ui| {
+            ui.add(egui::Label::new(egui::RichText::new(status).color(Color32::LIGHT_GRAY).size(13.0)).truncate());
+        },
+    );
 }
