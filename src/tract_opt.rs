@@ -1,14 +1,16 @@
 //! One way to turn a parsed ONNX network into tract's optimised plan.
 //!
-//! tract 0.23 has a SIMD depthwise-convolution kernel only for WebAssembly; on x86 its
+//! tract-linalg 0.23.9 registers a SIMD depthwise-convolution kernel only for WebAssembly and
+//! aarch64 (its `x86_64/depthwise.rs` is written but nothing registers it); on x86 the
 //! channel-first depthwise loop is scalar, while with every convolution channel-last (tract's
 //! `conv_nhwc` rewrite) the loop runs over contiguous channels and vectorises. That wins on
 //! EfficientNet-Lite (the demo classifier 32.7 → 26.8 ms a photo, depthwise 28.1 → 8.7 ms, quiet
 //! machine) and loses on the privacy detectors (their ordinary convolutions lose tract's direct
-//! channel-first path; measured under load: YuNet 43 → 71 ms, PP-OCRv5 recogniser 47 → 84 ms). So a registered model is optimised
-//! both ways and timed on its test input, and the faster plan is kept; the privacy detectors
-//! keep the file's layout. `DERMDESK_TRACT_NCHW=1` keeps the file's layout everywhere, for
-//! benchmarks side by side (`dermdesk bench models`, README "tract and onnxruntime").
+//! channel-first path; measured under load: YuNet 43 → 71 ms, PP-OCRv5 recogniser 47 → 84 ms).
+//! So a registered model is optimised both ways and timed on its test input, and the faster plan
+//! is kept; the privacy detectors keep the file's layout. `DERMDESK_TRACT_NCHW=1` keeps the
+//! file's layout everywhere, for benchmarks side by side (`dermdesk bench models`, README
+//! "tract and onnxruntime").
 
 use std::sync::Arc;
 use std::time::Instant;
