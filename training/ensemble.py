@@ -26,6 +26,7 @@ import itertools
 import json
 import os
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import export_eval as E
 import train_ham7 as T
-from metrics import auc_ci, mel_given_nv
+from metrics import auc_ci
 
 
 def log_softmax(z):
@@ -115,29 +116,18 @@ def merged_model(paths, offsets, shift):
     return model
 
 
-def figures(lv, yv, lt, yt, ph2_l, ph2_y, isic_l, isic_y):
-    shift, val_ba = T.tune_shift(lv, yv)
-    tp = E.softmax(lt + shift)
-    pred = tp.argmax(1)
-    conf = np.zeros((7, 7), int)
-    for t_, p_ in zip(yt, pred):
-        conf[t_, p_] += 1
-    pp, ip = E.softmax(ph2_l + shift), E.softmax(isic_l + shift)
-    return shift, {
-        "val_balanced_accuracy_with_offsets": val_ba,
-        "balanced_accuracy": T.balanced_accuracy(yt, pred),
-        "balanced_accuracy_without_offsets": T.balanced_accuracy(yt, lt.argmax(1)),
-        "accuracy": float((pred == yt).mean()),
-        "sensitivity": {c: float((pred[yt == k] == k).mean()) for k, c in enumerate(T.CLASSES)},
-        "melanoma_vs_rest_auc": auc_ci(tp[:, 4], yt == 4),
-        "malignant_vs_benign_auc": auc_ci(tp[:, E.MALIGNANT].sum(1), np.isin(yt, E.MALIGNANT)),
-        "confusion_rows_true_cols_pred": conf.tolist(),
-        "logit_offsets": [float(s) for s in shift],
-        "ph2_melanoma_vs_naevus_auc": auc_ci(pp[:, 4], ph2_y),
-        "ph2_melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(pp), ph2_y),
-        "isic_cc0_melanoma_vs_naevus_auc": auc_ci(ip[:, 4], isic_y),
-        "isic_cc0_melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(ip), isic_y),
+def figures(c, yv, yt, ph2_y, isic_y, lesions):
+    """Offsets chosen on validation, then the figures export_eval.py gives a single network."""
+    shift, val_ba = T.tune_shift(c["val"], yv)
+    held = {"images": int(len(yt)), "lesions": lesions, **E.classification_figures(yt, c["test"], shift),
+            "logit_offsets": [float(s) for s in shift]}
+    external = {
+        "ph2": {"images": len(ph2_y), **E.melanoma_vs_naevus(E.softmax(c["ph2"] + shift), ph2_y)},
+        "isic_cc0": {"images": len(isic_y), **E.melanoma_vs_naevus(E.softmax(c["isic"] + shift), isic_y)},
     }
+    return shift, {"val_balanced_accuracy_with_offsets": val_ba,
+                   "val_melanoma_vs_rest_auc": auc_ci(E.softmax(c["val"])[:, 4], yv == 4)[0],
+                   "held_out": held, "external": external}
 
 
 def main():
@@ -185,17 +175,22 @@ def main():
     def combine(ks):
         return {s: np.mean([members[k]["logp"][s] for k in ks], 0) for s in members[0]["logp"]}
 
+    lesions = len({rows[j]["lesion_id"] for j in idx["test"]})
+
+    def measure(c):
+        return figures(c, y[idx["val"]], y[idx["test"]], ph2_y, isic_y, lesions)
+
     report = {}
     for r in range(1, len(members) + 1):
         for ks in itertools.combinations(range(len(members)), r):
             c = combine(ks)
-            _, f = figures(c["val"], y[idx["val"]], c["test"], y[idx["test"]], c["ph2"], ph2_y, c["isic"], isic_y)
-            f["val_melanoma_vs_rest_auc"] = auc_ci(E.softmax(c["val"])[:, 4], y[idx["val"]] == 4)[0]
+            _, f = measure(c)
             report[",".join(map(str, ks))] = f
-            print(f"members {ks}: val BA {f['val_balanced_accuracy_with_offsets']:.3f} mel AUC {f['val_melanoma_vs_rest_auc']:.3f} | test BA {f['balanced_accuracy']:.3f} "
-                  f"mel AUC {f['melanoma_vs_rest_auc'][0]:.3f} mal AUC {f['malignant_vs_benign_auc'][0]:.3f} | "
-                  f"PH2 {f['ph2_melanoma_vs_naevus_auc'][0]:.3f}/{f['ph2_melanoma_vs_naevus_auc_given_mel_or_nv'][0]:.3f} "
-                  f"ISIC {f['isic_cc0_melanoma_vs_naevus_auc'][0]:.3f}/{f['isic_cc0_melanoma_vs_naevus_auc_given_mel_or_nv'][0]:.3f}", flush=True)
+            h, ph2, isic = f["held_out"], f["external"]["ph2"], f["external"]["isic_cc0"]
+            print(f"members {ks}: val BA {f['val_balanced_accuracy_with_offsets']:.3f} mel AUC {f['val_melanoma_vs_rest_auc']:.3f} | test BA {h['balanced_accuracy']:.3f} "
+                  f"mel AUC {h['melanoma_vs_rest_auc'][0]:.3f} mal AUC {h['malignant_vs_benign_auc'][0]:.3f} | "
+                  f"PH2 {ph2['melanoma_vs_naevus_auc'][0]:.3f}/{ph2['melanoma_vs_naevus_auc_given_mel_or_nv'][0]:.3f} "
+                  f"ISIC {isic['melanoma_vs_naevus_auc'][0]:.3f}/{isic['melanoma_vs_naevus_auc_given_mel_or_nv'][0]:.3f}", flush=True)
     allowed = {k: v for k, v in report.items() if len(k.split(",")) <= a.max_members}
     best = max(v["val_balanced_accuracy_with_offsets"] for v in allowed.values())
     near = [k for k, v in allowed.items() if v["val_balanced_accuracy_with_offsets"] >= best - 0.005]
@@ -208,7 +203,7 @@ def main():
 
     kept = [int(k) for k in (a.members_kept or chosen).split(",")]
     c = combine(kept)
-    shift, f = figures(c["val"], y[idx["val"]], c["test"], y[idx["test"]], c["ph2"], ph2_y, c["isic"], isic_y)
+    shift, f = measure(c)
     model = merged_model([members[k]["path"] for k in kept], [members[k]["offsets"] for k in kept], shift)
     d = Path(a.export) / "ham7-lite0"
     if any(Path(members[k]["path"]).resolve() == (d / "model.onnx").resolve() for k in kept):
@@ -233,39 +228,17 @@ def main():
 
 
 def write_classifier_card(path, version, f, members, probe):
-    """The card as export_eval.py writes it, with the ensemble's figures and what it is made of."""
-    old = Path(path).read_text(encoding="utf-8")
-    metrics = {
-        "held_out_images": 1516,
-        "held_out_lesions": 1120,
-        "balanced_accuracy": round(f["balanced_accuracy"], 4),
-        **{f"sensitivity_{k}": round(v, 4) for k, v in f["sensitivity"].items()},
-    }
-    for key in ("melanoma_vs_rest_auc", "malignant_vs_benign_auc", "ph2_melanoma_vs_naevus_auc", "isic_cc0_melanoma_vs_naevus_auc"):
-        metrics[key] = round(f[key][0], 4)
-        metrics[key + "_ci95"] = [round(v, 4) for v in f[key][1:]]
-    for key in ("ph2_melanoma_vs_naevus_auc_given_mel_or_nv", "isic_cc0_melanoma_vs_naevus_auc_given_mel_or_nv"):
-        metrics[key] = round(f[key][0], 4)
-    if probe:
-        metrics["imagenet_linear_probe_balanced_accuracy"] = round(probe["test_balanced_accuracy"], 4)
-        metrics["gain_over_linear_probe"] = round(f["balanced_accuracy"] - probe["test_balanced_accuracy"], 4)
-    metrics["confusion_rows_true_cols_pred"] = ";".join(",".join(str(v) for v in row) for row in f["confusion_rows_true_cols_pred"])
-    head = old.split("\n[metrics]")[0]
-    head = "\n".join(f'version = "{version}"' if l.startswith("version = ") else l for l in head.split("\n"))
-    head = head.replace('recipe = "training/train_ham7.py then training/export_eval.py',
-                        f'members = "{len(members)} networks, their log-probabilities averaged: {"; ".join(members)}"\n'
-                        'recipe = "training/train_ham7.py, training/export_eval.py, then training/ensemble.py')
-    head = head.replace("Trained by the dermdesk project on 2 CPU cores.",
-                        f"{len(members)} EfficientNet-Lite0 networks averaged, trained by the dermdesk project on 2 CPU cores.")
-    lines = [head, "", "[metrics]"]
-    for k, v in metrics.items():
-        if isinstance(v, list):
-            lines.append(f"{k} = [{', '.join(repr(x) for x in v)}]")
-        elif isinstance(v, str):
-            lines.append(f"{k} = {json.dumps(v)}")
-        else:
-            lines.append(f"{k} = {v!r}")
-    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """The shipped card, as export_eval.py wrote it, with the ensemble's version, members and figures."""
+    card = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    card["version"] = version
+    card["description"] = card["description"].replace(
+        "Trained by", f"{len(members)} EfficientNet-Lite0 networks averaged, trained by")
+    card["training"]["members"] = f"{len(members)} networks, their log-probabilities averaged: {'; '.join(members)}"
+    card["training"]["recipe"] = card["training"]["recipe"].replace(
+        "training/train_ham7.py then training/export_eval.py",
+        "training/train_ham7.py, training/export_eval.py, then training/ensemble.py")
+    card["metrics"] = E.card_metrics(f["held_out"], f["external"], probe)
+    E.write_card(path, card)
 
 
 if __name__ == "__main__":

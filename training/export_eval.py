@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 import train_ham7 as T
-from metrics import auc, auc_ci, mel_given_nv
+from metrics import auc_ci, mel_given_nv
 
 LABELS = [  # key, English, Japanese, ICD-10 code in dermdesk's taxonomy, group
     ("akiec", "Actinic keratosis / intraepithelial carcinoma", "日光角化症・表皮内癌", "L57.0", "premalignant"),
@@ -146,6 +146,58 @@ def write_card(path, d):
     Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def classification_figures(ty, logits, shift):
+    """Held-out figures of a 7-class classifier's logits (offsets added) against the true classes."""
+    tp = softmax(logits + shift)
+    pred = tp.argmax(1)
+    conf = np.zeros((7, 7), int)
+    for t_, p_ in zip(ty, pred):
+        conf[t_, p_] += 1
+    return {
+        "balanced_accuracy": T.balanced_accuracy(ty, pred),
+        "balanced_accuracy_without_offsets": T.balanced_accuracy(ty, softmax(logits).argmax(1)),
+        "accuracy": float((pred == ty).mean()),
+        "sensitivity": {c: float((pred[ty == k] == k).mean()) for k, c in enumerate(T.CLASSES)},
+        "melanoma_vs_rest_auc": auc_ci(tp[:, 4], ty == 4),
+        "malignant_vs_benign_auc": auc_ci(tp[:, MALIGNANT].sum(1), np.isin(ty, MALIGNANT)),
+        "confusion_rows_true_cols_pred": conf.tolist(),
+    }
+
+
+def melanoma_vs_naevus(probs, is_melanoma):
+    """An external set's two scores: P(melanoma) over seven classes, and given melanoma or naevus."""
+    return {
+        "melanoma_vs_naevus_auc": auc_ci(probs[:, 4], is_melanoma),
+        "melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(probs), is_melanoma),
+    }
+
+
+def card_metrics(h, external, probe):
+    """The classifier card's [metrics]: held-out figures (`h` as classification_figures gives them,
+    with `images` and `lesions`), the external sets' and the linear probe's."""
+    metrics = {
+        "held_out_images": h["images"],
+        "held_out_lesions": h["lesions"],
+        "balanced_accuracy": round(h["balanced_accuracy"], 4),
+        **{f"sensitivity_{k}": round(v, 4) for k, v in h["sensitivity"].items()},
+        "melanoma_vs_rest_auc": round(h["melanoma_vs_rest_auc"][0], 4),
+        "melanoma_vs_rest_auc_ci95": [round(v, 4) for v in h["melanoma_vs_rest_auc"][1:]],
+        "malignant_vs_benign_auc": round(h["malignant_vs_benign_auc"][0], 4),
+        "malignant_vs_benign_auc_ci95": [round(v, 4) for v in h["malignant_vs_benign_auc"][1:]],
+        "ph2_melanoma_vs_naevus_auc": round(external["ph2"]["melanoma_vs_naevus_auc"][0], 4),
+        "ph2_melanoma_vs_naevus_auc_ci95": [round(v, 4) for v in external["ph2"]["melanoma_vs_naevus_auc"][1:]],
+        "isic_cc0_melanoma_vs_naevus_auc": round(external["isic_cc0"]["melanoma_vs_naevus_auc"][0], 4),
+        "isic_cc0_melanoma_vs_naevus_auc_ci95": [round(v, 4) for v in external["isic_cc0"]["melanoma_vs_naevus_auc"][1:]],
+        "ph2_melanoma_vs_naevus_auc_given_mel_or_nv": round(external["ph2"]["melanoma_vs_naevus_auc_given_mel_or_nv"][0], 4),
+        "isic_cc0_melanoma_vs_naevus_auc_given_mel_or_nv": round(external["isic_cc0"]["melanoma_vs_naevus_auc_given_mel_or_nv"][0], 4),
+    }
+    if probe:
+        metrics["imagenet_linear_probe_balanced_accuracy"] = round(probe["test_balanced_accuracy"], 4)
+        metrics["gain_over_linear_probe"] = round(h["balanced_accuracy"] - probe["test_balanced_accuracy"], 4)
+    metrics["confusion_rows_true_cols_pred"] = ";".join(",".join(str(v) for v in row) for row in h["confusion_rows_true_cols_pred"])
+    return metrics
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--shared", default=os.environ.get("DERMDESK_SHARED", "../shared"))
@@ -174,23 +226,11 @@ def main():
     vl, _ = T.predict(net, imgs[idx["val"]])
     shift, val_ba = T.tune_shift(vl, y[idx["val"]])
     tl, tm = T.predict(net, imgs[idx["test"]])
-    ty = y[idx["test"]]
-    tp = softmax(tl + shift)
-    pred = tp.argmax(1)
-    conf = np.zeros((7, 7), int)
-    for t_, p_ in zip(ty, pred):
-        conf[t_, p_] += 1
     test_dice = [T.dice_iou((tm[i, 0] > 0).numpy(), T.gt_mask(masks[j])) for i, j in enumerate(idx["test"])]
     held = {
-        "images": int(len(ty)),
+        "images": int(len(idx["test"])),
         "lesions": len({rows[j]["lesion_id"] for j in idx["test"]}),
-        "balanced_accuracy": T.balanced_accuracy(ty, pred),
-        "balanced_accuracy_without_offsets": T.balanced_accuracy(ty, softmax(tl).argmax(1)),
-        "accuracy": float((pred == ty).mean()),
-        "sensitivity": {c: float((pred[ty == k] == k).mean()) for k, c in enumerate(T.CLASSES)},
-        "melanoma_vs_rest_auc": auc_ci(tp[:, 4], ty == 4),
-        "malignant_vs_benign_auc": auc_ci(tp[:, MALIGNANT].sum(1), np.isin(ty, MALIGNANT)),
-        "confusion_rows_true_cols_pred": conf.tolist(),
+        **classification_figures(y[idx["test"]], tl, shift),
         "segmentation_dice_mean": float(np.mean([d for d, _ in test_dice])),
         "segmentation_iou_mean": float(np.mean([i for _, i in test_dice])),
         "val_balanced_accuracy_with_offsets": val_ba,
@@ -212,16 +252,14 @@ def main():
     external = {
         "ph2": {
             "images": len(ph2),
-            "melanoma_vs_naevus_auc": auc_ci(pp[:, 4], [r["diagnosis"] == "melanoma" for r in ph2]),
-            "melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(pp), [r["diagnosis"] == "melanoma" for r in ph2]),
+            **melanoma_vs_naevus(pp, [r["diagnosis"] == "melanoma" for r in ph2]),
             "melanoma_sensitivity_top1": float(np.mean([pp[i].argmax() == 4 for i, r in enumerate(ph2) if r["diagnosis"] == "melanoma"])),
             "segmentation_dice_mean": float(np.mean([d for d, _ in ph2_dice])),
             "segmentation_iou_mean": float(np.mean([i for _, i in ph2_dice])),
         },
         "isic_cc0": {
             "images": len(isic),
-            "melanoma_vs_naevus_auc": auc_ci(ip[:, 4], [r["diagnosis"] == "melanoma" for r in isic]),
-            "melanoma_vs_naevus_auc_given_mel_or_nv": auc_ci(mel_given_nv(ip), [r["diagnosis"] == "melanoma" for r in isic]),
+            **melanoma_vs_naevus(ip, [r["diagnosis"] == "melanoma" for r in isic]),
         },
     }
     print(json.dumps(external, indent=1), flush=True)
@@ -280,26 +318,7 @@ def main():
         "cpu_seconds_wall": round(float(train_info.get("seconds", 0.0))),
     }
     h = held
-    metrics = {
-        "held_out_images": h["images"],
-        "held_out_lesions": h["lesions"],
-        "balanced_accuracy": round(h["balanced_accuracy"], 4),
-        **{f"sensitivity_{k}": round(v, 4) for k, v in h["sensitivity"].items()},
-        "melanoma_vs_rest_auc": round(h["melanoma_vs_rest_auc"][0], 4),
-        "melanoma_vs_rest_auc_ci95": [round(v, 4) for v in h["melanoma_vs_rest_auc"][1:]],
-        "malignant_vs_benign_auc": round(h["malignant_vs_benign_auc"][0], 4),
-        "malignant_vs_benign_auc_ci95": [round(v, 4) for v in h["malignant_vs_benign_auc"][1:]],
-        "ph2_melanoma_vs_naevus_auc": round(external["ph2"]["melanoma_vs_naevus_auc"][0], 4),
-        "ph2_melanoma_vs_naevus_auc_ci95": [round(v, 4) for v in external["ph2"]["melanoma_vs_naevus_auc"][1:]],
-        "isic_cc0_melanoma_vs_naevus_auc": round(external["isic_cc0"]["melanoma_vs_naevus_auc"][0], 4),
-        "isic_cc0_melanoma_vs_naevus_auc_ci95": [round(v, 4) for v in external["isic_cc0"]["melanoma_vs_naevus_auc"][1:]],
-        "ph2_melanoma_vs_naevus_auc_given_mel_or_nv": round(external["ph2"]["melanoma_vs_naevus_auc_given_mel_or_nv"][0], 4),
-        "isic_cc0_melanoma_vs_naevus_auc_given_mel_or_nv": round(external["isic_cc0"]["melanoma_vs_naevus_auc_given_mel_or_nv"][0], 4),
-    }
-    if probe:
-        metrics["imagenet_linear_probe_balanced_accuracy"] = round(probe["test_balanced_accuracy"], 4)
-        metrics["gain_over_linear_probe"] = round(h["balanced_accuracy"] - probe["test_balanced_accuracy"], 4)
-    metrics["confusion_rows_true_cols_pred"] = ";".join(",".join(str(v) for v in row) for row in h["confusion_rows_true_cols_pred"])
+    metrics = card_metrics(held, external, probe)
     write_card(cls_dir / "card.toml", {
         "name": "ham7-lite0", "version": a.version, "task": "classification", "file": "model.onnx", **common,
         "description": "Demo dermoscopy classifier: 7 HAM10000 diagnoses. Trained by the dermdesk project on 2 CPU cores. Not for clinical use.",
