@@ -19,7 +19,7 @@ pub mod store;
 pub mod tasks;
 pub mod taxonomy;
 pub mod thumbs;
-pub mod tract_opt;
+pub mod tract_kernels;
 pub mod util;
 pub mod work;
 

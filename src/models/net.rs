@@ -15,8 +15,6 @@ pub struct Loaded {
     card: Card,
     /// The output's shape, as the optimised plan gives it.
     pub output_shape: Vec<usize>,
-    /// How the plan runs its convolutions (the faster way for this model, timed at load).
-    pub layout: crate::tract_opt::Layout,
 }
 
 fn dims_text(dims: &[Option<i64>]) -> String {
@@ -86,12 +84,9 @@ pub fn load(card: &Card, onnx: &[u8]) -> Result<Loaded, ModelError> {
     let mut model = model.with_output_outlets(&[outputs[oix]]).map_err(tract_err)?;
     // Some files declare output shapes for one input size only: let tract work them out.
     model = model.with_output_fact(0, InferenceFact::default()).map_err(tract_err)?;
-    // The plan: both layouts timed on the grey test image, the faster kept (see tract_opt).
-    let grey = image::RgbImage::from_pixel(card.input.width, card.input.height, image::Rgb([128, 128, 128]));
-    let grey_tensor = Tensor::from_shape(&want, &preprocess::tensor(&grey, &card.input)).map_err(tract_err)?;
-    let fast =
-        model.with_input_fact(0, f32::fact(want).into()).and_then(|m| crate::tract_opt::fastest(m, &grey_tensor));
-    let (plan, layout) = fast.map_err(|e| ModelError::InputShape {
+    // The plan (tract runs depthwise convolutions channel-last where it pays: see tract_kernels).
+    let plan = model.with_input_fact(0, f32::fact(want).into()).and_then(|m| m.into_optimized()?.into_runnable());
+    let plan = plan.map_err(|e| ModelError::InputShape {
         name: card.input.name.clone(),
         model: format!("not runnable at that size ({})", format!("{e:#}").replace('\n', " ")),
         card: card_text.clone(),
@@ -128,9 +123,10 @@ pub fn load(card: &Card, onnx: &[u8]) -> Result<Loaded, ModelError> {
             }
         }
     }
-    let loaded = Loaded { plan, card: card.clone(), output_shape: shape, layout };
+    let loaded = Loaded { plan, card: card.clone(), output_shape: shape };
 
-    // A test run on the grey image.
+    // A test run on a grey image.
+    let grey = image::RgbImage::from_pixel(card.input.width, card.input.height, image::Rgb([128, 128, 128]));
     let raw = loaded.raw(&grey).map_err(|e| ModelError::TestRun(e.to_string()))?;
     if raw.len() != values {
         return Err(ModelError::TestRun(format!("{} values came out, {values} were expected", raw.len())));

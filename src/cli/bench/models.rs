@@ -65,9 +65,7 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
             let out = loaded.run_tensor(&t).map_err(crate::Error::Invalid)?;
             Ok(vec![(Vec::new(), out)])
         };
-        let mut fig = compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work)?;
-        fig.tract_layout = loaded.layout.as_str();
-        figures.models.push(fig);
+        figures.models.push(compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work)?);
         let ops = loaded.profile(&input, repeats).map_err(crate::Error::Invalid)?;
         figures.tract_profile.extend(ops.into_iter().take(4).map(|(op, ms, nodes)| OpTime {
             model: m.card.name.clone(),
@@ -111,8 +109,8 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
     }
     for f in &figures.models {
         println!(
-            "{:<18} {:?} {} thread: tract ({}) {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
-            f.model, f.input, f.threads, f.tract_layout, f.tract_ms, f.onnxruntime_ms, f.ratio, f.max_abs_diff
+            "{:<18} {:?} {} thread: tract {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
+            f.model, f.input, f.threads, f.tract_ms, f.onnxruntime_ms, f.ratio, f.max_abs_diff
         );
     }
     for o in &figures.tract_profile {

@@ -252,9 +252,6 @@ pub(super) struct ModelFigure {
     pub(super) onnxruntime_ms: f64,
     pub(super) ratio: f64,
     pub(super) max_abs_diff: f32,
-    /// How tract ran the convolutions ("as in the file", or "channel-last" where a registered
-    /// model runs faster so).
-    pub(super) tract_layout: &'static str,
 }
 
 /// tract against onnxruntime on one model and one real input tensor.
@@ -307,7 +304,6 @@ pub(super) fn compare(
         onnxruntime_ms,
         ratio: tract_ms / onnxruntime_ms,
         max_abs_diff: diff,
-        tract_layout: crate::tract_opt::Layout::File.as_str(),
     })
 }
 
@@ -536,8 +532,8 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
     }
     for m in &models {
         println!(
-            "{:<24} {:?} {} threads: tract ({}) {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
-            m.model, m.input, m.threads, m.tract_layout, m.tract_ms, m.onnxruntime_ms, m.ratio, m.max_abs_diff
+            "{:<24} {:?} {} threads: tract {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
+            m.model, m.input, m.threads, m.tract_ms, m.onnxruntime_ms, m.ratio, m.max_abs_diff
         );
     }
     println!(
