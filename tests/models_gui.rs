@@ -133,3 +133,51 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
     assert!(!offered.iter().any(|l| l.contains("seg")), "only classifiers are offered: {offered:?}");
     save_screen(&mut h, "models_disagree_filter_en");
 }
+
+/// Another process's writes reach the open app. A cleared dermoscopy photo is open in the
+/// details panel with no prediction; the command line's `dermdesk infer` (a separate process,
+/// its own connection) stores the demo classifier's answer; with nothing done in the window,
+/// the panel shows the model's classes within a few seconds.
+#[test]
+fn another_process_inference_shows_in_the_open_panel() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("o.sqlite");
+    import(&db, &ham_photos()[..1]);
+    let mut store = Store::open(&db).unwrap();
+    let ids: Vec<i64> = store.grid_ids(&Default::default()).unwrap();
+    screened_clear(&mut store, ids[0]);
+    store.set_modality(&ids, dermdesk::modality::Modality::Dermoscopy).unwrap();
+    store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();
+    drop(store);
+
+    let mut h = harness_as(&db, "dr.sato");
+    settle(&mut h, "the grid", |a| !a.grid.is_empty() && a.screen_filled());
+    h.state_mut().push(Command::Focus { index: 0, select: Select::Only });
+    if !h.state().state.show_details {
+        h.state_mut().push(Command::ToggleDetails);
+    }
+    settle(&mut h, "the panel", |a| a.focused_id() == Some(ids[0]) && a.predictions.value().is_some());
+    wait_for_label(&mut h, "No model has looked at this photo yet (Models → Run a model).");
+
+    let out = std::process::Command::new(bin())
+        .args(["--db", db.to_str().unwrap(), "infer", "--model", dermdesk::models::DEMO_CLASSIFIER, "--threads", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // The answer as stored, to find on screen.
+    let store = Store::open(&db).unwrap();
+    let reader = dermdesk::models::agree::PredictionReader::new(&store).unwrap();
+    let hash = store.photo(ids[0]).unwrap().unwrap().row.hash;
+    let stored = reader.of(&store, ids[0], &hash).unwrap();
+    let top = stored[0].top.clone().expect("the classifier's classes");
+    let share = format!("{:.0}%", top[0].p * 100.0);
+
+    // Nothing is pushed or clicked: frames only, as an idle window gets them.
+    let start = std::time::Instant::now();
+    while h.query_by_label(&share).is_none() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(15), "the panel never showed {share}");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(h.query_by_label("No model has looked at this photo yet (Models → Run a model).").is_none());
+}

@@ -86,6 +86,13 @@ impl Store {
     }
 
     /// `PRAGMA quick_check`: Ok, or the damage found.
+    /// A number that changes whenever another connection (another process, or a job's own
+    /// connection) commits to the database; this connection's own writes leave it alone
+    /// (SQLite's `data_version`).
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     pub fn quick_check(&self) -> Result<()> {
         let corrupt = |detail: String| Error::Corrupt { detail, path: self.path.clone() };
         let check: String =
@@ -264,6 +271,26 @@ pub(crate) fn path_prefix_range(dir: &str) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Another connection's commit changes the number; this connection's own writes do not.
+    #[test]
+    fn data_version_tells_another_connections_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("v.sqlite");
+        let writer = Store::open(&db).unwrap();
+        let reader = Store::open_reader(&db).unwrap();
+        let before = reader.data_version().unwrap();
+        reader
+            .conn
+            .execute("INSERT INTO modality_rules (position, pattern, modality) VALUES (98, 'x1', 'clinical')", [])
+            .unwrap();
+        assert_eq!(reader.data_version().unwrap(), before, "its own write");
+        writer
+            .conn
+            .execute("INSERT INTO modality_rules (position, pattern, modality) VALUES (99, 'x2', 'clinical')", [])
+            .unwrap();
+        assert_ne!(reader.data_version().unwrap(), before, "another connection's commit");
+    }
 
     #[test]
     fn migrates_and_reopens() {

@@ -170,6 +170,8 @@ pub struct App {
     folder_dialog: Option<Promise<Option<Vec<PathBuf>>>>,
     pub(super) scroll_to_focus: bool,
     last_refresh: Instant,
+    /// Another process's commits, noticed while idle (the command line's `infer`, say).
+    outside: super::outside_writes::OutsideWrites,
     pub(super) columns: usize,
     thumbs_healed: bool,
     pub(super) grid_scroll: (f32, f32),
@@ -252,6 +254,7 @@ impl App {
             folder_dialog: None,
             scroll_to_focus: false,
             last_refresh: Instant::now(),
+            outside: Default::default(),
             columns: 1,
             thumbs_healed: false,
             grid_scroll: (0.0, 0.0),
@@ -387,8 +390,11 @@ impl App {
         }
         self.poll_jobs(ctx);
         self.poll_writes();
+        // The photo under the focus in the list as it was: a refresh that lands in the frame
+        // a photo was focused (a job's end, another process's write) keeps it.
+        let focused_before = self.focused_id();
         if self.grid.poll() {
-            self.grid_changed();
+            self.grid_changed(focused_before);
         }
         if let Some(text) = self.filters.debounced_path() {
             self.state.filter.path_contains = text;
@@ -396,6 +402,10 @@ impl App {
             self.refresh();
         }
         let importing = self.jobs.iter().any(|j| j.is_running());
+        if self.outside.poll(&self.store, !importing && self.writes.is_empty()) {
+            self.reload_panels();
+        }
+        ctx.request_repaint_after(super::outside_writes::EVERY);
         if importing && self.last_refresh.elapsed() > Duration::from_secs(2) {
             self.refresh();
             self.thumbs.retry_absent();
@@ -485,13 +495,13 @@ impl App {
     }
 
     /// A new list of ids came in: keep the focus and selection on the same photos.
-    fn grid_changed(&mut self) {
+    fn grid_changed(&mut self, focused_before: Option<i64>) {
         if !self.grid.is_partial()
             && let Some((delta, how)) = self.pending_step.take()
         {
             self.step(delta, how);
         }
-        let focused = self.details.want().or(self.viewer.as_ref().map(|v| v.photo_id));
+        let focused = focused_before.or(self.details.want()).or(self.viewer.as_ref().map(|v| v.photo_id));
         let keep = self.focus.and(focused);
         self.focus = keep.and_then(|id| self.grid.position(id));
         self.anchor = self.anchor.filter(|_| self.focus.is_some());
@@ -549,23 +559,27 @@ impl App {
                 self.chart_import.imported = Some(text.clone());
                 self.chart_import.total = total.take();
             }
-            if charts.is_some() {
-                self.predictions.reload();
-                self.chart_facts.reload();
-                self.timeline.reload();
-                if self.is_open(Overlay::LinkQueue) {
-                    self.link_queue.open(&self.store);
-                }
+            if charts.is_some() && self.is_open(Overlay::LinkQueue) {
+                self.link_queue.open(&self.store);
             }
             self.notify(text, error);
             self.interrupted_check = Some(self.store.ask(|s| Ok(s.runs_to_resume()?.len())));
             self.thumbs.retry_absent();
-            self.details.reload();
-            self.log.reload();
-            self.refresh();
-            if let Some(p) = &mut self.privacy_review {
-                p.reload(&self.store);
-            }
+            self.reload_panels();
+        }
+    }
+
+    /// What the panels show, read again: the details, the photo log, the grid, and the
+    /// review queue when open (after a job, or another process's writes).
+    fn reload_panels(&mut self) {
+        self.details.reload();
+        self.predictions.reload();
+        self.chart_facts.reload();
+        self.timeline.reload();
+        self.log.reload();
+        self.refresh();
+        if let Some(p) = &mut self.privacy_review {
+            p.reload(&self.store);
         }
     }
 

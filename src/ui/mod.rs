@@ -18,6 +18,7 @@ mod import_log;
 pub mod link_queue;
 mod menu;
 pub mod occlusion;
+mod outside_writes;
 mod palette;
 pub mod photo_answer;
 pub mod predictions;

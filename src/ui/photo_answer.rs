@@ -10,11 +10,13 @@ pub struct PhotoAnswer<T: Send + 'static> {
     /// The photo answered for, and the answer (None: the store has nothing for it).
     pub shown: Option<(i64, Option<T>)>,
     pub error: Option<String>,
+    /// Read the photo again at the next `follow` (it changed).
+    stale: bool,
 }
 
 impl<T: Send + 'static> Default for PhotoAnswer<T> {
     fn default() -> Self {
-        PhotoAnswer { want: None, loading: None, shown: None, error: None }
+        PhotoAnswer { want: None, loading: None, shown: None, error: None, stale: false }
     }
 }
 
@@ -34,19 +36,24 @@ impl<T: Send + 'static> PhotoAnswer<T> {
                 Err(e) => self.error = Some(e),
             }
         }
-        if want == self.want {
+        if want == self.want && !self.stale {
             return;
         }
+        // The same photo read again keeps its answer on screen until the new one comes.
+        if want != self.want {
+            self.shown = None;
+        }
         self.want = want;
-        self.shown = None;
+        self.stale = false;
         if let Some(id) = want {
             self.loading = Some((id, ask(id)));
         }
     }
 
-    /// Reads the shown photo again (after it changed).
+    /// Reads the shown photo again (after it changed). The photo stays the one followed:
+    /// the grid keeps its focus on it through a refresh (`App::grid_changed` asks `want`).
     pub fn reload(&mut self) {
-        self.want = None;
+        self.stale = true;
     }
 
     pub fn is_loading(&self) -> bool {
