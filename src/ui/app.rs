@@ -201,6 +201,8 @@ impl App {
         drop(store);
         let waker = ctx.clone();
         let store = StoreThread::start_checked(&cfg.db, move || waker.request_repaint());
+        let waker = ctx.clone();
+        let outside = super::outside_writes::OutsideWrites::start(&cfg.db, move || waker.request_repaint());
         // The check runs first on the store thread; its answer (ok, or the damage) is shown.
         let integrity = store.ask(|_| Ok(()));
         let mut grid = Grid::new(cfg.db.clone(), ctx.clone());
@@ -254,7 +256,7 @@ impl App {
             folder_dialog: None,
             scroll_to_focus: false,
             last_refresh: Instant::now(),
-            outside: Default::default(),
+            outside,
             columns: 1,
             thumbs_healed: false,
             grid_scroll: (0.0, 0.0),
@@ -402,10 +404,9 @@ impl App {
             self.refresh();
         }
         let importing = self.jobs.iter().any(|j| j.is_running());
-        if self.outside.poll(&self.store, !importing && self.writes.is_empty()) {
+        if self.outside.take(!importing && self.writes.is_empty()) {
             self.reload_panels();
         }
-        ctx.request_repaint_after(super::outside_writes::EVERY);
         if importing && self.last_refresh.elapsed() > Duration::from_secs(2) {
             self.refresh();
             self.thumbs.retry_absent();
