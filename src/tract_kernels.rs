@@ -5,10 +5,10 @@
 //! while it simplifies a model (`Conv::suggested_axis_changes`), but only on machines with a
 //! channel-inner depthwise kernel (`DepthwiseC`): WebAssembly and aarch64 have one, x86 has only
 //! the channel-first one. So on x86 every such convolution ran channel-first, one channel at a
-//! time along each row (the demo classifier's 16 took 15 of its 28 ms a photo, release build).
-//! Registering this kernel switches tract's own rewrite on: the same 16 take 2 ms and the photo
-//! 13–16 ms (README, "tract and onnxruntime", for every model's figures: the privacy detectors
-//! change too, each way).
+//! time along each row (the demo classifier's 16 took 15 of its 28 ms a photo, release build, the
+//! file's layout). Registering this kernel switches tract's own rewrite on: the same 16 take 2 ms
+//! and the photo 13-16 ms. README, Benchmarks, "A depthwise kernel for x86", has every model's
+//! figures (the privacy detectors change too, each way).
 //!
 //! The kernel keeps four 8-lane accumulators in registers across every tap, where tract's portable
 //! channel-inner loop adds each tap into the output in memory. Its arithmetic is that loop's, in

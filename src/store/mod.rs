@@ -85,7 +85,6 @@ impl Store {
         Store::open_with(path, Check::BeforeMigrating)
     }
 
-    /// `PRAGMA quick_check`: Ok, or the damage found.
     /// A number that changes whenever another connection (another process, or a job's own
     /// connection) commits to the database; this connection's own writes leave it alone
     /// (SQLite's `data_version`).
@@ -93,6 +92,7 @@ impl Store {
         Ok(self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
     }
 
+    /// `PRAGMA quick_check`: Ok, or the damage found.
     pub fn quick_check(&self) -> Result<()> {
         let corrupt = |detail: String| Error::Corrupt { detail, path: self.path.clone() };
         let check: String =

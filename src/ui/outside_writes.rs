@@ -2,7 +2,9 @@
 //! `link`, a script, a second window. A thread with its own connection asks SQLite's
 //! `data_version` once a second (a number that changes when another connection commits) and,
 //! when it changed, raises a flag and wakes the window; the app reloads its panels when it next
-//! runs no job of its own (its own jobs reload them when they end). The window is woken only
+//! runs no job of its own (its own jobs reload them when they end). The app's own writes on its
+//! store thread are another connection to this one too: each costs one extra reload a second
+//! later, nothing more. The window is woken only
 //! for a change: an idle app draws no frames (a repaint a second cost 40 % of a core under
 //! software rendering).
 
@@ -13,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// How often the thread asks.
-pub const EVERY: Duration = Duration::from_secs(1);
+const EVERY: Duration = Duration::from_secs(1);
 
 pub struct OutsideWrites {
     changed: Arc<AtomicBool>,
