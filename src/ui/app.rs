@@ -405,7 +405,7 @@ impl App {
         }
         let importing = self.jobs.iter().any(|j| j.is_running());
         if self.outside.take(!importing && self.writes.is_empty()) {
-            self.reload_panels();
+            self.reload_panels(false);
         }
         if importing && self.last_refresh.elapsed() > Duration::from_secs(2) {
             self.refresh();
@@ -566,20 +566,22 @@ impl App {
             self.notify(text, error);
             self.interrupted_check = Some(self.store.ask(|s| Ok(s.runs_to_resume()?.len())));
             self.thumbs.retry_absent();
-            self.reload_panels();
+            self.reload_panels(true);
         }
     }
 
-    /// What the panels show, read again: the details, the photo log, the grid, and the
-    /// review queue when open (after a job, or another process's writes).
-    fn reload_panels(&mut self) {
+    /// What the panels show, read again: the details, the photo log, the grid, and (after a
+    /// job) the review queue when open. Not the queue after an outside write: the watcher
+    /// counts the queue's own decisions too, and reading the queue again moves the reviewer
+    /// off the photo they are on (an undo's photo, in tests/privacy_review.rs).
+    fn reload_panels(&mut self, review_queue: bool) {
         self.details.reload();
         self.predictions.reload();
         self.chart_facts.reload();
         self.timeline.reload();
         self.log.reload();
         self.refresh();
-        if let Some(p) = &mut self.privacy_review {
+        if review_queue && let Some(p) = &mut self.privacy_review {
             p.reload(&self.store);
         }
     }
