@@ -329,3 +329,38 @@ fn add_archive_folder_by_typing_its_path() {
     assert!(!h.state().is_open(Overlay::AddFolder), "the window closes on import");
     settle(&mut h, "the import", |a| a.jobs.is_empty() && a.grid.len() == 66);
 }
+
+#[test]
+fn the_apps_own_writes_do_not_reload_its_panels_another_processs_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("w.sqlite");
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
+    // Two writes of the app's own, through its store thread: the language (a settings save)
+    // and the modality rules.
+    h.get_by_label("日本語").click();
+    h.state_mut().push(dermdesk::ui::command::Command::ToggleRules);
+    settle(&mut h, "the rules read", |a| a.is_open(Overlay::Rules));
+    h.get_by_label("保存").click();
+    settle(&mut h, "the rules saved", |a| !a.is_open(Overlay::Rules));
+    let store = dermdesk::Store::open(&db).unwrap();
+    assert!(store.audit_recent(5).unwrap().iter().any(|a| a.action == "set_modality_rules"));
+    // The watcher asks once a second: three seconds of frames, as an idle window gets them.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(h.state().outside_reloads, 0, "the app's own writes reloaded its panels");
+
+    // Another process's commit (a second connection to the file) does.
+    let mut other = dermdesk::Store::open(&db).unwrap();
+    other.set_setting("written-elsewhere", "1").unwrap();
+    let start = Instant::now();
+    while h.state().outside_reloads == 0 {
+        assert!(start.elapsed() < Duration::from_secs(15), "another process's write was never noticed");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(h.state().outside_reloads, 1);
+}

@@ -172,6 +172,8 @@ pub struct App {
     last_refresh: Instant,
     /// Another process's commits, noticed while idle (the command line's `infer`, say).
     outside: super::outside_writes::OutsideWrites,
+    /// Panels reloaded for another process's write, this session (tests read it).
+    pub outside_reloads: usize,
     pub(super) columns: usize,
     thumbs_healed: bool,
     pub(super) grid_scroll: (f32, f32),
@@ -202,7 +204,7 @@ impl App {
         let waker = ctx.clone();
         let store = StoreThread::start_checked(&cfg.db, move || waker.request_repaint());
         let waker = ctx.clone();
-        let outside = super::outside_writes::OutsideWrites::start(&cfg.db, move || waker.request_repaint());
+        let outside = super::outside_writes::OutsideWrites::start(&cfg.db, &store, move || waker.request_repaint());
         // The check runs first on the store thread; its answer (ok, or the damage) is shown.
         let integrity = store.ask(|_| Ok(()));
         let mut grid = Grid::new(cfg.db.clone(), ctx.clone());
@@ -257,6 +259,7 @@ impl App {
             scroll_to_focus: false,
             last_refresh: Instant::now(),
             outside,
+            outside_reloads: 0,
             columns: 1,
             thumbs_healed: false,
             grid_scroll: (0.0, 0.0),
@@ -404,7 +407,8 @@ impl App {
             self.refresh();
         }
         let importing = self.jobs.iter().any(|j| j.is_running());
-        if self.outside.take(!importing && self.writes.is_empty()) {
+        if self.outside.take(!importing && self.writes.is_empty(), &self.store) {
+            self.outside_reloads += 1;
             self.reload_panels(false);
         }
         if importing && self.last_refresh.elapsed() > Duration::from_secs(2) {
@@ -571,9 +575,8 @@ impl App {
     }
 
     /// What the panels show, read again: the details, the photo log, the grid, and (after a
-    /// job) the review queue when open. Not the queue after an outside write: the watcher
-    /// counts the queue's own decisions too, and reading the queue again moves the reviewer
-    /// off the photo they are on (an undo's photo, in tests/privacy_review.rs).
+    /// job) the review queue when open. Not the queue after another process's write: reading
+    /// the queue again moves the reviewer off the photo they are on.
     fn reload_panels(&mut self, review_queue: bool) {
         self.details.reload();
         self.predictions.reload();
