@@ -181,3 +181,72 @@ fn another_process_inference_shows_in_the_open_panel() {
     }
     assert!(h.query_by_label("No model has looked at this photo yet (Models → Run a model).").is_none());
 }
+
+/// The Models window: the demo models' cards, a broken model refused with the reason, and a
+/// model of one's own (the demo classifier's file under another name and card) added through
+/// the window's path field and Add button, then listed, stored and offered to the
+/// disagreement filter.
+#[test]
+fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("w.sqlite");
+    let mut h = harness(&db, Vec::new());
+    settle(&mut h, "empty grid", |a| a.grid.loaded_once);
+    h.state_mut().push(Command::ToggleModels);
+    settle(&mut h, "the models read", |a| a.models.models().is_some_and(|m| m.len() >= 2));
+    let demo = dermdesk::models::DEMO_CLASSIFIER;
+    let names: Vec<String> = h.state().models.models().unwrap().iter().map(|(m, _)| m.name().to_owned()).collect();
+    assert!(names.iter().any(|n| n == demo) && names.iter().any(|n| n == "lesion-seg-lite0"), "{names:?}");
+    // The first listed card is on screen: its warning, its labels, its training data.
+    h.get_by_label("Not for clinical use.");
+    h.get_by_label_contains("Training data: ");
+    h.get_by_label_contains("Licence: ");
+    wait_for_label(&mut h, "Labels (7)");
+    h.get_by_label("Melanoma");
+    save_screen(&mut h, "models_window");
+
+    let asset = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models").join(demo);
+    let card = std::fs::read_to_string(asset.join("card.toml")).unwrap();
+    let own = card.replacen(&format!("name = \"{demo}\""), "name = \"my-ham7\"", 1);
+    assert_ne!(own, card);
+    // A broken file under that card: refused, with the reason, and nothing registered.
+    let broken = tmp.path().join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("card.toml"), &own).unwrap();
+    std::fs::write(broken.join("model.onnx"), b"not an onnx file at all").unwrap();
+    let add = |h: &mut egui_kittest::Harness<'static, dermdesk::ui::App>, card: &std::path::Path| {
+        h.state_mut().models.card_path = card.display().to_string();
+        h.step();
+        h.get_by_label("Add").click();
+        settle(h, "the add's answer", |a| a.models.outcome.is_some());
+    };
+    add(&mut h, &broken.join("card.toml"));
+    let (text, error) = h.state().models.outcome.clone().unwrap();
+    assert!(error && text.starts_with("Not added: "), "{text}");
+    h.step();
+    h.get_by_label(&text);
+    let registered = |db: &std::path::Path| {
+        let store = Store::open(db).unwrap();
+        dermdesk::models::registry::list(&store).unwrap().iter().any(|m| m.name() == "my-ham7")
+    };
+    assert!(!registered(&db));
+
+    // The real file under its own card: added, listed, shown, stored.
+    let good = tmp.path().join("good");
+    std::fs::create_dir_all(&good).unwrap();
+    std::fs::write(good.join("card.toml"), &own).unwrap();
+    std::fs::copy(asset.join("model.onnx"), good.join("model.onnx")).unwrap();
+    add(&mut h, &good.join("card.toml"));
+    let (text, error) = h.state().models.outcome.clone().unwrap();
+    assert!(!error && text.starts_with("Added my-ham7 "), "{text}");
+    settle(&mut h, "the list read again", |a| {
+        a.models.models().is_some_and(|m| m.iter().any(|(m, _)| m.name() == "my-ham7"))
+    });
+    assert_eq!(h.state().models.selected.as_ref().map(|s| s.0.as_str()), Some("my-ham7"));
+    let heading = format!("my-ham7 {}", h.state().models.selected.clone().unwrap().1);
+    h.step();
+    assert_eq!(h.query_all_by_label(&heading).count(), 2, "in the list and as the card's heading");
+    assert!(registered(&db));
+    assert!(h.state().models.card_path.is_empty(), "the field is emptied for the next one");
+    save_screen(&mut h, "models_window_added");
+}

@@ -30,6 +30,7 @@ from PIL import Image
 CLASSES = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"]
 H, W = 160, 224  # model input (height, width): HAM10000's 150x200 photos stretched slightly
 MEAN, STD = 127.0, 128.0  # EfficientNet-Lite's own normalisation (the TF weights were trained with it)
+SOG_P = 0  # Shades-of-Gray colour constancy's norm (0: off); set from --shades-of-gray, read by plain() and augment()
 
 
 def parse_args():
@@ -49,6 +50,7 @@ def parse_args():
     # held-out and external figure (training/README.md, "Tried and not kept").
     p.add_argument("--zoom-out", type=float, default=0.0, help="share of samples shrunk inside the frame (0: off)")
     p.add_argument("--colour", type=float, default=0.0, help="sd of the log gain per colour channel (0: off)")
+    p.add_argument("--shades-of-gray", type=int, default=0, help="colour constancy on every model input, Shades of Gray with this norm (6 is usual; 0: off); the cards then ask the app for it")
     p.add_argument("--ema", type=float, default=0.0, help="decay of the weights' moving average that is evaluated and kept (0: off)")
     p.add_argument("--limit", type=int, default=0, help="smoke test: use only this many images")
     p.add_argument("--steps", type=int, default=0, help="smoke test: stop an epoch after this many steps")
@@ -97,6 +99,17 @@ def split_by_lesion(rows, seed):
     return [which[r["lesion_id"]] for r in rows]
 
 
+def shades_of_gray(x, p):
+    """Colour constancy (Finlayson and Trezzi 2004): each channel's illuminant estimated as the
+    p-norm mean of its values, then a gain per channel that makes the three equal at their mean
+    (the photo's brightness kept). x: float CHW, 0-255. The app's `colour_constancy` in the card."""
+    if not p:
+        return x
+    e = ((x.clamp(min=0) / 255.0) ** p).mean((1, 2)) ** (1.0 / p)
+    gain = e.mean() / e.clamp(min=1e-6)
+    return (x * gain[:, None, None]).clamp(0, 255)
+
+
 def augment(img, mask, rng, zoom_out=0.0, colour=0.0):
     """img uint8 HxWx3 tensor, mask uint8 HxW -> float CHW in model units, float 1xHxW; same geometry for both."""
     x = img.permute(2, 0, 1).float()
@@ -128,6 +141,7 @@ def augment(img, mask, rng, zoom_out=0.0, colour=0.0):
         pad = (left, W - sw - left, top, H - sh - top)
         x = F.pad(x[None], pad, mode="replicate")[0]
         m = F.pad(m[None], pad, mode="replicate")[0]
+    x = shades_of_gray(x, SOG_P)
     if colour:
         # the dermoscope's light and camera: a gain per channel and a gamma (colour constancy by augmentation)
         x = x * torch.tensor([math.exp(rng.gauss(0, colour)) for _ in range(3)])[:, None, None]
@@ -146,7 +160,7 @@ def plain(img):
     """Exactly what the app does (card: resize = stretch): whole photo to WxH, (p - 127) / 128."""
     x = img.permute(2, 0, 1).float()[None]
     x = F.interpolate(x, size=(H, W), mode="bilinear", align_corners=False)[0]
-    return (x - MEAN) / STD
+    return (shades_of_gray(x, SOG_P) - MEAN) / STD
 
 
 # ---------------------------------------------------------------- model
@@ -290,7 +304,9 @@ def tune_shift(logits, y, rounds=3):
 
 # ---------------------------------------------------------------- training
 def main():
+    global SOG_P
     a = parse_args()
+    SOG_P = a.shades_of_gray
     seed_all(a.seed)
     torch.set_num_threads(a.threads)
     out = Path(a.out)

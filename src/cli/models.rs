@@ -110,7 +110,7 @@ fn summary_json(m: &ModelInfo, results: u64) -> serde_json::Value {
         "input": {
             "name": c.input.name, "width": c.input.width, "height": c.input.height,
             "layout": c.input.layout, "colour": c.input.colour, "resize": c.input.resize,
-            "interpolation": c.input.interpolation,
+            "interpolation": c.input.interpolation, "colour_constancy": c.input.colour_constancy,
         },
         "output": {"name": c.output.name, "kind": c.output.kind.as_str()},
         "description": c.description,
@@ -213,6 +213,9 @@ fn show(db: &Path, a: ShowArgs) -> anyhow::Result<()> {
         c.input.mean,
         c.input.std
     );
+    if let Some(cc) = c.input.colour_constancy {
+        outln!("colour constancy before mean/std: {}", cc.describe());
+    }
     outln!("output {:?}: {}", c.output.name, c.output.kind.as_str());
     for (i, l) in c.labels.iter().enumerate() {
         outln!(

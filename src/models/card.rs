@@ -19,6 +19,7 @@
 //! interpolation = "bilinear"      # optional: bilinear (default) | nearest | bicubic
 //! mean = [127.0, 127.0, 127.0]    # x = (pixel 0..255 - mean) / std, per channel in colour order
 //! std = [128.0, 128.0, 128.0]
+//! colour_constancy = { method = "shades-of-gray", p = 6 }   # optional: after resizing, before mean/std
 //! [output]
 //! name = "logits"
 //! kind = "logits"                 # logits | probabilities | mask-logits | mask-probabilities | embedding
@@ -187,6 +188,30 @@ pub struct Input {
     pub interpolation: Interpolation,
     pub mean: [f32; 3],
     pub std: [f32; 3],
+    /// A correction of the light's colour made on the resized photo before `mean` and `std`,
+    /// when the model was trained with one (models made for photos from many dermoscopes often are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour_constancy: Option<ColourConstancy>,
+}
+
+/// How the light's colour is taken out of a photo.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "method", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ColourConstancy {
+    /// Shades of Gray (Finlayson and Trezzi, 2004): each channel's light estimated as the
+    /// `p`-norm mean of its values (0..1), then one gain per channel that makes the three
+    /// estimates equal to their mean; values above 255 are cut. p = 1 is grey world; large p
+    /// approaches max-RGB; 6 is the usual choice for dermoscopy.
+    ShadesOfGray { p: u32 },
+}
+
+impl ColourConstancy {
+    /// Words for the card's summary.
+    pub fn describe(self) -> String {
+        match self {
+            ColourConstancy::ShadesOfGray { p } => format!("shades of gray, p = {p}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -309,6 +334,11 @@ impl Card {
         }
         if i.std.iter().any(|s| !s.is_finite() || *s == 0.0) || i.mean.iter().any(|m| !m.is_finite()) {
             return Err(bad("[input] std must be finite and non-zero, mean finite"));
+        }
+        if let Some(ColourConstancy::ShadesOfGray { p }) = i.colour_constancy
+            && !(1..=16).contains(&p)
+        {
+            return Err(bad(format!("[input] colour_constancy p = {p} must be 1..16")));
         }
         let o = &self.output;
         if o.name.is_empty() {
@@ -453,5 +483,16 @@ split = "lesion-wise"
         assert!(err("modalities = [\"dermoscopy\"]", "modalities = [\"xray\"]").contains("modalities"));
         assert!(err("height = 160", "height = 0").contains("size"));
         assert!(err("licence = \"CC BY-NC 4.0\"", "licence = \"\"").contains("licence"));
+        // Colour constancy: named, checked, and a misspelt method or key is refused.
+        assert_eq!(c.input.colour_constancy, None);
+        let with =
+            |cc: &str| DEMO.replacen("std = [128.0, 128.0, 128.0]", &format!("std = [128.0, 128.0, 128.0]\n{cc}"), 1);
+        let c = Card::parse(&with("colour_constancy = { method = \"shades-of-gray\", p = 6 }")).unwrap();
+        assert_eq!(c.input.colour_constancy, Some(ColourConstancy::ShadesOfGray { p: 6 }));
+        let refused = |cc: &str| Card::parse(&with(cc)).unwrap_err().to_string();
+        assert!(refused("colour_constancy = { method = \"shades-of-gray\", p = 0 }").contains("1..16"));
+        assert!(refused("colour_constancy = { method = \"grey-world\" }").contains("grey-world"));
+        let typo = refused("colour_constancy = { method = \"shades-of-gray\", p = 6, norm = 2 }");
+        assert!(typo.contains("norm"), "{typo}");
     }
 }

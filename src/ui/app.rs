@@ -111,6 +111,7 @@ pub enum Overlay {
     Timeline,
     ChartImport,
     PrivacyReview,
+    Models,
 }
 
 /// A write sent to the store thread, and what its answer means.
@@ -160,6 +161,8 @@ pub struct App {
     pub(super) rules: rules::RulesPanel,
     pub(super) add: add_folder::AddFolderPanel,
     pub(super) filters: filters::FiltersPanel,
+    /// The Models window (registered models, adding one's own).
+    pub models: super::models_page::ModelsPanel,
     writes: Vec<(Write, Pending<Vec<PriorModality>>)>,
     /// Modality edits that Ctrl+Z undoes, newest last.
     undo: Vec<Vec<PriorModality>>,
@@ -250,6 +253,7 @@ impl App {
             rules: Default::default(),
             add: Default::default(),
             filters,
+            models: Default::default(),
             writes: Vec::new(),
             undo: Vec::new(),
             interrupted,
@@ -923,6 +927,11 @@ impl App {
                 self.timeline.reload();
                 self.toggle_overlay(Overlay::Timeline);
             }
+            Command::ToggleModels => {
+                self.models.reload();
+                self.toggle_overlay(Overlay::Models);
+            }
+            Command::AddModel => self.models.add(&self.cfg.db),
             Command::ToggleChartImport => {
                 self.chart_import.opened();
                 self.toggle_overlay(Overlay::ChartImport);
@@ -1261,6 +1270,7 @@ impl App {
                 Overlay::Timeline => timeline::ui(self, &ctx),
                 Overlay::ChartImport => chart_import::ui(self, &ctx),
                 Overlay::PrivacyReview => super::privacy_review::ui(self, &ctx),
+                Overlay::Models => super::models_page::ui(self, &ctx),
             }
         }
     }

@@ -256,6 +256,10 @@ pub enum Command {
     /// Run every registered classifier and segmenter over the photos the release gate allows
     /// (`dermdesk infer`), as a background job.
     RunModels,
+    /// The Models window: registered models with their cards, and adding one's own.
+    ToggleModels,
+    /// Check and add the model whose card the Models window names (`dermdesk models add`).
+    AddModel,
     /// Show, hide (or, while it is computed, cancel) the classifier's occlusion heatmap over
     /// the photo in the viewer (`ui/occlusion.rs`).
     ToggleHeatmap,
@@ -323,6 +327,7 @@ impl Command {
             Command::ToggleChartImport,
             Command::RunLinking,
             Command::RunModels,
+            Command::ToggleModels,
             Command::ToggleHeatmap,
             Command::ScreenPhotos,
             Command::TogglePrivacyReview,
@@ -413,6 +418,8 @@ impl Command {
             Command::ToggleChartImport | Command::ChartImport(_) => T::ChartImport,
             Command::RunLinking => T::RunLinking,
             Command::RunModels => T::RunModels,
+            Command::ToggleModels => T::ModelsWindow,
+            Command::AddModel => T::Add,
             Command::ToggleHeatmap => T::HeatmapShow,
             Command::ScreenPhotos => T::ScreenPhotos,
             Command::RedetectModality => T::RedetectModality,

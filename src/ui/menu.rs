@@ -72,6 +72,8 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
             ui.menu_button(app.t(T::MenuModels), |ui| {
                 item(app, ui, Command::RunModels);
                 item(app, ui, Command::ToggleHeatmap);
+                ui.separator();
+                item(app, ui, Command::ToggleModels);
             });
             ui.menu_button(app.t(T::MenuHelp), |ui| {
                 item(app, ui, Command::ToggleHelp);

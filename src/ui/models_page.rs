@@ -1,0 +1,302 @@
+//! The Models window: every registered model version with its card (what it was trained on,
+//! how a photo becomes its input, what it measured, "not for clinical use"), and a way to add
+//! a model of one's own from its card. Adding goes through `registry::add`, the code behind
+//! `dermdesk models add`: the card is parsed, the model loaded and test-run, and a refusal
+//! says why. Both the reading and the adding run on threads with their own connection: the
+//! registry loads models (seconds), which must neither freeze the window nor hold up the
+//! store thread.
+
+use super::app::{App, Overlay};
+use super::command::{Command, modality_key};
+use super::i18n::{Lang, T};
+use crate::models::{ModelInfo, registry};
+use crate::store::Store;
+use poll_promise::Promise;
+use std::path::{Path, PathBuf};
+
+/// Every registered version, with how many photos have its results.
+type Listed = Vec<(ModelInfo, u64)>;
+
+#[derive(Default)]
+pub struct ModelsPanel {
+    reading: Option<Promise<Result<Listed, String>>>,
+    list: Option<Result<Listed, String>>,
+    /// The version shown: (name, version).
+    pub selected: Option<(String, String)>,
+    /// The card to add, typed or chosen with Browse.
+    pub card_path: String,
+    adding: Option<Promise<Result<ModelInfo, String>>>,
+    dialog: Option<Promise<Option<PathBuf>>>,
+    /// The last add's outcome, and whether it is an error.
+    pub outcome: Option<(String, bool)>,
+}
+
+impl ModelsPanel {
+    /// Reads the registry again on the next frame (the selection and a typed path stay).
+    pub fn reload(&mut self) {
+        self.reading = None;
+        self.list = None;
+    }
+
+    /// The models as last read (None until read, or when reading failed).
+    pub fn models(&self) -> Option<&[(ModelInfo, u64)]> {
+        self.list.as_ref().and_then(|l| l.as_ref().ok()).map(|l| l.as_slice())
+    }
+
+    pub fn is_busy(&self) -> bool {
+        self.reading.is_some() || self.adding.is_some() || self.dialog.is_some()
+    }
+
+    /// Checks and adds the model whose card is in the path field, on a thread.
+    pub fn add(&mut self, db: &Path) {
+        let card = PathBuf::from(self.card_path.trim());
+        if self.adding.is_some() || card.as_os_str().is_empty() {
+            return;
+        }
+        self.outcome = None;
+        let db = db.to_path_buf();
+        self.adding = Some(Promise::spawn_thread("model-add", move || {
+            let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+            registry::add(&mut store, &card, None).map_err(|e| e.to_string())
+        }));
+    }
+
+    /// Opens the system's file picker for a card.
+    pub fn browse(&mut self, title: String) {
+        if self.dialog.is_none() {
+            self.dialog = Some(Promise::spawn_thread("card-dialog", move || {
+                rfd::FileDialog::new().set_title(title).add_filter("card.toml", &["toml"]).pick_file()
+            }));
+        }
+    }
+
+    /// Takes in answers that came: the list, an add, a chosen file. Returns a model just
+    /// added.
+    fn poll(&mut self, db: &Path, lang: Lang) -> Option<ModelInfo> {
+        if self.list.is_none() && self.reading.is_none() {
+            let db = db.to_path_buf();
+            self.reading = Some(Promise::spawn_thread("models-read", move || read(&db)));
+        }
+        if self.reading.as_ref().is_some_and(|p| p.ready().is_some()) {
+            let list = self.reading.take().expect("checked").block_and_take();
+            if let Ok(l) = &list {
+                let known = |s: &(String, String)| l.iter().any(|(m, _)| (m.name(), m.version()) == (&s.0, &s.1));
+                if !self.selected.as_ref().is_some_and(known) {
+                    self.selected = l.first().map(|(m, _)| (m.name().to_owned(), m.version().to_owned()));
+                }
+            }
+            self.list = Some(list);
+        }
+        if self.dialog.as_ref().is_some_and(|p| p.ready().is_some())
+            && let Some(path) = self.dialog.take().expect("checked").block_and_take()
+        {
+            self.card_path = path.display().to_string();
+        }
+        if self.adding.as_ref().is_some_and(|p| p.ready().is_some()) {
+            match self.adding.take().expect("checked").block_and_take() {
+                Ok(m) => {
+                    self.outcome = Some((lang.f(T::ModelAdded, &[("m", &m.name()), ("v", &m.version())]), false));
+                    self.selected = Some((m.name().to_owned(), m.version().to_owned()));
+                    self.card_path.clear();
+                    self.reload();
+                    return Some(m);
+                }
+                Err(e) => self.outcome = Some((lang.f(T::ModelRefused, &[("e", &e)]), true)),
+            }
+        }
+        None
+    }
+}
+
+/// The registry as `dermdesk models list` shows it (the demo models registered first).
+fn read(db: &Path) -> Result<Listed, String> {
+    let mut store = Store::open(db).map_err(|e| e.to_string())?;
+    // A demo model that cannot be registered leaves the others listed.
+    let _ = registry::open(&mut store);
+    let counts: std::collections::HashMap<i64, u64> =
+        store.model_result_counts().map_err(|e| e.to_string())?.into_iter().collect();
+    let list = registry::list(&store).map_err(|e| e.to_string())?;
+    Ok(list.into_iter().map(|m| (m.clone(), counts.get(&m.id).copied().unwrap_or(0))).collect())
+}
+
+pub fn ui(app: &mut App, ctx: &egui::Context) {
+    let lang = app.lang();
+    if let Some(m) = app.models.poll(&app.cfg.db, lang) {
+        if m.card.task == crate::models::ModelTask::Classification {
+            app.filters.add_classifiers([m.name()]);
+        }
+        app.notify(lang.f(T::ModelAdded, &[("m", &m.name()), ("v", &m.version())]), false);
+    }
+    let panel = &mut app.models;
+    let mut open = true;
+    let (mut add, mut browse, mut retry) = (false, false, false);
+    egui::Window::new(lang.t(T::MenuModels))
+        .id(egui::Id::unique("models"))
+        .open(&mut open)
+        .default_size([820.0, 580.0])
+        .show(ctx, |ui| {
+            ui.label(egui::RichText::new(lang.t(T::ModelsHelp)).small());
+            // Adding at the bottom, the list on the left, the chosen card in the rest.
+            egui::Panel::bottom("models-add").show(ui, |ui| {
+                ui.add_space(4.0);
+                ui.strong(lang.t(T::AddModelTitle));
+                ui.label(egui::RichText::new(lang.t(T::AddModelHelp)).small());
+                ui.horizontal(|ui| {
+                    let label = ui.label(lang.t(T::ModelCardPath));
+                    ui.add(
+                        egui::TextEdit::singleline(&mut panel.card_path).hint_text("…/card.toml").desired_width(420.0),
+                    )
+                    .labelled_by(label.id);
+                    browse = ui.button(lang.t(T::Browse)).clicked();
+                    let can = panel.adding.is_none() && !panel.card_path.trim().is_empty();
+                    add = ui.add_enabled(can, egui::Button::new(lang.t(T::Add))).clicked();
+                });
+                if panel.adding.is_some() {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(lang.t(T::CheckingModel));
+                    });
+                }
+                if let Some((text, error)) = &panel.outcome {
+                    let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                    ui.colored_label(colour, text);
+                }
+            });
+            let models = match &panel.list {
+                None => {
+                    ui.spinner();
+                    return;
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(ui.visuals().error_fg_color, lang.f(T::ModelsUnreadable, &[("e", e)]));
+                    retry = ui.button(lang.t(T::Retry)).clicked();
+                    return;
+                }
+                Some(Ok(models)) => models,
+            };
+            egui::Panel::left("models-list").resizable(false).exact_size(230.0).show(ui, |ui| {
+                egui::ScrollArea::vertical().id_salt("models-list").show(ui, |ui| {
+                    for (m, n) in models {
+                        let key = (m.name().to_owned(), m.version().to_owned());
+                        let on = panel.selected.as_ref() == Some(&key);
+                        if ui.selectable_label(on, format!("{} {}", m.name(), m.version())).clicked() {
+                            panel.selected = Some(key);
+                        }
+                        let mut line = format!("{} · {}", m.card.task.as_str(), lang.f(T::ModelResults, &[("n", n)]));
+                        if m.builtin {
+                            line = format!("{line} · {}", lang.t(T::ModelBuiltIn));
+                        }
+                        ui.label(egui::RichText::new(line).small().weak());
+                        ui.add_space(4.0);
+                    }
+                });
+            });
+            let shown = models
+                .iter()
+                .find(|(m, _)| panel.selected.as_ref().is_some_and(|(n, v)| (m.name(), m.version()) == (n, v)));
+            egui::CentralPanel::default().show(ui, |ui| {
+                if let Some((m, n)) = shown {
+                    egui::ScrollArea::vertical().id_salt("model-card").show(ui, |ui| card_ui(ui, lang, m, *n));
+                }
+            });
+        });
+    if panel.is_busy() {
+        ctx.request_repaint_after(std::time::Duration::from_millis(50));
+    }
+    if retry {
+        panel.reload();
+    }
+    if browse {
+        panel.browse(lang.t(T::ModelCardPath).to_owned());
+    }
+    if add {
+        app.push(Command::AddModel);
+    }
+    if !open {
+        app.push(Command::CloseOverlay(Overlay::Models));
+    }
+}
+
+/// One model version's card, as a person reads it.
+fn card_ui(ui: &mut egui::Ui, lang: Lang, m: &ModelInfo, results: u64) {
+    let c = &m.card;
+    ui.heading(format!("{} {}", c.name, c.version));
+    ui.colored_label(ui.visuals().warn_fg_color, lang.t(T::NotForClinicalUse));
+    if !c.description.is_empty() {
+        ui.label(&c.description);
+    }
+    let modalities: Vec<&str> = c.modalities.iter().map(|&x| lang.t(modality_key(x))).collect();
+    let by = if m.builtin { "dermdesk" } else { m.added_by.as_str() };
+    ui.label(lang.f(
+        T::ModelTaskLine,
+        &[("task", &c.task.as_str()), ("modalities", &modalities.join(", ")), ("at", &m.added_at), ("by", &by)],
+    ));
+    ui.label(lang.f(T::ModelResults, &[("n", &results)]));
+    let i = &c.input;
+    ui.label(lang.f(
+        T::ModelInputLine,
+        &[
+            ("name", &i.name),
+            ("w", &i.width),
+            ("h", &i.height),
+            ("layout", &i.layout.as_str()),
+            ("colour", &i.colour.as_str()),
+            ("resize", &i.resize.as_str()),
+            ("interp", &i.interpolation.as_str()),
+            ("mean", &format!("{:?}", i.mean)),
+            ("std", &format!("{:?}", i.std)),
+        ],
+    ));
+    if let Some(cc) = i.colour_constancy {
+        ui.label(lang.f(T::ModelColourConstancy, &[("cc", &cc.describe())]));
+    }
+    ui.label(lang.f(T::ModelOutputLine, &[("name", &c.output.name), ("kind", &c.output.kind.as_str())]));
+    if !c.labels.is_empty() {
+        egui::CollapsingHeader::new(format!("{} ({})", lang.t(T::ModelLabels), c.labels.len()))
+            .id_salt(("model-labels", &c.name, &c.version))
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::Grid::new(("model-labels-grid", &c.name, &c.version)).striped(true).show(ui, |ui| {
+                    for l in &c.labels {
+                        ui.label(&l.key);
+                        ui.label(l.code.as_deref().unwrap_or("–"));
+                        ui.label(l.group.map(|g| g.as_str()).unwrap_or("–"));
+                        let name = match lang {
+                            Lang::Ja => l.ja.as_deref().unwrap_or(&l.en),
+                            Lang::En => &l.en,
+                        };
+                        ui.label(name);
+                        ui.end_row();
+                    }
+                });
+            });
+    }
+    ui.label(format!("{}: {}", lang.t(T::ModelTrainingData), c.training.data));
+    ui.label(format!("{}: {}", lang.t(T::ModelLicence), c.training.licence));
+    for (k, v) in &c.training.other {
+        ui.label(egui::RichText::new(format!("{k}: {}", value_text(v))).small());
+    }
+    if !c.metrics.is_empty() {
+        egui::CollapsingHeader::new(lang.t(T::ModelFigures))
+            .id_salt(("model-figures", &c.name, &c.version))
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::Grid::new(("model-figures-grid", &c.name, &c.version)).striped(true).show(ui, |ui| {
+                    for (k, v) in &c.metrics {
+                        ui.label(k);
+                        ui.label(value_text(v));
+                        ui.end_row();
+                    }
+                });
+            });
+    }
+    ui.label(egui::RichText::new(m.dir.display().to_string()).small().weak());
+}
+
+/// A card value as written: strings without their quotes.
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
