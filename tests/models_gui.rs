@@ -10,6 +10,7 @@ use common::*;
 use dermdesk::privacy::Review;
 use dermdesk::store::Store;
 use dermdesk::ui::command::{Command, Select};
+use dermdesk::ui::models_page::Added;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::collections::HashSet;
 
@@ -221,8 +222,9 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
         settle(h, "the add's answer", |a| a.models.outcome.is_some());
     };
     add(&mut h, &broken.join("card.toml"));
-    let (text, error) = h.state().models.outcome.clone().unwrap();
-    assert!(error && text.starts_with("Not added: "), "{text}");
+    let outcome = h.state().models.outcome.clone().unwrap();
+    let text = outcome.text(dermdesk::ui::i18n::Lang::En);
+    assert!(matches!(outcome, Added::Refused(_)) && text.starts_with("Not added: "), "{text}");
     h.step();
     h.get_by_label(&text);
     let registered = |db: &std::path::Path| {
@@ -237,8 +239,8 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
     std::fs::write(good.join("card.toml"), &own).unwrap();
     std::fs::copy(asset.join("model.onnx"), good.join("model.onnx")).unwrap();
     add(&mut h, &good.join("card.toml"));
-    let (text, error) = h.state().models.outcome.clone().unwrap();
-    assert!(!error && text.starts_with("Added my-ham7 "), "{text}");
+    let outcome = h.state().models.outcome.clone().unwrap();
+    assert!(matches!(&outcome, Added::Yes { name, .. } if name == "my-ham7"), "{outcome:?}");
     settle(&mut h, "the list read again", |a| {
         a.models.models().is_some_and(|m| m.iter().any(|(m, _)| m.name() == "my-ham7"))
     });
@@ -249,4 +251,13 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
     assert!(registered(&db));
     assert!(h.state().models.card_path.is_empty(), "the field is emptied for the next one");
     save_screen(&mut h, "models_window_added");
+    // In Japanese: the card's own Japanese label names, the window's words.
+    h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::Ja));
+    h.step();
+    h.step();
+    h.get_by_label("臨床には使用しないでください。");
+    h.get_by_label("悪性黒色腫");
+    h.get_by_label("独自のモデルを追加");
+    h.get_by_label(&outcome.text(dermdesk::ui::i18n::Lang::Ja));
+    save_screen(&mut h, "models_window_ja");
 }

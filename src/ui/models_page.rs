@@ -27,8 +27,24 @@ pub struct ModelsPanel {
     pub card_path: String,
     adding: Option<Promise<Result<ModelInfo, String>>>,
     dialog: Option<Promise<Option<PathBuf>>>,
-    /// The last add's outcome, and whether it is an error.
-    pub outcome: Option<(String, bool)>,
+    /// The last add's outcome.
+    pub outcome: Option<Added>,
+}
+
+/// What became of the last model added: kept as data, worded in the language on screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Added {
+    Yes { name: String, version: String },
+    Refused(String),
+}
+
+impl Added {
+    pub fn text(&self, lang: Lang) -> String {
+        match self {
+            Added::Yes { name, version } => lang.f(T::ModelAdded, &[("m", name), ("v", version)]),
+            Added::Refused(e) => lang.f(T::ModelRefused, &[("e", e)]),
+        }
+    }
 }
 
 impl ModelsPanel {
@@ -72,7 +88,7 @@ impl ModelsPanel {
 
     /// Takes in answers that came: the list, an add, a chosen file. Returns a model just
     /// added.
-    fn poll(&mut self, db: &Path, lang: Lang) -> Option<ModelInfo> {
+    fn poll(&mut self, db: &Path) -> Option<ModelInfo> {
         if self.list.is_none() && self.reading.is_none() {
             let db = db.to_path_buf();
             self.reading = Some(Promise::spawn_thread("models-read", move || read(&db)));
@@ -95,13 +111,13 @@ impl ModelsPanel {
         if self.adding.as_ref().is_some_and(|p| p.ready().is_some()) {
             match self.adding.take().expect("checked").block_and_take() {
                 Ok(m) => {
-                    self.outcome = Some((lang.f(T::ModelAdded, &[("m", &m.name()), ("v", &m.version())]), false));
+                    self.outcome = Some(Added::Yes { name: m.name().to_owned(), version: m.version().to_owned() });
                     self.selected = Some((m.name().to_owned(), m.version().to_owned()));
                     self.card_path.clear();
                     self.reload();
                     return Some(m);
                 }
-                Err(e) => self.outcome = Some((lang.f(T::ModelRefused, &[("e", &e)]), true)),
+                Err(e) => self.outcome = Some(Added::Refused(e)),
             }
         }
         None
@@ -121,7 +137,7 @@ fn read(db: &Path) -> Result<Listed, String> {
 
 pub fn ui(app: &mut App, ctx: &egui::Context) {
     let lang = app.lang();
-    if let Some(m) = app.models.poll(&app.cfg.db, lang) {
+    if let Some(m) = app.models.poll(&app.cfg.db) {
         if m.card.task == crate::models::ModelTask::Classification {
             app.filters.add_classifiers([m.name()]);
         }
@@ -157,9 +173,10 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                         ui.label(lang.t(T::CheckingModel));
                     });
                 }
-                if let Some((text, error)) = &panel.outcome {
-                    let colour = if *error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                    ui.colored_label(colour, text);
+                if let Some(outcome) = &panel.outcome {
+                    let error = matches!(outcome, Added::Refused(_));
+                    let colour = if error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                    ui.colored_label(colour, outcome.text(lang));
                 }
             });
             let models = match &panel.list {
