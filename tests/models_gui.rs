@@ -260,4 +260,21 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
     h.get_by_label("独自のモデルを追加");
     h.get_by_label(&outcome.text(dermdesk::ui::i18n::Lang::Ja));
     save_screen(&mut h, "models_window_ja");
+
+    // Another process's `models add` (a new version) shows in the open window: frames only.
+    let v2 = tmp.path().join("v2");
+    std::fs::create_dir_all(&v2).unwrap();
+    let version = h.state().models.selected.clone().unwrap().1;
+    std::fs::write(v2.join("card.toml"), own.replacen(&format!("version = \"{version}\""), "version = \"9.0.0\"", 1))
+        .unwrap();
+    std::fs::copy(asset.join("model.onnx"), v2.join("model.onnx")).unwrap();
+    cli_ok(&db, &["models", "add", "--card", v2.join("card.toml").to_str().unwrap()]);
+    let start = std::time::Instant::now();
+    while !h.state().models.models().is_some_and(|m| m.iter().any(|(m, _)| m.version() == "9.0.0")) {
+        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the window never showed version 9.0.0");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.step();
+    h.get_by_label("my-ham7 9.0.0");
 }

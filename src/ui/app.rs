@@ -578,8 +578,8 @@ impl App {
         }
     }
 
-    /// What the panels show, read again: the details, the photo log, the grid, and (after a
-    /// job) the review queue when open. Not the queue after another process's write: reading
+    /// What the panels show, read again: the details, the photo log, the grid, the Models
+    /// window when open, and (after a job) the review queue when open. Not the queue after another process's write: reading
     /// the queue again moves the reviewer off the photo they are on.
     fn reload_panels(&mut self, review_queue: bool) {
         self.details.reload();
@@ -588,6 +588,9 @@ impl App {
         self.timeline.reload();
         self.log.reload();
         self.refresh();
+        if self.is_open(Overlay::Models) {
+            self.models.reread(&self.cfg.db);
+        }
         if review_queue && let Some(p) = &mut self.privacy_review {
             p.reload(&self.store);
         }

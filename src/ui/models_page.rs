@@ -54,6 +54,15 @@ impl ModelsPanel {
         self.list = None;
     }
 
+    /// Reads the registry again while the list on screen stays (after a job, or another
+    /// process's `models add` or `infer`).
+    pub fn reread(&mut self, db: &Path) {
+        if self.reading.is_none() {
+            let db = db.to_path_buf();
+            self.reading = Some(Promise::spawn_thread("models-read", move || read(&db)));
+        }
+    }
+
     /// The models as last read (None until read, or when reading failed).
     pub fn models(&self) -> Option<&[(ModelInfo, u64)]> {
         self.list.as_ref().and_then(|l| l.as_ref().ok()).map(|l| l.as_slice())
@@ -89,9 +98,8 @@ impl ModelsPanel {
     /// Takes in answers that came: the list, an add, a chosen file. Returns a model just
     /// added.
     fn poll(&mut self, db: &Path) -> Option<ModelInfo> {
-        if self.list.is_none() && self.reading.is_none() {
-            let db = db.to_path_buf();
-            self.reading = Some(Promise::spawn_thread("models-read", move || read(&db)));
+        if self.list.is_none() {
+            self.reread(db);
         }
         if self.reading.as_ref().is_some_and(|p| p.ready().is_some()) {
             let list = self.reading.take().expect("checked").block_and_take();
