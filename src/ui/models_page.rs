@@ -175,17 +175,19 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                     let can = panel.adding.is_none() && !panel.card_path.trim().is_empty();
                     add = ui.add_enabled(can, egui::Button::new(lang.t(T::Add))).clicked();
                 });
-                if panel.adding.is_some() {
-                    ui.horizontal(|ui| {
+                // One status line, always there: the field and Add stay where a person aims.
+                ui.horizontal(|ui| {
+                    if panel.adding.is_some() {
                         ui.spinner();
                         ui.label(lang.t(T::CheckingModel));
-                    });
-                }
-                if let Some(outcome) = &panel.outcome {
-                    let error = matches!(outcome, Added::Refused(_));
-                    let colour = if error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
-                    ui.colored_label(colour, outcome.text(lang));
-                }
+                    } else if let Some(outcome) = &panel.outcome {
+                        let error = matches!(outcome, Added::Refused(_));
+                        let colour = if error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
+                        ui.colored_label(colour, outcome.text(lang));
+                    } else {
+                        ui.label(" ");
+                    }
+                });
             });
             let models = match &panel.list {
                 None => {
@@ -221,7 +223,10 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                 .find(|(m, _)| panel.selected.as_ref().is_some_and(|(n, v)| (m.name(), m.version()) == (n, v)));
             egui::CentralPanel::default().show(ui, |ui| {
                 if let Some((m, n)) = shown {
-                    egui::ScrollArea::vertical().id_salt("model-card").show(ui, |ui| card_ui(ui, lang, m, *n));
+                    // Each card scrolled on its own (another starts at its top).
+                    egui::ScrollArea::vertical()
+                        .id_salt(("model-card", m.name(), m.version()))
+                        .show(ui, |ui| card_ui(ui, lang, m, *n));
                 }
             });
         });
