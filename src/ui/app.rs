@@ -579,8 +579,8 @@ impl App {
     }
 
     /// What the panels show, read again: the details, the photo log, the grid, the Models
-    /// window when open, and (after a job) the review queue when open. Not the queue after another process's write: reading
-    /// the queue again moves the reviewer off the photo they are on.
+    /// window when open, and (after a job) the review queue when open. Not the queue after
+    /// another process's write: reading the queue again moves the reviewer off their photo.
     fn reload_panels(&mut self, review_queue: bool) {
         self.details.reload();
         self.predictions.reload();

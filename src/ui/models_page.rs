@@ -17,6 +17,15 @@ use std::path::{Path, PathBuf};
 /// Every registered version, with how many photos have its results.
 type Listed = Vec<(ModelInfo, u64)>;
 
+/// A version's key in the window: (name, version).
+fn key(m: &ModelInfo) -> (String, String) {
+    (m.name().to_owned(), m.version().to_owned())
+}
+
+fn is(m: &ModelInfo, key: &(String, String)) -> bool {
+    (m.name(), m.version()) == (key.0.as_str(), key.1.as_str())
+}
+
 #[derive(Default)]
 pub struct ModelsPanel {
     reading: Option<Promise<Result<Listed, String>>>,
@@ -103,11 +112,10 @@ impl ModelsPanel {
         }
         if self.reading.as_ref().is_some_and(|p| p.ready().is_some()) {
             let list = self.reading.take().expect("checked").block_and_take();
-            if let Ok(l) = &list {
-                let known = |s: &(String, String)| l.iter().any(|(m, _)| (m.name(), m.version()) == (&s.0, &s.1));
-                if !self.selected.as_ref().is_some_and(known) {
-                    self.selected = l.first().map(|(m, _)| (m.name().to_owned(), m.version().to_owned()));
-                }
+            if let Ok(l) = &list
+                && !self.selected.as_ref().is_some_and(|s| l.iter().any(|(m, _)| is(m, s)))
+            {
+                self.selected = l.first().map(|(m, _)| key(m));
             }
             self.list = Some(list);
         }
@@ -119,8 +127,9 @@ impl ModelsPanel {
         if self.adding.as_ref().is_some_and(|p| p.ready().is_some()) {
             match self.adding.take().expect("checked").block_and_take() {
                 Ok(m) => {
-                    self.outcome = Some(Added::Yes { name: m.name().to_owned(), version: m.version().to_owned() });
-                    self.selected = Some((m.name().to_owned(), m.version().to_owned()));
+                    let (name, version) = key(&m);
+                    self.outcome = Some(Added::Yes { name: name.clone(), version: version.clone() });
+                    self.selected = Some((name, version));
                     self.card_path.clear();
                     self.reload();
                     return Some(m);
@@ -140,7 +149,13 @@ fn read(db: &Path) -> Result<Listed, String> {
     let counts: std::collections::HashMap<i64, u64> =
         store.model_result_counts().map_err(|e| e.to_string())?.into_iter().collect();
     let list = registry::list(&store).map_err(|e| e.to_string())?;
-    Ok(list.into_iter().map(|m| (m.clone(), counts.get(&m.id).copied().unwrap_or(0))).collect())
+    Ok(list
+        .into_iter()
+        .map(|m| {
+            let n = counts.get(&m.id).copied().unwrap_or(0);
+            (m, n)
+        })
+        .collect())
 }
 
 pub fn ui(app: &mut App, ctx: &egui::Context) {
@@ -149,7 +164,9 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
         if m.card.task == crate::models::ModelTask::Classification {
             app.filters.add_classifiers([m.name()]);
         }
-        app.notify(lang.f(T::ModelAdded, &[("m", &m.name()), ("v", &m.version())]), false);
+        if let Some(outcome) = &app.models.outcome {
+            app.notify(outcome.text(lang), false);
+        }
     }
     let panel = &mut app.models;
     let mut open = true;
@@ -204,10 +221,9 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             egui::Panel::left("models-list").resizable(false).exact_size(230.0).show(ui, |ui| {
                 egui::ScrollArea::vertical().id_salt("models-list").show(ui, |ui| {
                     for (m, n) in models {
-                        let key = (m.name().to_owned(), m.version().to_owned());
-                        let on = panel.selected.as_ref() == Some(&key);
+                        let on = panel.selected.as_ref().is_some_and(|s| is(m, s));
                         if ui.selectable_label(on, format!("{} {}", m.name(), m.version())).clicked() {
-                            panel.selected = Some(key);
+                            panel.selected = Some(key(m));
                         }
                         let mut line = format!("{} · {}", m.card.task.as_str(), lang.f(T::ModelResults, &[("n", n)]));
                         if m.builtin {
@@ -218,9 +234,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                     }
                 });
             });
-            let shown = models
-                .iter()
-                .find(|(m, _)| panel.selected.as_ref().is_some_and(|(n, v)| (m.name(), m.version()) == (n, v)));
+            let shown = models.iter().find(|(m, _)| panel.selected.as_ref().is_some_and(|s| is(m, s)));
             egui::CentralPanel::default().show(ui, |ui| {
                 if let Some((m, n)) = shown {
                     // Each card scrolled on its own (another starts at its top).
