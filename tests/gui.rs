@@ -356,11 +356,8 @@ fn the_apps_own_writes_do_not_reload_its_panels_another_processs_do() {
     // Another process's commit (a second connection to the file) does.
     let mut other = dermdesk::Store::open(&db).unwrap();
     other.set_setting("written-elsewhere", "1").unwrap();
-    let start = Instant::now();
-    while h.state().outside_reloads == 0 {
-        assert!(start.elapsed() < Duration::from_secs(15), "another process's write was never noticed");
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    frames_until(&mut h, "another process's write was never noticed", Duration::from_secs(15), |h| {
+        h.state().outside_reloads > 0
+    });
     assert_eq!(h.state().outside_reloads, 1);
 }

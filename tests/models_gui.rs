@@ -13,6 +13,7 @@ use dermdesk::ui::command::{Command, Select};
 use dermdesk::ui::models_page::Added;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::collections::HashSet;
+use std::time::Duration;
 
 /// Two photos of each HAM10000 diagnosis (the first by image id), as paths in the shared folder.
 fn ham_photos() -> Vec<std::path::PathBuf> {
@@ -174,12 +175,8 @@ fn another_process_inference_shows_in_the_open_panel() {
     let share = format!("{:.0}%", top[0].p * 100.0);
 
     // Nothing is pushed or clicked: frames only, as an idle window gets them.
-    let start = std::time::Instant::now();
-    while h.query_by_label(&share).is_none() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(15), "the panel never showed {share}");
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let never = format!("the panel never showed {share}");
+    frames_until(&mut h, &never, Duration::from_secs(15), |h| h.query_by_label(&share).is_some());
     assert!(h.query_by_label("No model has looked at this photo yet (Models → Run a model).").is_none());
 }
 
@@ -269,12 +266,9 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
         .unwrap();
     std::fs::copy(asset.join("model.onnx"), v2.join("model.onnx")).unwrap();
     cli_ok(&db, &["models", "add", "--card", v2.join("card.toml").to_str().unwrap()]);
-    let start = std::time::Instant::now();
-    while !h.state().models.models().is_some_and(|m| m.iter().any(|(m, _)| m.version() == "9.0.0")) {
-        assert!(start.elapsed() < std::time::Duration::from_secs(20), "the window never showed version 9.0.0");
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    frames_until(&mut h, "the window never showed version 9.0.0", Duration::from_secs(20), |h| {
+        h.state().models.models().is_some_and(|m| m.iter().any(|(m, _)| m.version() == "9.0.0"))
+    });
     h.step();
     h.get_by_label("my-ham7 9.0.0");
 }

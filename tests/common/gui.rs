@@ -65,6 +65,22 @@ pub fn wait_for_label(h: &mut Harness<'static, App>, label: &str) {
     }
 }
 
+/// Frames only, as an idle window gets them (nothing pushed or clicked), until `done` holds;
+/// fails naming `what` after `limit`. For what another thread or process brings.
+pub fn frames_until(
+    h: &mut Harness<'static, App>,
+    what: &str,
+    limit: Duration,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(start.elapsed() < limit, "{what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Steps frames until the app is idle and `done` holds (background jobs run on real threads).
 pub fn settle(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     let start = Instant::now();
