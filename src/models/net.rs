@@ -84,8 +84,10 @@ pub fn load(card: &Card, onnx: &[u8]) -> Result<Loaded, ModelError> {
     let mut model = model.with_output_outlets(&[outputs[oix]]).map_err(tract_err)?;
     // Some files declare output shapes for one input size only: let tract work them out.
     model = model.with_output_fact(0, InferenceFact::default()).map_err(tract_err)?;
-    // The plan (tract runs depthwise convolutions channel-last where it pays: see tract_kernels).
-    let plan = model.with_input_fact(0, f32::fact(want).into()).and_then(|m| m.into_optimized()?.into_runnable());
+    // The plan (with dermdesk's own kernels where the CPU has them: see tract_kernels).
+    let plan = model
+        .with_input_fact(0, f32::fact(want).into())
+        .and_then(|m| crate::tract_kernels::optimise(m)?.into_runnable());
     let plan = plan.map_err(|e| ModelError::InputShape {
         name: card.input.name.clone(),
         model: format!("not runnable at that size ({})", format!("{e:#}").replace('\n', " ")),

@@ -45,7 +45,7 @@ impl Net {
             .model
             .clone()
             .with_input_fact(0, f32::fact(shape).into())
-            .and_then(|m| m.into_optimized())
+            .and_then(crate::tract_kernels::optimise)
             .and_then(|m| m.into_runnable())
             .map_err(|e| model_error(self.name, e))?;
         let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());

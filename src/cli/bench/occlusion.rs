@@ -53,7 +53,7 @@ fn batch_plan(onnx: &[u8], card: &crate::models::Card, n: usize, repeats: usize)
         .with_output_outlets(&[out[at]])?
         .with_output_fact(0, InferenceFact::default())?
         .with_input_fact(0, f32::fact([n, a, b, c]).into())?;
-    let plan = model.into_optimized()?.into_runnable()?;
+    let plan = crate::tract_kernels::optimise(model)?.into_runnable()?;
     plan.run(tvec!(t.clone().into()))?;
     let mut ms = Vec::new();
     for _ in 0..repeats.max(1) {

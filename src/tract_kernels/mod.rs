@@ -1,0 +1,79 @@
+//! Where dermdesk runs parts of a model faster than tract 0.23.9 does on x86, and the one way
+//! every model here is compiled (`optimise`), so that each gets them.
+//!
+//! - `depthwise`: a channel-inner depthwise-convolution kernel registered into tract-linalg's
+//!   kernel table (tract then runs EfficientNet's depthwise convolutions channel-last).
+//! - `pointwise`: 1×1 convolutions (with their bias, clip and residual add) replaced by an
+//!   operator of our own running `pointwise_kernel` (AVX-512), after tract has chosen every
+//!   tensor's layout and before it compiles the rest.
+//!
+//! README, Benchmarks, "Kernels of our own", has the figures.
+
+mod depthwise;
+mod pointwise;
+mod pointwise_kernel;
+
+pub use depthwise::DEPTHWISE_C_NAME;
+pub use pointwise::PointwiseConv;
+use tract_onnx::prelude::*;
+
+/// The runnable plan of a model whose input facts are set: tract's simplification, our 1×1
+/// convolutions where the CPU has AVX-512, then tract's compilation.
+pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
+    let mut typed = model.into_typed()?.into_decluttered()?;
+    pointwise::fuse(&mut typed)?;
+    typed.optimize()?;
+    Ok(typed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::onnx;
+
+    fn plan(name: &str, shape: [usize; 4], ours: bool) -> TypedModel {
+        let Some((_, bytes)) = crate::models::registry::builtin_files(name) else {
+            panic!("{name} is built in (assets/models/{name})");
+        };
+        let model = onnx().model_for_read(&mut std::io::Cursor::new(bytes)).unwrap();
+        let model = model.with_input_fact(0, f32::fact(shape).into()).unwrap();
+        if ours { optimise(model).unwrap() } else { model.into_optimized().unwrap() }
+    }
+
+    /// Every 1×1 convolution (and constant-weight product) of the three built-in models becomes ours where the CPU has
+    /// AVX-512 (none elsewhere), and each model then gives tract's own outputs on a photo-like
+    /// input (a smooth gradient with texture), within 1e-4.
+    #[test]
+    fn the_built_in_models_run_their_1x1_convolutions_here_and_give_tracts_outputs() {
+        for (name, shape, convolutions) in [
+            ("ham7-lite0", [1, 3, 160, 224], 33),
+            ("lesion-seg-lite0", [1, 3, 160, 224], 36),
+            // The modality probe adds 10 products of a feature vector with constant weights.
+            ("modality-lite0", [1, 3, 160, 160], 43),
+        ] {
+            let ours = plan(name, shape, true);
+            let count = ours.nodes().iter().filter(|n| n.op_is::<PointwiseConv>()).count();
+            let want = if pointwise_kernel::available() { convolutions } else { 0 };
+            assert_eq!(count, want, "{name}: 1×1 convolutions run by dermdesk's kernel");
+            let [_, c, h, w] = shape;
+            let input: Vec<f32> = (0..c * h * w)
+                .map(|k| {
+                    let (ch, y, x) = (k / (h * w), (k / w) % h, k % w);
+                    ((x as f32 / w as f32 - 0.5)
+                        + (y as f32 * 0.37 + ch as f32).sin() * 0.3
+                        + ((k * 7919) % 13) as f32 * 0.02)
+                        .clamp(-1.0, 1.0)
+                })
+                .collect();
+            let run = |m: TypedModel| {
+                let out =
+                    m.into_runnable().unwrap().run(tvec!(Tensor::from_shape(&shape, &input).unwrap().into())).unwrap();
+                out[0].to_plain_array_view::<f32>().unwrap().iter().copied().collect::<Vec<f32>>()
+            };
+            let (a, b) = (run(ours), run(plan(name, shape, false)));
+            assert_eq!(a.len(), b.len());
+            let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            assert!(diff <= 1e-4, "{name}: max |ours - tract| = {diff}");
+        }
+    }
+}
