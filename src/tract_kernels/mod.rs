@@ -3,25 +3,25 @@
 //!
 //! - `depthwise`: a channel-inner depthwise-convolution kernel registered into tract-linalg's
 //!   kernel table (tract then runs EfficientNet's depthwise convolutions channel-last).
-//! - `pointwise`: 1×1 convolutions (with their bias, clip and residual add) replaced by an
-//!   operator of our own running `pointwise_kernel` (AVX-512), after tract has chosen every
+//! - `conv`: 1×1 and k×k convolutions (with their bias, clip and residual add) replaced by an
+//!   operator of our own running `conv_kernel` (AVX-512), after tract has chosen every
 //!   tensor's layout and before it compiles the rest.
 //!
 //! README, Benchmarks, "Kernels of our own", has the figures.
 
+mod conv;
+mod conv_kernel;
 mod depthwise;
-mod pointwise;
-mod pointwise_kernel;
 
+pub use conv::DermdeskConv;
 pub use depthwise::DEPTHWISE_C_NAME;
-pub use pointwise::PointwiseConv;
 use tract_onnx::prelude::*;
 
-/// The runnable plan of a model whose input facts are set: tract's simplification, our 1×1
+/// The runnable plan of a model whose input facts are set: tract's simplification, our
 /// convolutions where the CPU has AVX-512, then tract's compilation.
 pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?.into_decluttered()?;
-    pointwise::fuse(&mut typed)?;
+    conv::fuse(&mut typed)?;
     typed.optimize()?;
     Ok(typed)
 }
@@ -40,21 +40,22 @@ mod tests {
         if ours { optimise(model).unwrap() } else { model.into_optimized().unwrap() }
     }
 
-    /// Every 1×1 convolution (and constant-weight product) of the three built-in models becomes ours where the CPU has
+    /// Every convolution (the stem's 3×3, the 1×1s, the segmenter's three 3×3s; the depthwise ones
+    /// stay tract's) and constant-weight product of the three built-in models becomes ours where the CPU has
     /// AVX-512 (none elsewhere), and each model then gives tract's own outputs on a photo-like
     /// input (a smooth gradient with texture), within 1e-4.
     #[test]
-    fn the_built_in_models_run_their_1x1_convolutions_here_and_give_tracts_outputs() {
+    fn the_built_in_models_run_their_convolutions_here_and_give_tracts_outputs() {
         for (name, shape, convolutions) in [
-            ("ham7-lite0", [1, 3, 160, 224], 33),
-            ("lesion-seg-lite0", [1, 3, 160, 224], 36),
+            ("ham7-lite0", [1, 3, 160, 224], 34),
+            ("lesion-seg-lite0", [1, 3, 160, 224], 40),
             // The modality probe adds 10 products of a feature vector with constant weights.
-            ("modality-lite0", [1, 3, 160, 160], 43),
+            ("modality-lite0", [1, 3, 160, 160], 44),
         ] {
             let ours = plan(name, shape, true);
-            let count = ours.nodes().iter().filter(|n| n.op_is::<PointwiseConv>()).count();
-            let want = if pointwise_kernel::available() { convolutions } else { 0 };
-            assert_eq!(count, want, "{name}: 1×1 convolutions run by dermdesk's kernel");
+            let count = ours.nodes().iter().filter(|n| n.op_is::<DermdeskConv>()).count();
+            let want = if conv_kernel::available() { convolutions } else { 0 };
+            assert_eq!(count, want, "{name}: convolutions run by dermdesk's kernel");
             let [_, c, h, w] = shape;
             let input: Vec<f32> = (0..c * h * w)
                 .map(|k| {
