@@ -366,7 +366,7 @@ fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
 /// with a constant), then the `Add` of another tensor of the same shape. Returns the last node
 /// taken, the bias, the clip and the residual's outlet.
 #[allow(clippy::type_complexity)]
-fn epilogue(
+pub(super) fn epilogue(
     model: &TypedModel,
     id: usize,
     shape: &[usize],

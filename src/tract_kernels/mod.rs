@@ -1,27 +1,38 @@
 //! Where dermdesk runs parts of a model faster than tract 0.23.9 does on x86, and the one way
 //! every model here is compiled (`optimise`), so that each gets them.
 //!
-//! - `depthwise`: a channel-inner depthwise-convolution kernel registered into tract-linalg's
-//!   kernel table (tract then runs EfficientNet's depthwise convolutions channel-last).
+//! - `depthwise_routine`: a channel-inner depthwise-convolution kernel registered into
+//!   tract-linalg's kernel table (tract then runs EfficientNet's depthwise convolutions
+//!   channel-last, and runs them with it where `depthwise` does not take them).
+//! - `depthwise`: channel-last 3×3 and 5×5 depthwise convolutions and their clip replaced by an
+//!   operator of our own running `depthwise_kernel` (AVX-512).
 //! - `conv`: 1×1 and k×k convolutions (with their bias, clip and residual add) replaced by an
 //!   operator of our own running `conv_kernel` (AVX-512), after tract has chosen every
 //!   tensor's layout and before it compiles the rest.
+//! - `resize`: tract's `Resize` with its resampling plans made once, at compile time.
 //!
 //! README, Benchmarks, "Kernels of our own", has the figures.
 
 mod conv;
 mod conv_kernel;
 mod depthwise;
+mod depthwise_kernel;
+mod depthwise_routine;
+mod resize;
 
 pub use conv::DermdeskConv;
-pub use depthwise::DEPTHWISE_C_NAME;
+pub use depthwise::DermdeskDepthwise;
+pub use depthwise_routine::DEPTHWISE_C_NAME;
+pub use resize::PlannedResize;
 use tract_onnx::prelude::*;
 
 /// The runnable plan of a model whose input facts are set: tract's simplification, our
-/// convolutions where the CPU has AVX-512, then tract's compilation.
+/// convolutions (ordinary, then depthwise) where the CPU has AVX-512, resizes planned once, then tract's compilation.
 pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?.into_decluttered()?;
     conv::fuse(&mut typed)?;
+    depthwise::fuse(&mut typed)?;
+    resize::plan(&mut typed)?;
     typed.optimize()?;
     Ok(typed)
 }
@@ -40,22 +51,28 @@ mod tests {
         if ours { optimise(model).unwrap() } else { model.into_optimized().unwrap() }
     }
 
-    /// Every convolution (the stem's 3×3, the 1×1s, the segmenter's three 3×3s; the depthwise ones
-    /// stay tract's) and constant-weight product of the three built-in models becomes ours where the CPU has
-    /// AVX-512 (none elsewhere), and each model then gives tract's own outputs on a photo-like
-    /// input (a smooth gradient with texture), within 1e-4.
+    /// Every convolution (the stem's 3×3, the 1×1s, the segmenter's three 3×3s, the 15
+    /// channel-last depthwise ones) and constant-weight product of the three built-in models
+    /// becomes ours where the CPU has AVX-512 (none elsewhere), every resize (the segmenter's four) is planned
+    /// once, and each model then gives tract's own outputs on a photo-like input (a smooth
+    /// gradient with texture), within 1e-4.
     #[test]
     fn the_built_in_models_run_their_convolutions_here_and_give_tracts_outputs() {
-        for (name, shape, convolutions) in [
-            ("ham7-lite0", [1, 3, 160, 224], 34),
-            ("lesion-seg-lite0", [1, 3, 160, 224], 40),
+        for (name, shape, convolutions, resizes) in [
+            ("ham7-lite0", [1, 3, 160, 224], 34, 0),
+            ("lesion-seg-lite0", [1, 3, 160, 224], 40, 4),
             // The modality probe adds 10 products of a feature vector with constant weights.
-            ("modality-lite0", [1, 3, 160, 160], 44),
+            ("modality-lite0", [1, 3, 160, 160], 44, 0),
         ] {
             let ours = plan(name, shape, true);
             let count = ours.nodes().iter().filter(|n| n.op_is::<DermdeskConv>()).count();
             let want = if conv_kernel::available() { convolutions } else { 0 };
             assert_eq!(count, want, "{name}: convolutions run by dermdesk's kernel");
+            // Tract runs the first of the 16 depthwise ones channel-first (it follows the stem).
+            let depthwise = ours.nodes().iter().filter(|n| n.op_is::<DermdeskDepthwise>()).count();
+            assert_eq!(depthwise, if conv_kernel::available() { 15 } else { 0 }, "{name}: depthwise convolutions");
+            let planned = ours.nodes().iter().filter(|n| n.op_is::<PlannedResize>()).count();
+            assert_eq!(planned, resizes, "{name}: resizes planned once");
             let [_, c, h, w] = shape;
             let input: Vec<f32> = (0..c * h * w)
                 .map(|k| {

@@ -1,0 +1,333 @@
+//! The arithmetic of a channel-last depthwise convolution for x86 with AVX-512, with the clip
+//! that follows it: `out[y, x, c] = clip(bias[c] + Σ w[ky, kx, c] · in[y·sy + ky − top,
+//! x·sx + kx − left, c])`, taps outside the input left out.
+//!
+//! Why a kernel of our own, beside the one registered in tract's table (`depthwise_routine`):
+//! tract hands that one a row of output positions at a time and it reloads every tap's weights
+//! for every position, two loads per multiply-add; tract then clips in a pass of its own. Here
+//! a 16-channel block keeps all its taps' weights in registers (9 or 25) while it sweeps the
+//! image, one load per fused multiply-add, and clips before it stores.
+//!
+//! Unsafe code is allowed in this file alone: the SIMD loop reads and writes through raw
+//! pointers. `run` checks the slices against the geometry before any of it.
+#![allow(unsafe_code)]
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::ensure;
+
+/// A channel-last input of `in_h × in_w × channels`, `kh × kw` taps, strides, the zeros
+/// before the first row and column, and the output's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Geometry {
+    pub channels: usize,
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub sy: usize,
+    pub sx: usize,
+    pub top: usize,
+    pub left: usize,
+}
+
+/// Whether the kernel runs these taps on this machine (3×3 and 5×5, with AVX-512).
+pub fn available(kh: usize, kw: usize) -> bool {
+    super::conv_kernel::available() && matches!((kh, kw), (3, 3) | (5, 5))
+}
+
+/// The convolution's output, a new channel-last tensor of `shape` (`out_h × out_w × channels`
+/// values, every one written). `weights` holds tap by tap each channel's weight (`[ky][kx][c]`).
+pub fn run(
+    g: &Geometry,
+    weights: &[f32],
+    bias: &[f32],
+    clip: (f32, f32),
+    x: &[f32],
+    shape: &[usize],
+) -> TractResult<Tensor> {
+    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
+    ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0 && g.sy > 0 && g.sx > 0, "empty depthwise convolution {g:?}");
+    ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
+    ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
+    ensure!(shape.iter().product::<usize>() == g.out_h * g.out_w * g.channels, "output {shape:?} for {g:?}");
+    // Where the taps of an output reach past the input: a small input is copied into zeros
+    // (every output then runs the fast way); a large one is read where it lies, and only the
+    // outputs at its borders take the taps one by one, checked (a copy would cost more).
+    let (ph, pw) = ((g.out_h - 1) * g.sy + g.kh, (g.out_w - 1) * g.sx + g.kw);
+    let c = g.channels;
+    let inside = g.top == 0 && g.left == 0 && ph <= g.in_h && pw <= g.in_w;
+    let padded;
+    let (x, image) = if inside || g.in_h * g.in_w * c > PAD_AT_MOST {
+        (x, Image::new(g, g.in_h, g.in_w, g.top, g.left))
+    } else {
+        let (ph, pw) = (ph.max(g.in_h + g.top), pw.max(g.in_w + g.left));
+        let mut p = vec![0f32; ph * pw * c];
+        for y in 0..g.in_h {
+            let to = ((y + g.top) * pw + g.left) * c;
+            p[to..to + g.in_w * c].copy_from_slice(&x[y * g.in_w * c..(y + 1) * g.in_w * c]);
+        }
+        padded = p;
+        (&padded[..], Image::new(g, ph, pw, 0, 0))
+    };
+    // SAFETY: the input holds height × width × channels values; `avx512` reads a tap outside
+    // the interior rectangle only after checking it against them, and writes each of the
+    // out_h × out_w × channels values of the new tensor once, before it is read.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        let mut out = Tensor::uninitialized::<f32>(shape)?;
+        let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
+        match (g.kh, g.kw) {
+            (3, 3) => avx512::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
+            _ => avx512::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+        }
+        Ok(out)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("available() is false off x86_64")
+}
+
+/// Inputs up to this many values are copied into zeros when taps reach past them (1 MiB).
+const PAD_AT_MOST: usize = 1 << 18;
+
+/// The input as the kernel reads it (maybe padded): its size and channels, the zeros its taps
+/// assume before its first row and column, the output's size and strides, and which outputs
+/// have every tap inside (rows `ys`, columns `xs`).
+struct Image {
+    channels: usize,
+    height: usize,
+    width: usize,
+    top: usize,
+    left: usize,
+    kw: usize,
+    out_h: usize,
+    out_w: usize,
+    sy: usize,
+    sx: usize,
+    ys: std::ops::Range<usize>,
+    xs: std::ops::Range<usize>,
+}
+
+impl Image {
+    fn new(g: &Geometry, height: usize, width: usize, top: usize, left: usize) -> Image {
+        // Output i reads input rows i·s − before .. + k: inside from the first i with
+        // i·s ≥ before to the last with i·s − before + k ≤ size.
+        let inside = |out: usize, s: usize, before: usize, k: usize, size: usize| {
+            let first = before.div_ceil(s);
+            let last = if size + before >= k { (size + before - k) / s + 1 } else { 0 };
+            first.min(out)..last.min(out).max(first.min(out))
+        };
+        Image {
+            channels: g.channels,
+            height,
+            width,
+            top,
+            left,
+            kw: g.kw,
+            out_h: g.out_h,
+            out_w: g.out_w,
+            sy: g.sy,
+            sx: g.sx,
+            ys: inside(g.out_h, g.sy, top, g.kh, height),
+            xs: inside(g.out_w, g.sx, left, g.kw, width),
+        }
+    }
+}
+
+/// `T` taps in rows of `KW`, a block of 16 channels at a time, `P` output positions of a row at
+/// once (one accumulator each: a single chain of fused multiply-adds would wait on each one's
+/// latency); the row's last `out_w % P` positions together too.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512<const T: usize, const KW: usize, const P: usize>(
+    g: &Image,
+    weights: &[f32],
+    bias: &[f32],
+    clip: (f32, f32),
+    x: *const f32,
+    out: *mut f32,
+) {
+    use std::arch::x86_64::*;
+    let c = g.channels;
+    let taps: [usize; T] = std::array::from_fn(|t| ((t / KW) * g.width + t % KW) * c);
+    // SAFETY (the whole loop): weights and bias are read at c0 + lane for lanes under the mask
+    // (c0 + 16 > channels only on the last block, masked); input reads at the taps of outputs
+    // below out_h × out_w, inside the padded input (`run`); output writes below out_h × out_w.
+    unsafe {
+        for c0 in (0..c).step_by(16) {
+            let n = (c - c0).min(16);
+            let k = Block {
+                m: ((1u32 << n) - 1) as __mmask16,
+                w: std::array::from_fn(|t| {
+                    _mm512_maskz_loadu_ps(((1u32 << n) - 1) as __mmask16, weights.as_ptr().add(t * c + c0))
+                }),
+                b: _mm512_maskz_loadu_ps(((1u32 << n) - 1) as __mmask16, bias.as_ptr().add(c0)),
+                lo: _mm512_set1_ps(clip.0),
+                hi: _mm512_set1_ps(clip.1),
+                taps: &taps,
+                step: g.sx * c,
+            };
+            for y in 0..g.out_h {
+                let dst = out.add(y * g.out_w * c + c0);
+                if !g.ys.contains(&y) || g.xs.is_empty() {
+                    for xo in 0..g.out_w {
+                        k.checked(g, x.add(c0), y, xo, dst.add(xo * c));
+                    }
+                    continue;
+                }
+                for xo in (0..g.xs.start).chain(g.xs.end..g.out_w) {
+                    k.checked(g, x.add(c0), y, xo, dst.add(xo * c));
+                }
+                // The first tap of output (y, xo): row y·sy − top, column xo·sx − left.
+                let row = x.add(((y * g.sy - g.top) * g.width) * c + c0);
+                let tap = |xo: usize| row.add((xo * g.sx - g.left) * c);
+                let mut xo = g.xs.start;
+                while xo + P <= g.xs.end {
+                    k.run::<P>(tap(xo), dst.add(xo * c), c);
+                    xo += P;
+                }
+                let (from, to) = (tap(xo), dst.add(xo * c));
+                match g.xs.end - xo {
+                    0 => {}
+                    1 => k.run::<1>(from, to, c),
+                    2 => k.run::<2>(from, to, c),
+                    3 => k.run::<3>(from, to, c),
+                    4 => k.run::<4>(from, to, c),
+                    _ => k.run::<5>(from, to, c),
+                }
+            }
+        }
+    }
+}
+
+/// One 16-channel block: its mask, weights (one register per tap), bias and clip.
+#[cfg(target_arch = "x86_64")]
+struct Block<'a, const T: usize> {
+    m: std::arch::x86_64::__mmask16,
+    w: [std::arch::x86_64::__m512; T],
+    b: std::arch::x86_64::__m512,
+    lo: std::arch::x86_64::__m512,
+    hi: std::arch::x86_64::__m512,
+    /// Each tap's input offset from an output's first tap.
+    taps: &'a [usize; T],
+    /// Input offset from one output to the next along a row.
+    step: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<const T: usize> Block<'_, T> {
+    /// `R` outputs along a row: the first reads from `from`, writes at `to` (then every
+    /// `channels` values).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn run<const R: usize>(&self, from: *const f32, to: *mut f32, channels: usize) {
+        use std::arch::x86_64::*;
+        // SAFETY: as `avx512` says for the outputs it hands here.
+        unsafe {
+            let mut acc = [self.b; R];
+            for t in 0..T {
+                let at = from.add(self.taps[t]);
+                for (p, a) in acc.iter_mut().enumerate() {
+                    *a = _mm512_fmadd_ps(self.w[t], _mm512_maskz_loadu_ps(self.m, at.add(p * self.step)), *a);
+                }
+            }
+            for (p, a) in acc.iter().enumerate() {
+                _mm512_mask_storeu_ps(to.add(p * channels), self.m, _mm512_min_ps(_mm512_max_ps(*a, self.lo), self.hi));
+            }
+        }
+    }
+
+    /// Output (y, xo) at a border: each tap checked against the input (`x` at the block's
+    /// first channel), the ones outside left out.
+    #[target_feature(enable = "avx512f")]
+    unsafe fn checked(&self, g: &Image, x: *const f32, y: usize, xo: usize, to: *mut f32) {
+        use std::arch::x86_64::*;
+        // SAFETY: reads only at rows below height and columns below width (checked).
+        unsafe {
+            let mut acc = self.b;
+            for t in 0..T {
+                let iy = (y * g.sy + t / g.kw) as isize - g.top as isize;
+                let ix = (xo * g.sx + t % g.kw) as isize - g.left as isize;
+                if iy >= 0 && (iy as usize) < g.height && ix >= 0 && (ix as usize) < g.width {
+                    let at = x.add((iy as usize * g.width + ix as usize) * g.channels);
+                    acc = _mm512_fmadd_ps(self.w[t], _mm512_maskz_loadu_ps(self.m, at), acc);
+                }
+            }
+            _mm512_mask_storeu_ps(to, self.m, _mm512_min_ps(_mm512_max_ps(acc, self.lo), self.hi));
+        }
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 8) as f32 / (1 << 24) as f32 * 4.0 - 2.0
+            })
+            .collect()
+    }
+
+    /// 3×3 and 5×5 taps, strides 1 and 2, padding on every side or on two, channel counts that
+    /// fill 16-lane blocks or leave a part of one, images smaller than the taps, inputs copied
+    /// into zeros and inputs read in place: the kernel against the definition.
+    #[test]
+    fn matches_the_definition() {
+        if !available(3, 3) {
+            eprintln!("skipped: this CPU lacks AVX-512 (dermdesk then leaves depthwise convolutions to tract)");
+            return;
+        }
+        for (k, stride, (top, bottom), channels, (in_h, in_w)) in [
+            (3, 1, (1, 1), 32, (9, 13)),
+            (3, 2, (0, 1), 96, (8, 11)),
+            (5, 1, (2, 2), 40, (5, 7)),
+            (5, 2, (1, 2), 17, (10, 14)),
+            (5, 1, (2, 2), 3, (3, 2)),
+            // Inputs over PAD_AT_MOST: read where they lie, the borders checked tap by tap.
+            (3, 2, (0, 1), 96, (60, 50)),
+            (5, 1, (2, 2), 48, (80, 70)),
+            (3, 1, (1, 1), 1100, (17, 15)),
+        ] {
+            let out_h = (in_h + top + bottom - k) / stride + 1;
+            let out_w = (in_w + top + bottom - k) / stride + 1;
+            let g =
+                Geometry { channels, in_h, in_w, out_h, out_w, kh: k, kw: k, sy: stride, sx: stride, top, left: top };
+            let (w, bias, x) = (values(k * k * channels, 1), values(channels, 2), values(in_h * in_w * channels, 3));
+            let clip = (0.0, 6.0);
+            let got = run(&g, &w, &bias, clip, &x, &[out_h, out_w, channels]).unwrap();
+            let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+            for y in 0..out_h {
+                for xo in 0..out_w {
+                    for c in 0..channels {
+                        let mut s = bias[c] as f64;
+                        for ky in 0..k {
+                            for kx in 0..k {
+                                let (iy, ix) = (
+                                    (y * stride + ky) as isize - top as isize,
+                                    (xo * stride + kx) as isize - top as isize,
+                                );
+                                if iy >= 0 && ix >= 0 && (iy as usize) < in_h && (ix as usize) < in_w {
+                                    let v = x[(iy as usize * in_w + ix as usize) * channels + c];
+                                    s += (w[(ky * k + kx) * channels + c] * v) as f64;
+                                }
+                            }
+                        }
+                        let want = (s as f32).clamp(clip.0, clip.1);
+                        let have = got[(y * out_w + xo) * channels + c];
+                        assert!((have - want).abs() <= 1e-5, "{g:?} at {y},{xo},{c}: {have} vs {want}");
+                    }
+                }
+            }
+        }
+        let g =
+            Geometry { channels: 4, in_h: 3, in_w: 3, out_h: 3, out_w: 3, kh: 3, kw: 3, sy: 1, sx: 1, top: 1, left: 1 };
+        let err = run(&g, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 35], &[3, 3, 4]).unwrap_err();
+        assert!(err.to_string().contains("input of 35 values"), "{err}");
+        assert!(run(&g, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 36], &[3, 3, 3]).is_err());
+    }
+}
