@@ -278,17 +278,25 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     }))
 }
 
-/// The k×k convolution at `id`, if the `Conv` there is one dermdesk runs: not grouped, float,
-/// channel-first with a batch of one, explicit padding, no dilation, constant weights (OIHW)
-/// and bias.
-fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
+/// A float `Conv` with a 2-D kernel (OIHW), no dilation, explicit (or no) padding, constant
+/// weights and bias, and known shapes: what both of dermdesk's convolution operators need.
+pub(super) struct ConvParts<'m> {
+    pub conv: &'m Conv,
+    /// Padding before and after, per spatial axis.
+    pub before: TVec<usize>,
+    pub after: TVec<usize>,
+    pub weights: Arc<Tensor>,
+    pub bias: Arc<Tensor>,
+    pub input: &'m [usize],
+    pub output: &'m [usize],
+}
+
+pub(super) fn conv_parts(model: &TypedModel, id: usize) -> TractResult<Option<ConvParts<'_>>> {
     let node = model.node(id);
     let Some(conv) = node.op_as::<Conv>() else { return Ok(None) };
     let spec = &conv.pool_spec;
-    if conv.group != 1
-        || conv.q_params.is_some()
+    if conv.q_params.is_some()
         || conv.kernel_fmt != KernelFormat::OIHW
-        || spec.data_format != DataFormat::NCHW
         || spec.kernel_shape.len() != 2
         || spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&d| d != 1))
         || node.inputs.len() != 3
@@ -301,15 +309,35 @@ fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
         _ => return Ok(None),
     };
     let xf = model.outlet_fact(node.inputs[0])?;
-    let (Some(w), Some(b)) =
+    let (Some(weights), Some(bias)) =
         (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
     else {
         return Ok(None);
     };
-    let (Some(xs), Some(cs)) = (xf.shape.as_concrete(), node.outputs[0].fact.shape.as_concrete()) else {
+    let (Some(input), Some(output)) = (xf.shape.as_concrete(), node.outputs[0].fact.shape.as_concrete()) else {
         return Ok(None);
     };
-    if xf.datum_type != f32::datum_type() || xs.len() != 4 || xs[0] != 1 || cs.len() != 4 || w.rank() != 4 {
+    if xf.datum_type != f32::datum_type() {
+        return Ok(None);
+    }
+    Ok(Some(ConvParts { conv, before, after, weights, bias, input, output }))
+}
+
+/// The k×k convolution at `id`, if the `Conv` there is one dermdesk runs: not grouped,
+/// channel-first with a batch of one, and `conv_parts`.
+fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
+    let Some(ConvParts { conv, before, after, weights: w, bias: b, input: xs, output: cs }) = conv_parts(model, id)?
+    else {
+        return Ok(None);
+    };
+    let spec = &conv.pool_spec;
+    if conv.group != 1
+        || spec.data_format != DataFormat::NCHW
+        || xs.len() != 4
+        || xs[0] != 1
+        || cs.len() != 4
+        || w.rank() != 4
+    {
         return Ok(None);
     }
     let (channels, h, wd) = (xs[1], xs[2], xs[3]);

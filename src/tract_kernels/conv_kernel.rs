@@ -377,6 +377,7 @@ fn transpose16(r: &[std::arch::x86_64::__m512; 16]) -> [std::arch::x86_64::__m51
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use crate::tract_kernels::test_values as values;
 
     /// The definition written out plainly (the order differs from the kernel's fused
     /// multiply-adds).
@@ -404,16 +405,6 @@ mod tests {
             }
         }
         out
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1 << 24) as f32 * 4.0 - 2.0
-            })
-            .collect()
     }
 
     fn check(g: Geometry, offsets: Vec<usize>, x_len: usize, clip: (f32, f32), residual: bool, c_last: bool) {

@@ -2,10 +2,9 @@
 //! the clip that follows them: tract's `DepthWiseConv` and its `Max`/`Min` pass become one
 //! `DermdeskDepthwise` running `depthwise_kernel` (AVX-512).
 
-use super::conv::epilogue;
+use super::conv::{ConvParts, conv_parts, epilogue};
 use super::depthwise_kernel::{self as kernel, Geometry};
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::cnn::{Conv, KernelFormat, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 
@@ -90,42 +89,21 @@ pub fn fuse(model: &mut TypedModel) -> TractResult<usize> {
 /// channel-last without a batch axis (or a batch of one), explicit padding, no dilation,
 /// constant weights (OIHW) and bias.
 fn patch(model: &TypedModel, id: usize) -> TractResult<Option<TypedModelPatch>> {
-    let node = model.node(id);
-    let Some(conv) = node.op_as::<Conv>() else { return Ok(None) };
+    let Some(ConvParts { conv, before, weights: w, bias: b, input: xs, output: cs, .. }) = conv_parts(model, id)?
+    else {
+        return Ok(None);
+    };
     let spec = &conv.pool_spec;
     let channels = spec.input_channels;
     if conv.group != channels
         || spec.output_channels != channels
-        || conv.q_params.is_some()
-        || conv.kernel_fmt != KernelFormat::OIHW
         || !matches!(spec.data_format, DataFormat::HWC | DataFormat::NHWC)
-        || spec.kernel_shape.len() != 2
         || !kernel::available(spec.kernel_shape[0], spec.kernel_shape[1])
-        || spec.dilations.as_ref().is_some_and(|d| d.iter().any(|&d| d != 1))
-        || node.inputs.len() != 3
     {
         return Ok(None);
     }
-    let (before, _) = match &spec.padding {
-        PaddingSpec::Explicit(b, a) if b.len() == 2 && a.len() == 2 => (b.clone(), a.clone()),
-        PaddingSpec::Valid => (tvec!(0, 0), tvec!(0, 0)),
-        _ => return Ok(None),
-    };
-    let xf = model.outlet_fact(node.inputs[0])?;
-    let (Some(w), Some(b)) =
-        (model.outlet_fact(node.inputs[1])?.konst.clone(), model.outlet_fact(node.inputs[2])?.konst.clone())
-    else {
-        return Ok(None);
-    };
-    let (Some(xs), Some(cs)) = (xf.shape.as_concrete(), node.outputs[0].fact.shape.as_concrete()) else {
-        return Ok(None);
-    };
     let batch = spec.data_format == DataFormat::NHWC;
-    if xf.datum_type != f32::datum_type()
-        || xs.len() != 3 + batch as usize
-        || cs.len() != xs.len()
-        || (batch && xs[0] != 1)
-    {
+    if xs.len() != 3 + batch as usize || cs.len() != xs.len() || (batch && xs[0] != 1) {
         return Ok(None);
     }
     let (xs, hw) = (&xs[batch as usize..], &cs[batch as usize..]);
@@ -165,6 +143,7 @@ fn patch(model: &TypedModel, id: usize) -> TractResult<Option<TypedModelPatch>> 
         *b += e;
     }
     let op = DermdeskDepthwise { geometry: g, weights: Arc::new((taps, bias)), clip, shape: cs.into() };
+    let node = model.node(id);
     let mut patch = TypedModelPatch::new(format!("dermdesk depthwise {}", node.name));
     let x = patch.tap_model(model, node.inputs[0])?;
     let out = patch.wire_node(format!("{}.dermdesk", node.name), op, &[x])?;

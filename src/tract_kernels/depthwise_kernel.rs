@@ -262,16 +262,7 @@ impl<const T: usize> Block<'_, T> {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                (s >> 8) as f32 / (1 << 24) as f32 * 4.0 - 2.0
-            })
-            .collect()
-    }
+    use crate::tract_kernels::test_values as values;
 
     /// 3×3 and 5×5 taps, strides 1 and 2, padding on every side or on two, channel counts that
     /// fill 16-lane blocks or leave a part of one, images smaller than the taps, inputs copied

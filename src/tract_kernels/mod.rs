@@ -37,6 +37,18 @@ pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
     Ok(typed)
 }
 
+/// `n` values in −2..2 from a seeded linear congruential sequence, for the kernels' tests.
+#[cfg(test)]
+fn test_values(n: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (s >> 8) as f32 / (1 << 24) as f32 * 4.0 - 2.0
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
