@@ -586,6 +586,43 @@ fn inference_runs_only_on_released_photos_and_keeps_every_version() {
     // And the old version can still be asked for by name.
     let rep = json(&cli_ok(&db, &["infer", "--model", "tiny7", "--version", "1.0.0", "--force-modality", "--json"]));
     assert_eq!((rep["version"].as_str(), rep["inferred"].as_u64()), (Some("1.0.0"), Some(0)), "{rep}");
+
+    // Removing a version: it goes with its results (the clinical photo's one 1.1.0 result),
+    // the registry's copy of its files goes, the folder it was added from and the other
+    // version's results stay, and the audit says so.
+    let registered = tmp.path().join("models/tiny7/1.1.0");
+    assert!(registered.join("card.toml").is_file());
+    let source = fingerprint(&dir);
+    let rep = json(&cli_ok(&db, &["models", "remove", "tiny7", "--version", "1.1.0", "--json"]));
+    assert_eq!((rep["results"].as_u64(), rep["files_left"].is_null()), (Some(1), true), "{rep}");
+    assert!(!registered.exists(), "the registry's copy is deleted");
+    assert_eq!(fingerprint(&dir), source, "the folder it was added from is untouched");
+    let store = Store::open(&db).unwrap();
+    let versions: Vec<String> =
+        store.model_results_of(&hash_of(&store, id(&c[4]))).unwrap().into_iter().map(|r| r.version).collect();
+    assert_eq!(versions, ["1.0.0"]);
+    assert_eq!(store.model_results_of(&hash_of(&store, id(&a[0]))).unwrap().len(), before);
+    let audit = store.audit_recent(5).unwrap();
+    assert!(audit.iter().any(|r| r.action == "model_removed" && r.detail.contains("tiny7 1.1.0")), "{audit:?}");
+    drop(store);
+    let listed = json_lines(&cli_ok(&db, &["models", "list", "--json"]));
+    let tiny: Vec<&str> =
+        listed.iter().filter(|m| m["name"] == "tiny7").map(|m| m["version"].as_str().unwrap()).collect();
+    assert_eq!(tiny, ["1.0.0"]);
+    let rows = json_lines(&cli_ok(&db, &["list", "--json"]));
+    let row = rows.iter().find(|r| r["id"] == id(&c[4])).unwrap();
+    assert_eq!(row["predictions"]["tiny7"]["version"], "1.0.0", "{row}");
+    // Refused, with the reason, and nothing changed: a built-in model, a version that is not
+    // there (any more).
+    for (args, says) in [
+        (["models", "remove", "ham7-lite0", "--version", "1.0.0"], "built into dermdesk"),
+        (["models", "remove", "tiny7", "--version", "1.1.0"], "no model named tiny7 at version 1.1.0"),
+    ] {
+        let out = cli(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(json_lines(&cli_ok(&db, &["models", "list", "--json"])).len(), listed.len());
 }
 
 fn hash_of(store: &Store, id: i64) -> String {

@@ -10,7 +10,7 @@ use common::*;
 use dermdesk::privacy::Review;
 use dermdesk::store::Store;
 use dermdesk::ui::command::{Command, Select};
-use dermdesk::ui::models_page::Added;
+use dermdesk::ui::models_page::Outcome;
 use egui_kittest::kittest::{NodeT, Queryable};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -183,9 +183,10 @@ fn another_process_inference_shows_in_the_open_panel() {
 /// The Models window: the demo models' cards, a broken model refused with the reason, and a
 /// model of one's own (the demo classifier's file under another name and card) added through
 /// the window's path field and Add button, then listed, stored and offered to the
-/// disagreement filter.
+/// disagreement filter; a second version from another process shows, and is removed through
+/// the window's question.
 #[test]
-fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
+fn the_models_window_shows_cards_refuses_a_broken_model_adds_one_and_removes_it() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("w.sqlite");
     let mut h = harness(&db, Vec::new());
@@ -221,7 +222,7 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
     add(&mut h, &broken.join("card.toml"));
     let outcome = h.state().models.outcome.clone().unwrap();
     let text = outcome.text(dermdesk::ui::i18n::Lang::En);
-    assert!(matches!(outcome, Added::Refused(_)) && text.starts_with("Not added: "), "{text}");
+    assert!(matches!(outcome, Outcome::Refused(_)) && text.starts_with("Not added: "), "{text}");
     h.step();
     h.get_by_label(&text);
     let registered = |db: &std::path::Path| {
@@ -237,7 +238,7 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
     std::fs::copy(asset.join("model.onnx"), good.join("model.onnx")).unwrap();
     add(&mut h, &good.join("card.toml"));
     let outcome = h.state().models.outcome.clone().unwrap();
-    assert!(matches!(&outcome, Added::Yes { name, .. } if name == "my-ham7"), "{outcome:?}");
+    assert!(matches!(&outcome, Outcome::Added { name, .. } if name == "my-ham7"), "{outcome:?}");
     settle(&mut h, "the list read again", |a| {
         a.models.models().is_some_and(|m| m.iter().any(|(m, _)| m.name() == "my-ham7"))
     });
@@ -271,4 +272,48 @@ fn the_models_window_shows_cards_refuses_a_broken_model_and_adds_one() {
     });
     h.step();
     h.get_by_label("my-ham7 9.0.0");
+
+    // Removing it from the window: the built-in cards offer no removal; one's own asks first,
+    // naming the results that go with it; Cancel keeps it; Remove removes that version from
+    // the list and the database, and the other version stays.
+    h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::En));
+    h.state_mut().models.selected = Some((demo.to_owned(), "1.0.0".to_owned()));
+    h.step();
+    h.step();
+    assert!(h.query_by_label("Remove this version…").is_none(), "a built-in model cannot be removed");
+    h.state_mut().models.selected = Some(("my-ham7".to_owned(), "9.0.0".to_owned()));
+    h.step();
+    h.get_by_label("Remove this version…").click();
+    h.step();
+    h.step();
+    let question =
+        "Remove my-ham7 9.0.0 and the 0 results it stored? Other versions keep theirs. This cannot be undone.";
+    h.get_by_label(question);
+    save_screen(&mut h, "models_window_remove");
+    h.get_by_label("Cancel").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label(question).is_none());
+    h.get_by_label("Remove this version…").click();
+    h.step();
+    h.step();
+    h.get_by_label("Remove").click();
+    settle(&mut h, "the removal's answer", |a| {
+        a.models.outcome.as_ref().is_some_and(|o| matches!(o, Outcome::Removed { .. }))
+    });
+    settle(&mut h, "the list read again", |a| {
+        a.models.models().is_some_and(|m| !m.iter().any(|(m, _)| m.version() == "9.0.0"))
+    });
+    h.step();
+    // In the window's status line and as a notice.
+    assert_eq!(h.query_all_by_label("Removed my-ham7 9.0.0 and its 0 results.").count(), 2);
+    let store = Store::open(&db).unwrap();
+    let left: Vec<String> = dermdesk::models::registry::list(&store)
+        .unwrap()
+        .iter()
+        .filter(|m| m.name() == "my-ham7")
+        .map(|m| m.version().to_owned())
+        .collect();
+    assert_eq!(left, [version], "only 9.0.0 went");
+    assert!(v2.join("model.onnx").is_file(), "the folder it was added from stays");
 }

@@ -1,4 +1,4 @@
-//! Model commands: `models add|list|show` and `infer`.
+//! Model commands: `models add|list|show|remove` and `infer`.
 
 use super::{Bar, print_json};
 use crate::jobs::Progress;
@@ -21,6 +21,21 @@ pub enum ModelsCommand {
     List(ListArgs),
     /// One model's card and registration.
     Show(ShowArgs),
+    /// Unregister one version of a model you added, with the results it stored (other versions
+    /// keep theirs); the registry's copy of its files is deleted, the folder it came from is
+    /// left alone. Built-in demo models cannot be removed.
+    Remove(RemoveArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RemoveArgs {
+    pub name: String,
+    /// The version to remove (required: each version has its own results).
+    #[arg(long)]
+    pub version: String,
+    /// One JSON object: name, version, results (deleted), files_left.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,7 +111,22 @@ pub fn run(db: &Path, a: ModelsArgs) -> anyhow::Result<()> {
         ModelsCommand::Add(a) => add(db, a),
         ModelsCommand::List(a) => list(db, a),
         ModelsCommand::Show(a) => show(db, a),
+        ModelsCommand::Remove(a) => remove(db, a),
     }
+}
+
+fn remove(db: &Path, a: RemoveArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    open_registry(&mut store)?;
+    let r = registry::remove(&mut store, &a.name, &a.version)?;
+    if let Some(left) = &r.files_left {
+        eprintln!("dermdesk: the registry's copy of the model could not be deleted ({left})");
+    }
+    if a.json {
+        return print_json(&r);
+    }
+    outln!("removed {} {} and its {} stored result(s)", r.name, r.version, r.results);
+    Ok(())
 }
 
 fn summary_json(m: &ModelInfo, results: u64) -> serde_json::Value {

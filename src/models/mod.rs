@@ -83,6 +83,11 @@ pub enum ModelError {
     #[error("no model named {0} (see `dermdesk models list`)")]
     Unknown(String),
 
+    #[error(
+        "{name} {version} is built into dermdesk and cannot be removed (it would come back the next time the app opens)"
+    )]
+    BuiltIn { name: String, version: String },
+
     #[error(transparent)]
     Store(#[from] crate::Error),
 }

@@ -217,6 +217,39 @@ pub fn get(store: &Store, name: &str, version: Option<&str>) -> Result<ModelInfo
     list(store)?.into_iter().find(|m| m.name() == name).ok_or_else(|| ModelError::Unknown(name.to_owned()))
 }
 
+/// What `remove` did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Removed {
+    pub name: String,
+    pub version: String,
+    /// Results of that version deleted with it (other versions keep theirs).
+    pub results: u64,
+    /// The registry's copy of the card and model, when it could not be deleted (the
+    /// registration is gone all the same; the files are only a leftover).
+    pub files_left: Option<String>,
+}
+
+/// Removes a registered model version and the results it stored, and deletes the registry's
+/// copy of its files (only inside this database's `models/` folder: never the folder it was
+/// added from). The built-in demo models cannot be removed.
+pub fn remove(store: &mut Store, name: &str, version: &str) -> Result<Removed, ModelError> {
+    let info = get(store, name, Some(version))?;
+    if info.builtin {
+        return Err(ModelError::BuiltIn { name: name.to_owned(), version: version.to_owned() });
+    }
+    let results = store.delete_model(info.id)?;
+    let ours = models_dir(store);
+    let files_left = if info.dir.starts_with(&ours) && info.dir != ours {
+        std::fs::remove_dir_all(&info.dir)
+            .err()
+            .filter(|e| e.kind() != std::io::ErrorKind::NotFound)
+            .map(|e| format!("{e}: {}", info.dir.display()))
+    } else {
+        None
+    };
+    Ok(Removed { name: name.to_owned(), version: version.to_owned(), results, files_left })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

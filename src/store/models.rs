@@ -137,6 +137,19 @@ impl Store {
         Ok(row)
     }
 
+    /// Deletes a model version and every result it stored (audited, in one transaction);
+    /// returns how many results went with it.
+    pub fn delete_model(&mut self, id: i64) -> Result<u64> {
+        let tx = self.conn.transaction()?;
+        let (name, version): (String, String) =
+            tx.query_row("SELECT name, version FROM models WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let results = tx.execute("DELETE FROM model_results WHERE model_id = ?1", [id])? as u64;
+        tx.execute("DELETE FROM models WHERE id = ?1", [id])?;
+        audit(&tx, "model_removed", None, &format!("{name} {version}, with its {results} stored results"))?;
+        tx.commit()?;
+        Ok(results)
+    }
+
     /// Every registered model version, by name, then in the order added.
     pub fn model_rows(&self) -> Result<Vec<ModelRow>> {
         let mut stmt = self.conn.prepare_cached(&format!("SELECT {MODEL_COLUMNS} FROM models ORDER BY name, id"))?;

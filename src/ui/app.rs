@@ -581,6 +581,21 @@ impl App {
     /// What the panels show, read again: the details, the photo log, the grid, the Models
     /// window when open, and (after a job) the review queue when open. Not the queue after
     /// another process's write: reading the queue again moves the reviewer off their photo.
+    /// After the last version of model `name` was removed (`gone`) or another version of it:
+    /// the photo panels read their results again, and a classifier with no version left leaves
+    /// the disagreement filter (and the filter, if it was on it).
+    pub(super) fn model_removed(&mut self, name: &str, gone: bool) {
+        if gone {
+            self.filters.classifiers.retain(|c| c != name);
+            if self.state.filter.disagrees_with.as_deref() == Some(name) {
+                let mut f = self.state.filter.clone();
+                f.disagrees_with = None;
+                self.push(Command::SetFilter(Box::new(f)));
+            }
+        }
+        self.reload_panels(false);
+    }
+
     fn reload_panels(&mut self, review_queue: bool) {
         self.details.reload();
         self.predictions.reload();
@@ -935,6 +950,7 @@ impl App {
                 self.toggle_overlay(Overlay::Models);
             }
             Command::AddModel => self.models.add(&self.cfg.db),
+            Command::RemoveModel { name, version } => self.models.remove(&self.cfg.db, name, version),
             Command::ToggleChartImport => {
                 self.chart_import.opened();
                 self.toggle_overlay(Overlay::ChartImport);

@@ -260,6 +260,12 @@ pub enum Command {
     ToggleModels,
     /// Check and add the model whose card the Models window names (`dermdesk models add`).
     AddModel,
+    /// Remove a model version of one's own and its results (`dermdesk models remove`), as the
+    /// Models window's confirmation asks.
+    RemoveModel {
+        name: String,
+        version: String,
+    },
     /// Show, hide (or, while it is computed, cancel) the classifier's occlusion heatmap over
     /// the photo in the viewer (`ui/occlusion.rs`).
     ToggleHeatmap,
@@ -420,6 +426,7 @@ impl Command {
             Command::RunModels => T::RunModels,
             Command::ToggleModels => T::ModelsWindow,
             Command::AddModel => T::Add,
+            Command::RemoveModel { .. } => T::Remove,
             Command::ToggleHeatmap => T::HeatmapShow,
             Command::ScreenPhotos => T::ScreenPhotos,
             Command::RedetectModality => T::RedetectModality,

@@ -155,6 +155,11 @@ catalogue! {
     CheckingModel => "Checking the model…", "モデルを確認しています…";
     ModelAdded => "Added {m} {v}.", "{m} {v} を追加しました。";
     ModelRefused => "Not added: {e}", "追加できません: {e}";
+    RemoveModel => "Remove this version…", "この版を削除…";
+    RemoveModelQuestion => "Remove {m} {v} and the {n} results it stored? Other versions keep theirs. This cannot be undone.", "{m} {v} と、この版が保存した {n} 件の結果を削除しますか？ ほかの版の結果は残ります。元に戻せません。";
+    RemovingModel => "Removing…", "削除しています…";
+    ModelRemoved => "Removed {m} {v} and its {n} results.", "{m} {v} とその結果 {n} 件を削除しました。";
+    ModelNotRemoved => "Not removed: {e}", "削除できません: {e}";
     ModelDisagreesFilter => "Model disagrees with chart", "モデルとカルテの診断が不一致";
     ModelDisagreesFilterHelp => "The classifier whose newest result is compared with the chart's (or pathology) diagnosis", "カルテ (病理) の診断と比べる分類モデル (最新の結果)";
     RunModels => "Run the models on cleared photos", "確認済みの写真にモデルを実行";

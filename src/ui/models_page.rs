@@ -1,8 +1,9 @@
 //! The Models window: every registered model version with its card (what it was trained on,
 //! how a photo becomes its input, what it measured, "not for clinical use"), and a way to add
-//! a model of one's own from its card. Adding goes through `registry::add`, the code behind
-//! `dermdesk models add`: the card is parsed, the model loaded and test-run, and a refusal
-//! says why. Both the reading and the adding run on threads with their own connection: the
+//! a model of one's own from its card, and a way to remove one (after a question naming the
+//! results that go with it). Adding goes through `registry::add`, the code behind `dermdesk
+//! models add`: the card is parsed, the model loaded and test-run, and a refusal says why;
+//! removing through `registry::remove` (`dermdesk models remove`). Both the reading and the adding run on threads with their own connection: the
 //! registry loads models (seconds), which must neither freeze the window nor hold up the
 //! store thread.
 
@@ -36,24 +37,45 @@ pub struct ModelsPanel {
     pub card_path: String,
     adding: Option<Promise<Result<ModelInfo, String>>>,
     dialog: Option<Promise<Option<PathBuf>>>,
-    /// The last add's outcome.
-    pub outcome: Option<Added>,
+    /// The version whose removal is being asked about: (name, version).
+    pub confirm_remove: Option<(String, String)>,
+    removing: Option<Promise<Result<registry::Removed, String>>>,
+    /// The last add's or removal's outcome.
+    pub outcome: Option<Outcome>,
 }
 
-/// What became of the last model added: kept as data, worded in the language on screen.
+/// What became of the last model added or removed: kept as data, worded in the language on
+/// screen.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Added {
-    Yes { name: String, version: String },
+pub enum Outcome {
+    Added { name: String, version: String },
     Refused(String),
+    Removed { name: String, version: String, results: u64 },
+    NotRemoved(String),
 }
 
-impl Added {
+impl Outcome {
     pub fn text(&self, lang: Lang) -> String {
         match self {
-            Added::Yes { name, version } => lang.f(T::ModelAdded, &[("m", name), ("v", version)]),
-            Added::Refused(e) => lang.f(T::ModelRefused, &[("e", e)]),
+            Outcome::Added { name, version } => lang.f(T::ModelAdded, &[("m", name), ("v", version)]),
+            Outcome::Refused(e) => lang.f(T::ModelRefused, &[("e", e)]),
+            Outcome::Removed { name, version, results } => {
+                lang.f(T::ModelRemoved, &[("m", name), ("v", version), ("n", results)])
+            }
+            Outcome::NotRemoved(e) => lang.f(T::ModelNotRemoved, &[("e", e)]),
         }
     }
+
+    pub fn is_error(&self) -> bool {
+        matches!(self, Outcome::Refused(_) | Outcome::NotRemoved(_))
+    }
+}
+
+/// What `ModelsPanel::poll` brings back for the app to act on.
+enum Polled {
+    Added(Box<ModelInfo>),
+    /// A version removed, and whether it was its model's last.
+    Removed(registry::Removed, bool),
 }
 
 impl ModelsPanel {
@@ -78,7 +100,22 @@ impl ModelsPanel {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.reading.is_some() || self.adding.is_some() || self.dialog.is_some()
+        self.reading.is_some() || self.adding.is_some() || self.dialog.is_some() || self.removing.is_some()
+    }
+
+    /// Removes a model version and its results, on a thread (asked for by the window's
+    /// confirmation).
+    pub fn remove(&mut self, db: &Path, name: String, version: String) {
+        if self.removing.is_some() {
+            return;
+        }
+        self.confirm_remove = None;
+        self.outcome = None;
+        let db = db.to_path_buf();
+        self.removing = Some(Promise::spawn_thread("model-remove", move || {
+            let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+            registry::remove(&mut store, &name, &version).map_err(|e| e.to_string())
+        }));
     }
 
     /// Checks and adds the model whose card is in the path field, on a thread.
@@ -104,9 +141,9 @@ impl ModelsPanel {
         }
     }
 
-    /// Takes in answers that came: the list, an add, a chosen file. Returns a model just
-    /// added.
-    fn poll(&mut self, db: &Path) -> Option<ModelInfo> {
+    /// Takes in answers that came: the list, an add, a removal, a chosen file. Returns a model
+    /// just added or removed.
+    fn poll(&mut self, db: &Path) -> Option<Polled> {
         if self.list.is_none() {
             self.reread(db);
         }
@@ -128,13 +165,28 @@ impl ModelsPanel {
             match self.adding.take().expect("checked").block_and_take() {
                 Ok(m) => {
                     let (name, version) = key(&m);
-                    self.outcome = Some(Added::Yes { name: name.clone(), version: version.clone() });
+                    self.outcome = Some(Outcome::Added { name: name.clone(), version: version.clone() });
                     self.selected = Some((name, version));
                     self.card_path.clear();
                     self.reload();
-                    return Some(m);
+                    return Some(Polled::Added(Box::new(m)));
                 }
-                Err(e) => self.outcome = Some(Added::Refused(e)),
+                Err(e) => self.outcome = Some(Outcome::Refused(e)),
+            }
+        }
+        if self.removing.as_ref().is_some_and(|p| p.ready().is_some()) {
+            match self.removing.take().expect("checked").block_and_take() {
+                Ok(r) => {
+                    let (name, version, results) = (r.name.clone(), r.version.clone(), r.results);
+                    let last = !self
+                        .models()
+                        .is_some_and(|l| l.iter().any(|(m, _)| m.name() == name && m.version() != version));
+                    self.outcome = Some(Outcome::Removed { name, version, results });
+                    self.selected = None;
+                    self.reload();
+                    return Some(Polled::Removed(r, last));
+                }
+                Err(e) => self.outcome = Some(Outcome::NotRemoved(e)),
             }
         }
         None
@@ -160,9 +212,15 @@ fn read(db: &Path) -> Result<Listed, String> {
 
 pub fn ui(app: &mut App, ctx: &egui::Context) {
     let lang = app.lang();
-    if let Some(m) = app.models.poll(&app.cfg.db) {
-        if m.card.task == crate::models::ModelTask::Classification {
-            app.filters.add_classifiers([m.name()]);
+    if let Some(polled) = app.models.poll(&app.cfg.db) {
+        match polled {
+            Polled::Added(m) if m.card.task == crate::models::ModelTask::Classification => {
+                app.filters.add_classifiers([m.name()]);
+            }
+            // Its results leave the photo panels, and a classifier with no version left leaves
+            // the disagreement filter.
+            Polled::Removed(r, last) => app.model_removed(&r.name, last),
+            Polled::Added(_) => {}
         }
         if let Some(outcome) = &app.models.outcome {
             app.notify(outcome.text(lang), false);
@@ -171,6 +229,7 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     let panel = &mut app.models;
     let mut open = true;
     let (mut add, mut browse, mut retry) = (false, false, false);
+    let mut remove = RemoveAct::None;
     egui::Window::new(lang.t(T::MenuModels))
         .id(egui::Id::unique("models"))
         .open(&mut open)
@@ -197,8 +256,11 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                     if panel.adding.is_some() {
                         ui.spinner();
                         ui.label(lang.t(T::CheckingModel));
+                    } else if panel.removing.is_some() {
+                        ui.spinner();
+                        ui.label(lang.t(T::RemovingModel));
                     } else if let Some(outcome) = &panel.outcome {
-                        let error = matches!(outcome, Added::Refused(_));
+                        let error = outcome.is_error();
                         let colour = if error { ui.visuals().error_fg_color } else { ui.visuals().text_color() };
                         ui.colored_label(colour, outcome.text(lang));
                     } else {
@@ -236,6 +298,11 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             });
             let shown = models.iter().find(|(m, _)| panel.selected.as_ref().is_some_and(|s| is(m, s)));
             egui::CentralPanel::default().show(ui, |ui| {
+                if let Some((m, n)) = shown
+                    && !m.builtin
+                {
+                    remove_row(ui, lang, panel.confirm_remove.as_ref(), m, *n, panel.removing.is_some(), &mut remove);
+                }
                 if let Some((m, n)) = shown {
                     // Each card scrolled on its own (another starts at its top).
                     egui::ScrollArea::vertical()
@@ -256,9 +323,51 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     if add {
         app.push(Command::AddModel);
     }
+    match remove {
+        RemoveAct::None => {}
+        RemoveAct::Ask(k) => app.models.confirm_remove = Some(k),
+        RemoveAct::Cancel => app.models.confirm_remove = None,
+        RemoveAct::Confirm(name, version) => app.push(Command::RemoveModel { name, version }),
+    }
     if !open {
         app.push(Command::CloseOverlay(Overlay::Models));
     }
+}
+
+/// What the remove row asked for this frame.
+enum RemoveAct {
+    None,
+    Ask((String, String)),
+    Cancel,
+    Confirm(String, String),
+}
+
+/// Above a model of one's own: "Remove this version…", then the question naming what goes
+/// with it, and Remove / Cancel.
+fn remove_row(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    asking: Option<&(String, String)>,
+    m: &ModelInfo,
+    results: u64,
+    busy: bool,
+    act: &mut RemoveAct,
+) {
+    ui.horizontal_wrapped(|ui| {
+        if asking.is_some_and(|k| is(m, k)) {
+            let question = lang.f(T::RemoveModelQuestion, &[("m", &m.name()), ("v", &m.version()), ("n", &results)]);
+            ui.colored_label(ui.visuals().warn_fg_color, question);
+            if ui.add_enabled(!busy, egui::Button::new(lang.t(T::Remove))).clicked() {
+                *act = RemoveAct::Confirm(m.name().to_owned(), m.version().to_owned());
+            }
+            if ui.button(lang.t(T::Cancel)).clicked() {
+                *act = RemoveAct::Cancel;
+            }
+        } else if ui.add_enabled(!busy, egui::Button::new(lang.t(T::RemoveModel))).clicked() {
+            *act = RemoveAct::Ask(key(m));
+        }
+    });
+    ui.separator();
 }
 
 /// One model version's card, as a person reads it.
