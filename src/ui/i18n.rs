@@ -158,6 +158,7 @@ catalogue! {
     RemoveModel => "Remove this version…", "この版を削除…";
     RemoveModelQuestion => "Remove {m} {v} and the {n} results it stored? Other versions keep theirs. This cannot be undone.", "{m} {v} と、この版が保存した {n} 件の結果を削除しますか？ ほかの版の結果は残ります。元に戻せません。";
     RemovingModel => "Removing…", "削除しています…";
+    RemoveModelWait => "Wait until the running job has finished.", "実行中のジョブが終わるまでお待ちください。";
     ModelRemoved => "Removed {m} {v} and its {n} results.", "{m} {v} とその結果 {n} 件を削除しました。";
     ModelNotRemoved => "Not removed: {e}", "削除できません: {e}";
     ModelDisagreesFilter => "Model disagrees with chart", "モデルとカルテの診断が不一致";

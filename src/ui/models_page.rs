@@ -226,6 +226,8 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             app.notify(outcome.text(lang), false);
         }
     }
+    // A job may be running a model: its results would have nowhere to go.
+    let job_running = app.jobs.iter().any(|j| j.is_running());
     let panel = &mut app.models;
     let mut open = true;
     let (mut add, mut browse, mut retry) = (false, false, false);
@@ -301,7 +303,8 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                 if let Some((m, n)) = shown
                     && !m.builtin
                 {
-                    remove_row(ui, lang, panel.confirm_remove.as_ref(), m, *n, panel.removing.is_some(), &mut remove);
+                    let busy = panel.removing.is_some() || job_running;
+                    remove_row(ui, lang, panel.confirm_remove.as_ref(), m, *n, busy, &mut remove);
                 }
                 if let Some((m, n)) = shown {
                     // Each card scrolled on its own (another starts at its top).
@@ -357,13 +360,18 @@ fn remove_row(
         if asking.is_some_and(|k| is(m, k)) {
             let question = lang.f(T::RemoveModelQuestion, &[("m", &m.name()), ("v", &m.version()), ("n", &results)]);
             ui.colored_label(ui.visuals().warn_fg_color, question);
-            if ui.add_enabled(!busy, egui::Button::new(lang.t(T::Remove))).clicked() {
+            let button = ui.add_enabled(!busy, egui::Button::new(lang.t(T::Remove)));
+            if button.on_disabled_hover_text(lang.t(T::RemoveModelWait)).clicked() {
                 *act = RemoveAct::Confirm(m.name().to_owned(), m.version().to_owned());
             }
             if ui.button(lang.t(T::Cancel)).clicked() {
                 *act = RemoveAct::Cancel;
             }
-        } else if ui.add_enabled(!busy, egui::Button::new(lang.t(T::RemoveModel))).clicked() {
+        } else if ui
+            .add_enabled(!busy, egui::Button::new(lang.t(T::RemoveModel)))
+            .on_disabled_hover_text(lang.t(T::RemoveModelWait))
+            .clicked()
+        {
             *act = RemoveAct::Ask(key(m));
         }
     });
