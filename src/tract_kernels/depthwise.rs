@@ -1,18 +1,19 @@
-//! Channel-last depthwise convolutions (3×3 and 5×5) as one operator of our own, fused with
-//! the clip that follows them: tract's `DepthWiseConv` and its `Max`/`Min` pass become one
-//! `DermdeskDepthwise` running `depthwise_kernel` (AVX-512).
+//! Depthwise convolutions (3×3 and 5×5; channel-last, or channel-first with stride 1) as one
+//! operator of our own, fused with the clip that follows them: tract's `DepthWiseConv` and its
+//! `Max`/`Min` pass become one `DermdeskDepthwise` running `depthwise_kernel` (AVX-512).
 
 use super::conv::{ConvParts, conv_parts, epilogue};
 use super::depthwise_kernel::{self as kernel, Geometry};
 use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 
 /// A depthwise convolution and its clip.
 #[derive(Debug, Clone)]
 pub struct DermdeskDepthwise {
     geometry: Geometry,
-    /// `[ky][kx][c]`, and the bias per channel.
+    /// The layout of the input and output; channel-first runs strides of 1 only.
+    channel_last: bool,
+    /// `[ky][kx][c]` (channel-last) or `[c][ky][kx]`, and the bias per channel.
     weights: Arc<(Vec<f32>, Vec<f32>)>,
     clip: (f32, f32),
     shape: TVec<usize>,
@@ -21,6 +22,7 @@ pub struct DermdeskDepthwise {
 impl PartialEq for DermdeskDepthwise {
     fn eq(&self, other: &Self) -> bool {
         self.geometry == other.geometry
+            && self.channel_last == other.channel_last
             && (Arc::ptr_eq(&self.weights, &other.weights) || self.weights == other.weights)
             && self.clip.0.to_bits() == other.clip.0.to_bits()
             && self.clip.1.to_bits() == other.clip.1.to_bits()
@@ -37,8 +39,18 @@ impl Op for DermdeskDepthwise {
     fn info(&self) -> TractResult<Vec<String>> {
         let g = &self.geometry;
         Ok(vec![format!(
-            "{}×{} stride {}×{}, {} channels, {}×{} → {}×{}, clip {:?}",
-            g.kh, g.kw, g.sy, g.sx, g.channels, g.in_h, g.in_w, g.out_h, g.out_w, self.clip
+            "{}×{} stride {}×{}, {} channels, {}×{} → {}×{}, {}, clip {:?}",
+            g.kh,
+            g.kw,
+            g.sy,
+            g.sx,
+            g.channels,
+            g.in_h,
+            g.in_w,
+            g.out_h,
+            g.out_w,
+            if self.channel_last { "channel-last" } else { "channel-first" },
+            self.clip
         )])
     }
 
@@ -51,7 +63,11 @@ impl EvalOp for DermdeskDepthwise {
     fn eval(&self, _ctx: &EvalContext<'_>, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let x = inputs[0].try_as_plain_ram()?.as_slice::<f32>()?;
         let (w, b) = &*self.weights;
-        let out = kernel::run(&self.geometry, w, b, self.clip, x, &self.shape)?;
+        let out = if self.channel_last {
+            kernel::run(&self.geometry, w, b, self.clip, x, &self.shape)?
+        } else {
+            kernel::run_channel_first(&self.geometry, w, b, self.clip, x, &self.shape)?
+        };
         Ok(tvec!(out.into_tvalue()))
     }
 }
@@ -69,8 +85,8 @@ impl TypedOp for DermdeskDepthwise {
     as_op!();
 }
 
-/// Replaces every channel-last depthwise convolution the kernel runs, with the clip after it;
-/// returns how many.
+/// Replaces every depthwise convolution the kernel runs, with the clip after it; returns how
+/// many.
 pub fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     let mut fused = 0;
     for id in model.eval_order()? {
@@ -85,9 +101,8 @@ pub fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     Ok(fused)
 }
 
-/// The depthwise convolution at `id`, if the kernel runs it: one group per channel, float,
-/// channel-last without a batch axis (or a batch of one), explicit padding, no dilation,
-/// constant weights (OIHW) and bias.
+/// The depthwise convolution at `id`, if the kernel runs it: one group per channel, a batch of
+/// one (or none), channel-last or (stride 1) channel-first, and `conv_parts`.
 fn patch(model: &TypedModel, id: usize) -> TractResult<Option<TypedModelPatch>> {
     let Some(ConvParts { conv, before, weights: w, bias: b, input: xs, output: cs, .. }) = conv_parts(model, id)?
     else {
@@ -97,19 +112,30 @@ fn patch(model: &TypedModel, id: usize) -> TractResult<Option<TypedModelPatch>> 
     let channels = spec.input_channels;
     if conv.group != channels
         || spec.output_channels != channels
-        || !matches!(spec.data_format, DataFormat::HWC | DataFormat::NHWC)
         || !kernel::available(spec.kernel_shape[0], spec.kernel_shape[1])
     {
         return Ok(None);
     }
-    let batch = spec.data_format == DataFormat::NHWC;
+    let df = spec.data_format;
+    let channel_last = df.c_is_last();
+    let batch = df.has_n();
     if xs.len() != 3 + batch as usize || cs.len() != xs.len() || (batch && xs[0] != 1) {
         return Ok(None);
     }
     let (xs, hw) = (&xs[batch as usize..], &cs[batch as usize..]);
+    // (height, width, channels) of the input and the output.
+    let (xs, hw) = if channel_last {
+        ([xs[0], xs[1], xs[2]], [hw[0], hw[1], hw[2]])
+    } else {
+        ([xs[1], xs[2], xs[0]], [hw[1], hw[2], hw[0]])
+    };
     let (kh, kw) = (spec.kernel_shape[0], spec.kernel_shape[1]);
     let (sy, sx) = spec.strides.as_ref().map_or((1, 1), |s| (s[0], s[1]));
     if xs[2] != channels || hw[2] != channels || w.shape() != [channels, 1, kh, kw] || b.len() != channels {
+        return Ok(None);
+    }
+    // Channel-first, the kernel reads a row's pixels as one vector: stride 1 only.
+    if !channel_last && (sy, sx) != (1, 1) {
         return Ok(None);
     }
     let g = Geometry {
@@ -127,22 +153,29 @@ fn patch(model: &TypedModel, id: usize) -> TractResult<Option<TypedModelPatch>> 
     };
     let w = w.cast_to::<f32>()?;
     let w = w.try_as_plain_ram()?.as_slice::<f32>()?;
-    let mut taps = vec![0f32; kh * kw * channels];
-    for c in 0..channels {
-        for t in 0..kh * kw {
-            taps[t * channels + c] = w[c * kh * kw + t];
+    // Channel-last: tap by tap, each channel's weight; channel-first: channel by channel, as given.
+    let taps = if channel_last {
+        let mut taps = vec![0f32; kh * kw * channels];
+        for c in 0..channels {
+            for t in 0..kh * kw {
+                taps[t * channels + c] = w[c * kh * kw + t];
+            }
         }
-    }
+        taps
+    } else {
+        w.to_vec()
+    };
     let mut bias = b.cast_to::<f32>()?.try_as_plain_ram()?.as_slice::<f32>()?.to_vec();
     // What the kernel can do on the way out: a bias and the clip (no residual: it has none).
-    let (last, extra, clip, residual) = epilogue(model, id, cs, cs.len() - 1, channels)?;
+    let channel_axis = if channel_last { cs.len() - 1 } else { batch as usize };
+    let (last, extra, clip, residual) = epilogue(model, id, cs, channel_axis, channels)?;
     if residual.is_some() {
         return Ok(None);
     }
     for (b, e) in bias.iter_mut().zip(extra) {
         *b += e;
     }
-    let op = DermdeskDepthwise { geometry: g, weights: Arc::new((taps, bias)), clip, shape: cs.into() };
+    let op = DermdeskDepthwise { geometry: g, channel_last, weights: Arc::new((taps, bias)), clip, shape: cs.into() };
     let node = model.node(id);
     let mut patch = TypedModelPatch::new(format!("dermdesk depthwise {}", node.name));
     let x = patch.tap_model(model, node.inputs[0])?;

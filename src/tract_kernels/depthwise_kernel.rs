@@ -88,6 +88,102 @@ pub fn run(
     unreachable!("available() is false off x86_64")
 }
 
+/// The same for a channel-first input (`channels × in_h × in_w`) and output, stride 1 only:
+/// each row's outputs are vectors of 16 pixels (four at once), the weights (`[c][ky][kx]`)
+/// broadcast. The input is copied into zeros where the taps reach past it.
+pub fn run_channel_first(
+    g: &Geometry,
+    weights: &[f32],
+    bias: &[f32],
+    clip: (f32, f32),
+    x: &[f32],
+    shape: &[usize],
+) -> TractResult<Tensor> {
+    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
+    ensure!(g.sy == 1 && g.sx == 1, "channel-first depthwise convolutions run with stride 1 only: {g:?}");
+    ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0, "empty depthwise convolution {g:?}");
+    ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
+    ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
+    ensure!(shape.iter().product::<usize>() == g.out_h * g.out_w * g.channels, "output {shape:?} for {g:?}");
+    let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
+    let mut padded = vec![0f32; g.channels * ph * pw];
+    for c in 0..g.channels {
+        for y in 0..g.in_h {
+            let from = (c * g.in_h + y) * g.in_w;
+            let to = (c * ph + y + g.top) * pw + g.left;
+            padded[to..to + g.in_w].copy_from_slice(&x[from..from + g.in_w]);
+        }
+    }
+    // SAFETY: every tap of every output lies inside the padded planes (ph, pw cover the last
+    // output's taps); loads and stores past a row's last output are masked off (masked-off
+    // lanes are neither read nor written); each of the out_h × out_w × channels values of the
+    // new tensor is written once, before it is read.
+    #[cfg(target_arch = "x86_64")]
+    unsafe {
+        let mut out = Tensor::uninitialized::<f32>(shape)?;
+        let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
+        let planes = Planes { channels: g.channels, height: ph, width: pw, out_h: g.out_h, out_w: g.out_w };
+        match (g.kh, g.kw) {
+            (3, 3) => avx512_channel_first::<9, 3>(&planes, weights, bias, clip, padded.as_ptr(), o),
+            _ => avx512_channel_first::<25, 5>(&planes, weights, bias, clip, padded.as_ptr(), o),
+        }
+        Ok(out)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    unreachable!("available() is false off x86_64")
+}
+
+/// Padded channel-first planes and the output's size.
+struct Planes {
+    channels: usize,
+    height: usize,
+    width: usize,
+    out_h: usize,
+    out_w: usize,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn avx512_channel_first<const T: usize, const KW: usize>(
+    g: &Planes,
+    weights: &[f32],
+    bias: &[f32],
+    clip: (f32, f32),
+    x: *const f32,
+    out: *mut f32,
+) {
+    use std::arch::x86_64::*;
+    let (lo, hi) = (_mm512_set1_ps(clip.0), _mm512_set1_ps(clip.1));
+    // SAFETY (the whole loop): as `run_channel_first` says.
+    unsafe {
+        for c in 0..g.channels {
+            let w: [__m512; T] = std::array::from_fn(|t| _mm512_set1_ps(weights[c * T + t]));
+            let b = _mm512_set1_ps(bias[c]);
+            let plane = x.add(c * g.height * g.width);
+            let dst = out.add(c * g.out_h * g.out_w);
+            for y in 0..g.out_h {
+                for x0 in (0..g.out_w).step_by(64) {
+                    let masks: [__mmask16; 4] = std::array::from_fn(|j| {
+                        let n = g.out_w.saturating_sub(x0 + 16 * j).min(16);
+                        ((1u32 << n) - 1) as __mmask16
+                    });
+                    let mut acc = [b; 4];
+                    for (t, wt) in w.iter().enumerate() {
+                        let row = plane.add((y + t / KW) * g.width + x0 + t % KW);
+                        for (j, a) in acc.iter_mut().enumerate() {
+                            *a = _mm512_fmadd_ps(*wt, _mm512_maskz_loadu_ps(masks[j], row.wrapping_add(16 * j)), *a);
+                        }
+                    }
+                    for (j, a) in acc.iter().enumerate() {
+                        let v = _mm512_min_ps(_mm512_max_ps(*a, lo), hi);
+                        _mm512_mask_storeu_ps(dst.add(y * g.out_w).wrapping_add(x0 + 16 * j), masks[j], v);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Inputs up to this many values are copied into zeros when taps reach past them (1 MiB).
 const PAD_AT_MOST: usize = 1 << 18;
 
@@ -266,7 +362,8 @@ mod tests {
 
     /// 3×3 and 5×5 taps, strides 1 and 2, padding on every side or on two, channel counts that
     /// fill 16-lane blocks or leave a part of one, images smaller than the taps, inputs copied
-    /// into zeros and inputs read in place: the kernel against the definition.
+    /// into zeros and inputs read in place, channel-last and channel-first: the kernel against
+    /// the definition.
     #[test]
     fn matches_the_definition() {
         if !available(3, 3) {

@@ -3,9 +3,10 @@
 //!
 //! - `depthwise_routine`: a channel-inner depthwise-convolution kernel registered into
 //!   tract-linalg's kernel table (tract then runs EfficientNet's depthwise convolutions
-//!   channel-last, and runs them with it where `depthwise` does not take them).
-//! - `depthwise`: channel-last 3×3 and 5×5 depthwise convolutions and their clip replaced by an
-//!   operator of our own running `depthwise_kernel` (AVX-512).
+//!   channel-last; `depthwise` then runs them).
+//! - `depthwise`: 3×3 and 5×5 depthwise convolutions (channel-last, or channel-first with
+//!   stride 1) and their clip replaced by an operator of our own running `depthwise_kernel`
+//!   (AVX-512).
 //! - `conv`: 1×1 and k×k convolutions (with their bias, clip and residual add) replaced by an
 //!   operator of our own running `conv_kernel` (AVX-512), after tract has chosen every
 //!   tensor's layout and before it compiles the rest.
@@ -63,8 +64,8 @@ mod tests {
         if ours { optimise(model).unwrap() } else { model.into_optimized().unwrap() }
     }
 
-    /// Every convolution (the stem's 3×3, the 1×1s, the segmenter's three 3×3s, the 15
-    /// channel-last depthwise ones) and constant-weight product of the three built-in models
+    /// Every convolution (the stem's 3×3, the 1×1s, the segmenter's three 3×3s, the 16
+    /// depthwise ones) and constant-weight product of the three built-in models
     /// becomes ours where the CPU has AVX-512 (none elsewhere), every resize (the segmenter's four) is planned
     /// once, and each model then gives tract's own outputs on a photo-like input (a smooth
     /// gradient with texture), within 1e-4.
@@ -80,9 +81,9 @@ mod tests {
             let count = ours.nodes().iter().filter(|n| n.op_is::<DermdeskConv>()).count();
             let want = if conv_kernel::available() { convolutions } else { 0 };
             assert_eq!(count, want, "{name}: convolutions run by dermdesk's kernel");
-            // Tract runs the first of the 16 depthwise ones channel-first (it follows the stem).
+            // All 16 depthwise ones: 15 channel-last, the first (after the stem) channel-first.
             let depthwise = ours.nodes().iter().filter(|n| n.op_is::<DermdeskDepthwise>()).count();
-            assert_eq!(depthwise, if conv_kernel::available() { 15 } else { 0 }, "{name}: depthwise convolutions");
+            assert_eq!(depthwise, if conv_kernel::available() { 16 } else { 0 }, "{name}: depthwise convolutions");
             let planned = ours.nodes().iter().filter(|n| n.op_is::<PlannedResize>()).count();
             assert_eq!(planned, resizes, "{name}: resizes planned once");
             let [_, c, h, w] = shape;
