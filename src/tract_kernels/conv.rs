@@ -7,6 +7,7 @@
 //! runs `conv_kernel` (AVX-512) and lets tract compile the rest of the model as before. What it
 //! does not recognise stays tract's.
 
+use super::Pad;
 use super::conv_kernel::{self as kernel, Geometry, Packed};
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
@@ -29,33 +30,6 @@ pub struct DermdeskConv {
     shape: TVec<usize>,
     /// What the profile shows, e.g. "1×1, 16→96 channels, 8960 pixels, channel-first → last".
     what: String,
-}
-
-/// A channel-first input of `channels × height × width`, copied into the middle of a zeroed
-/// `channels × padded.0 × padded.1` one at (`top`, `left`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Pad {
-    channels: usize,
-    height: usize,
-    width: usize,
-    top: usize,
-    left: usize,
-    padded: (usize, usize),
-}
-
-impl Pad {
-    fn apply(&self, x: &[f32]) -> Vec<f32> {
-        let (ph, pw) = self.padded;
-        let mut out = vec![0f32; self.channels * ph * pw];
-        for c in 0..self.channels {
-            for y in 0..self.height {
-                let from = (c * self.height + y) * self.width;
-                let to = (c * ph + y + self.top) * pw + self.left;
-                out[to..to + self.width].copy_from_slice(&x[from..from + self.width]);
-            }
-        }
-        out
-    }
 }
 
 impl PartialEq for DermdeskConv {

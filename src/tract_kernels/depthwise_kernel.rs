@@ -37,6 +37,17 @@ pub fn available(kh: usize, kw: usize) -> bool {
     super::conv_kernel::available() && matches!((kh, kw), (3, 3) | (5, 5))
 }
 
+/// What both layouts need: the kernel on this CPU, a convolution with something in it, and
+/// slices of the sizes the geometry says.
+fn check(g: &Geometry, weights: &[f32], bias: &[f32], x: &[f32], shape: &[usize]) -> TractResult<()> {
+    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
+    ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0 && g.sy > 0 && g.sx > 0, "empty depthwise convolution {g:?}");
+    ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
+    ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
+    ensure!(shape.iter().product::<usize>() == g.out_h * g.out_w * g.channels, "output {shape:?} for {g:?}");
+    Ok(())
+}
+
 /// The convolution's output, a new channel-last tensor of `shape` (`out_h × out_w × channels`
 /// values, every one written). `weights` holds tap by tap each channel's weight (`[ky][kx][c]`).
 pub fn run(
@@ -47,11 +58,7 @@ pub fn run(
     x: &[f32],
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
-    ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0 && g.sy > 0 && g.sx > 0, "empty depthwise convolution {g:?}");
-    ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
-    ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
-    ensure!(shape.iter().product::<usize>() == g.out_h * g.out_w * g.channels, "output {shape:?} for {g:?}");
+    check(g, weights, bias, x, shape)?;
     // Where the taps of an output reach past the input: a small input is copied into zeros
     // (every output then runs the fast way); a large one is read where it lies, and only the
     // outputs at its borders take the taps one by one, checked (a copy would cost more).
@@ -99,21 +106,12 @@ pub fn run_channel_first(
     x: &[f32],
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
     ensure!(g.sy == 1 && g.sx == 1, "channel-first depthwise convolutions run with stride 1 only: {g:?}");
-    ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0, "empty depthwise convolution {g:?}");
-    ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
-    ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
-    ensure!(shape.iter().product::<usize>() == g.out_h * g.out_w * g.channels, "output {shape:?} for {g:?}");
+    check(g, weights, bias, x, shape)?;
     let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
-    let mut padded = vec![0f32; g.channels * ph * pw];
-    for c in 0..g.channels {
-        for y in 0..g.in_h {
-            let from = (c * g.in_h + y) * g.in_w;
-            let to = (c * ph + y + g.top) * pw + g.left;
-            padded[to..to + g.in_w].copy_from_slice(&x[from..from + g.in_w]);
-        }
-    }
+    let pad =
+        super::Pad { channels: g.channels, height: g.in_h, width: g.in_w, top: g.top, left: g.left, padded: (ph, pw) };
+    let padded = pad.apply(x);
     // SAFETY: every tap of every output lies inside the padded planes (ph, pw cover the last
     // output's taps); loads and stores past a row's last output are masked off (masked-off
     // lanes are neither read nor written); each of the out_h × out_w × channels values of the

@@ -27,6 +27,33 @@ pub use depthwise_routine::DEPTHWISE_C_NAME;
 pub use resize::PlannedResize;
 use tract_onnx::prelude::*;
 
+/// A channel-first input of `channels × height × width`, copied into the middle of a zeroed
+/// `channels × padded.0 × padded.1` one at (`top`, `left`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pad {
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    pub top: usize,
+    pub left: usize,
+    pub padded: (usize, usize),
+}
+
+impl Pad {
+    pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        let (ph, pw) = self.padded;
+        let mut out = vec![0f32; self.channels * ph * pw];
+        for c in 0..self.channels {
+            for y in 0..self.height {
+                let from = (c * self.height + y) * self.width;
+                let to = (c * ph + y + self.top) * pw + self.left;
+                out[to..to + self.width].copy_from_slice(&x[from..from + self.width]);
+            }
+        }
+        out
+    }
+}
+
 /// The runnable plan of a model whose input facts are set: tract's simplification, our
 /// convolutions (ordinary, then depthwise) where the CPU has AVX-512, resizes planned once, then tract's compilation.
 pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
