@@ -70,12 +70,15 @@ pub fn run(
         (x, Image::new(g, g.in_h, g.in_w, g.top, g.left))
     } else {
         let (ph, pw) = (ph.max(g.in_h + g.top), pw.max(g.in_w + g.left));
-        let mut p = vec![0f32; ph * pw * c];
-        for y in 0..g.in_h {
-            let to = ((y + g.top) * pw + g.left) * c;
-            p[to..to + g.in_w * c].copy_from_slice(&x[y * g.in_w * c..(y + 1) * g.in_w * c]);
-        }
-        padded = p;
+        let pad = super::Pad {
+            channels: 1,
+            height: g.in_h,
+            width: g.in_w * c,
+            top: g.top,
+            left: g.left * c,
+            padded: (ph, pw * c),
+        };
+        padded = pad.apply(x);
         (&padded[..], Image::new(g, ph, pw, 0, 0))
     };
     // SAFETY: the input holds height × width × channels values; `avx512` reads a tap outside

@@ -28,7 +28,8 @@ pub use resize::PlannedResize;
 use tract_onnx::prelude::*;
 
 /// A channel-first input of `channels × height × width`, copied into the middle of a zeroed
-/// `channels × padded.0 × padded.1` one at (`top`, `left`).
+/// `channels × padded.0 × padded.1` one at (`top`, `left`). A channel-last input is one
+/// "channel" whose rows hold every pixel's channels (widths and `left` in values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Pad {
     pub channels: usize,
@@ -55,7 +56,8 @@ impl Pad {
 }
 
 /// The runnable plan of a model whose input facts are set: tract's simplification, our
-/// convolutions (ordinary, then depthwise) where the CPU has AVX-512, resizes planned once, then tract's compilation.
+/// convolutions (ordinary, then depthwise) where the CPU has AVX-512, resizes planned once,
+/// then tract's compilation.
 pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?.into_decluttered()?;
     conv::fuse(&mut typed)?;

@@ -55,21 +55,32 @@ impl EvalOp for PlannedResize {
             inputs[0].shape(),
             self.input
         );
+        let Some(((last_axis, last_plan), outer)) = self.plans.split_last() else {
+            return Ok(tvec!(Tensor::from_shape(&self.input, input)?.into_tvalue()));
+        };
+        // The axes before the last planned one into buffers, the last straight into the output.
         let mut shape = self.input.clone();
         let mut data: Option<Vec<f32>> = None;
-        for (axis, plan) in self.plans.iter() {
+        for (axis, plan) in outer {
             let from = data.as_deref().unwrap_or(input);
-            let len_out = plan.extrapolated.len();
-            let mut out = vec![0f32; from.len() / shape[*axis] * len_out];
-            let inner: usize = shape[*axis + 1..].iter().product();
-            if linear_axis(from, shape[*axis], inner, plan, &mut out).is_none() {
-                resample_axis(from, &shape, *axis, plan, 0.0, &mut out);
-            }
-            shape[*axis] = len_out;
+            let mut out = vec![0f32; from.len() / shape[*axis] * plan.extrapolated.len()];
+            resample(from, &shape, *axis, plan, &mut out);
+            shape[*axis] = plan.extrapolated.len();
             data = Some(out);
         }
-        let data = data.unwrap_or_else(|| input.to_vec());
-        Ok(tvec!(Tensor::from_shape(&shape, &data)?.into_tvalue()))
+        let mut result = Tensor::zero::<f32>(&self.output)?;
+        let mut view = result.try_as_plain_ram_mut()?;
+        resample(data.as_deref().unwrap_or(input), &shape, *last_axis, last_plan, view.as_slice_mut::<f32>()?);
+        Ok(tvec!(result.into_tvalue()))
+    }
+}
+
+/// Resamples `axis` of `input` (of `shape`) into `output` by the plan: our loop for a linear
+/// plan, tract's otherwise.
+fn resample(input: &[f32], shape: &[usize], axis: usize, plan: &AxisPlan, output: &mut [f32]) {
+    let inner: usize = shape[axis + 1..].iter().product();
+    if linear_axis(input, shape[axis], inner, plan, output).is_none() {
+        resample_axis(input, shape, axis, plan, 0.0, output);
     }
 }
 

@@ -578,9 +578,6 @@ impl App {
         }
     }
 
-    /// What the panels show, read again: the details, the photo log, the grid, the Models
-    /// window when open, and (after a job) the review queue when open. Not the queue after
-    /// another process's write: reading the queue again moves the reviewer off their photo.
     /// After the last version of model `name` was removed (`gone`) or another version of it:
     /// the photo panels read their results again, and a classifier with no version left leaves
     /// the disagreement filter (and the filter, if it was on it).
@@ -596,6 +593,9 @@ impl App {
         self.reload_panels(false);
     }
 
+    /// What the panels show, read again: the details, the photo log, the grid, the Models
+    /// window when open, and (after a job) the review queue when open. Not the queue after
+    /// another process's write: reading the queue again moves the reviewer off their photo.
     fn reload_panels(&mut self, review_queue: bool) {
         self.details.reload();
         self.predictions.reload();

@@ -1,11 +1,11 @@
 //! The Models window: every registered model version with its card (what it was trained on,
-//! how a photo becomes its input, what it measured, "not for clinical use"), and a way to add
-//! a model of one's own from its card, and a way to remove one (after a question naming the
+//! how a photo becomes its input, what it measured, "not for clinical use"), a way to add a
+//! model of one's own from its card, and a way to remove one (after a question naming the
 //! results that go with it). Adding goes through `registry::add`, the code behind `dermdesk
 //! models add`: the card is parsed, the model loaded and test-run, and a refusal says why;
-//! removing through `registry::remove` (`dermdesk models remove`). Both the reading and the adding run on threads with their own connection: the
-//! registry loads models (seconds), which must neither freeze the window nor hold up the
-//! store thread.
+//! removing through `registry::remove` (`dermdesk models remove`). The reading, the adding and
+//! the removing run on threads with their own connection: the registry loads models (seconds),
+//! which must neither freeze the window nor hold up the store thread.
 
 use super::app::{App, Overlay};
 use super::command::{Command, modality_key};
@@ -300,13 +300,11 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
             });
             let shown = models.iter().find(|(m, _)| panel.selected.as_ref().is_some_and(|s| is(m, s)));
             egui::CentralPanel::default().show(ui, |ui| {
-                if let Some((m, n)) = shown
-                    && !m.builtin
-                {
-                    let busy = panel.removing.is_some() || job_running;
-                    remove_row(ui, lang, panel.confirm_remove.as_ref(), m, *n, busy, &mut remove);
-                }
                 if let Some((m, n)) = shown {
+                    if !m.builtin {
+                        let busy = panel.removing.is_some() || job_running;
+                        remove_row(ui, lang, panel.confirm_remove.as_ref(), m, *n, busy, &mut remove);
+                    }
                     // Each card scrolled on its own (another starts at its top).
                     egui::ScrollArea::vertical()
                         .id_salt(("model-card", m.name(), m.version()))
