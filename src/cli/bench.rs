@@ -151,6 +151,10 @@ pub enum Which {
         threads: usize,
         #[arg(long, default_value_t = 10)]
         repeats: usize,
+        /// Show tract's N slowest nodes of each model (id, operator, what it does) instead of
+        /// its four slowest operator kinds.
+        #[arg(long, default_value_t = 0)]
+        nodes: usize,
         #[arg(long)]
         shared: Option<PathBuf>,
         #[arg(long)]
@@ -225,8 +229,8 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         Which::ModalityImport { photos, threads, repeats, shared, json } => {
             modality::import_speed(&shared_dir(shared)?, photos, threads, repeats, json)
         }
-        Which::Models { photos, threads, repeats, shared, json } => {
-            models::run(&shared_dir(shared)?, photos, threads, repeats, json)
+        Which::Models { photos, threads, repeats, nodes, shared, json } => {
+            models::run(&shared_dir(shared)?, photos, threads, repeats, nodes, json)
         }
         Which::Occlusion { photos, threads, shared, json } => {
             occlusion::run(&shared_dir(shared)?, photos, threads, json)

@@ -170,10 +170,11 @@ impl Loaded {
         Ok(view.iter().copied().collect())
     }
 
-    /// Where the time goes: milliseconds per operator kind over one run of the plan (the
-    /// median of `runs`), with how many nodes of that kind there are, slowest first. For
-    /// the benchmark that sets tract beside onnxruntime.
-    pub fn profile(&self, data: &[f32], runs: usize) -> Result<Vec<(String, f64, usize)>, String> {
+    /// Where the time goes: milliseconds per operator kind (or, `by_node`, per node: its id,
+    /// operator and what it does) over one run of the plan (the median of `runs`), with how
+    /// many nodes of that kind there are, slowest first. For the benchmark that sets tract
+    /// beside onnxruntime.
+    pub fn profile(&self, data: &[f32], runs: usize, by_node: bool) -> Result<Vec<(String, f64, usize)>, String> {
         use std::collections::BTreeMap;
         let shape = preprocess::shape(&self.card.input);
         let tensor = Tensor::from_shape(&shape, data).map_err(|e| e.to_string())?;
@@ -185,7 +186,12 @@ impl Loaded {
                 .run_plan_with_eval(tvec!(tensor.clone().into()), |ctx, st, node, input| {
                     let t = std::time::Instant::now();
                     let r = tract_onnx::tract_core::plan::eval(ctx, st, node, input);
-                    let e = this.entry(node.op().name().to_string()).or_default();
+                    let key = if by_node {
+                        format!("#{} {} {}", node.id, node.op().name(), node.op().info().unwrap_or_default().join("; "))
+                    } else {
+                        node.op().name().to_string()
+                    };
+                    let e = this.entry(key).or_default();
                     e.0 += t.elapsed().as_secs_f64() * 1000.0;
                     e.1 += 1;
                     r

@@ -4,7 +4,7 @@
 //! constant weight matrix (`IHW,OI->HWO`, `HWI,OI->OHW`, ...), and a k×k one (not grouped) a
 //! `Conv`; either is followed by an `Add` of the bias, often a `Max`/`Min` pair (ReLU6) and
 //! sometimes the `Add` of a residual. `fuse` replaces each such chain by one `DermdeskConv` that
-//! runs `conv_kernel` (AVX-512) and lets tract compile the rest of the model as before. What it
+//! runs `conv_kernel` (AVX-512, or AVX2 and FMA) and lets tract compile the rest of the model as before. What it
 //! does not recognise stays tract's.
 
 use super::Pad;
@@ -90,7 +90,7 @@ impl TypedOp for DermdeskConv {
 }
 
 /// Replaces every convolution chain `fuse` recognises in a simplified (decluttered) model;
-/// returns how many. Nothing changes on a machine without AVX-512.
+/// returns how many. Nothing changes on a machine without AVX-512 or AVX2.
 pub fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     if !kernel::available() {
         return Ok(0);

@@ -1,4 +1,4 @@
-//! The arithmetic of a convolution for x86 with AVX-512: `out[o, y, x] = clip(bias[o] +
+//! The arithmetic of a convolution for x86 with AVX-512 (here) or AVX2 and FMA (`avx2`): `out[o, y, x] = clip(bias[o] +
 //! Σk w[o, k] · in[offset[k] + y·x_row + x·x_col]) (+ residual[o, y, x])` for one photo. A 1×1
 //! convolution has one term per input channel and its pixels in one row, the input and output
 //! each channel-first or channel-last; a k×k one (over an input padded beforehand) has a term
@@ -13,15 +13,18 @@
 //! 24 registers across the whole input, and adds the bias, clips and adds the residual on the
 //! way out: 77–116 GFLOP/s on the demo classifier's shapes.
 //!
-//! Unsafe code is allowed in this file alone: the SIMD loop reads and writes through raw
+//! Unsafe code is allowed in this file and `avx2` alone: the SIMD loop reads and writes through raw
 //! pointers. `run` checks, before any of it, that every index it will touch is inside the
 //! slices it was given.
 #![allow(unsafe_code)]
 // The register-blocked loops index several arrays by the same row or half on purpose.
 #![allow(clippy::needless_range_loop)]
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::internal::ensure;
+use tract_onnx::tract_core::internal::{bail, ensure};
 
 /// Output channels per weight panel (two 16-lane registers).
 pub const LANES: usize = 32;
@@ -90,16 +93,38 @@ impl Packed {
     }
 }
 
-/// Whether this machine can run the kernel.
+/// The instruction sets the kernel is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    Avx512,
+    Avx2,
+}
+
+impl Isa {
+    /// Those this machine runs, best first.
+    pub fn here() -> Vec<Isa> {
+        let mut isas = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx512f") {
+                isas.push(Isa::Avx512);
+            }
+            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                isas.push(Isa::Avx2);
+            }
+        }
+        isas
+    }
+}
+
+/// Whether this machine can run the kernel (with AVX-512, or AVX2 and FMA).
 pub fn available() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::is_x86_feature_detected!("avx512f")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    !Isa::here().is_empty()
+}
+
+/// Whether this machine has AVX-512 (what the channel-first depthwise kernel needs).
+pub fn has_avx512() -> bool {
+    Isa::here().first() == Some(&Isa::Avx512)
 }
 
 /// The convolution's output, a new tensor of `shape` (whose values must number `outputs ×
@@ -113,7 +138,23 @@ pub fn run(
     residual: Option<&[f32]>,
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    ensure!(available(), "the convolution kernel needs AVX-512, which this CPU lacks");
+    let Some(&isa) = Isa::here().first() else {
+        bail!("the convolution kernel needs AVX-512 or AVX2 with FMA, which this CPU lacks")
+    };
+    run_on(isa, g, w, clip, x, residual, shape)
+}
+
+/// `run` with the given instruction set (the tests run each one this machine has).
+fn run_on(
+    isa: Isa,
+    g: &Geometry,
+    w: &Packed,
+    clip: (f32, f32),
+    x: &[f32],
+    residual: Option<&[f32]>,
+    shape: &[usize],
+) -> TractResult<Tensor> {
+    ensure!(Isa::here().contains(&isa), "this CPU cannot run the {isa:?} convolution kernel");
     let terms = w.terms();
     ensure!(g.outputs > 0 && terms > 0 && g.rows > 0 && g.cols > 0, "empty convolution {g:?}");
     ensure!(w.outputs == g.outputs, "weights for {} outputs in {g:?}", w.outputs);
@@ -127,13 +168,17 @@ pub fn run(
         ensure!(r.len() >= values, "residual of {} values for {g:?}", r.len());
     }
     // SAFETY: the output's strides are channel-first or channel-last (checked above), so
-    // `avx512` writes every one of its `values` exactly once before it is read; every read
+    // the kernel writes every one of its `values` exactly once before it is read; every read
     // index is inside the slices (checked above).
     #[cfg(target_arch = "x86_64")]
     unsafe {
         let mut out = Tensor::uninitialized::<f32>(shape)?;
         let c = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
-        avx512(g, w, clip, x.as_ptr(), residual.map(|r| r.as_ptr()), c);
+        let (x, residual) = (x.as_ptr(), residual.map(|r| r.as_ptr()));
+        match isa {
+            Isa::Avx512 => avx512(g, w, clip, x, residual, c),
+            Isa::Avx2 => avx2::run(g, w, clip, x, residual, c),
+        }
         Ok(out)
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -416,22 +461,26 @@ mod tests {
         let res = residual.then(|| values(values_n, 4));
         let packed = Packed::new(g.outputs, offsets.clone(), |o, k| w[o * terms + k], &bias);
         let shape = if c_last { [g.rows, g.cols, g.outputs] } else { [g.outputs, g.rows, g.cols] };
-        let got = run(&g, &packed, clip, &x, res.as_deref(), &shape).unwrap();
-        let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
         let want = plain(&g, &offsets, &w, &bias, clip, &x, res.as_deref());
         let tol = 1e-5 * (terms as f32).sqrt() * 4.0;
-        for (k, (a, b)) in got.iter().zip(&want).enumerate() {
-            assert!((a - b).abs() <= tol, "{g:?} {terms} terms, clip {clip:?}, residual {residual}: [{k}] {a} vs {b}");
+        for isa in Isa::here() {
+            let got = run_on(isa, &g, &packed, clip, &x, res.as_deref(), &shape).unwrap();
+            let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+            for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                let what = format!("{isa:?} {g:?} {terms} terms, clip {clip:?}, residual {residual}");
+                assert!((a - b).abs() <= tol, "{what}: [{k}] {a} vs {b}");
+            }
         }
     }
 
     /// 1×1 convolutions in every layout (channel-first or -last, in and out), output counts
     /// filling one or two registers or a part of one, pixel counts leaving every remainder of
-    /// a 12-pixel tile, a clip, none, and a residual: the kernel against the definition.
+    /// a 12- and a 6-pixel tile, a clip, none, and a residual: the kernel, with every
+    /// instruction set this CPU has, against the definition.
     #[test]
     fn one_by_one_matches_the_definition() {
         if !available() {
-            eprintln!("skipped: this CPU lacks AVX-512 (dermdesk then leaves convolutions to tract)");
+            eprintln!("skipped: this CPU lacks AVX-512 and AVX2 (dermdesk then leaves convolutions to tract)");
             return;
         }
         let mut checked = 0;
@@ -468,7 +517,10 @@ mod tests {
         if !available() {
             return;
         }
-        for (channels, outputs, (h, w), stride) in [(3, 32, (9, 17), 2), (16, 20, (7, 14), 1), (64, 64, (5, 7), 1)] {
+        // (The second: 27 terms at stride 1, which the AVX2 path runs with pixels in the lanes.)
+        for (channels, outputs, (h, w), stride) in
+            [(3, 32, (9, 17), 2), (3, 20, (6, 35), 1), (16, 20, (7, 14), 1), (64, 64, (5, 7), 1)]
+        {
             let (hp, wp) = (h + 2, w + 2);
             let (rows, cols) = ((hp - 3) / stride + 1, (wp - 3) / stride + 1);
             let mut offsets = Vec::new();
@@ -504,12 +556,17 @@ mod tests {
         }
         let g = Geometry { outputs: 4, rows: 1, cols: 5, x_row: 0, x_col: 1, c_channel: 5, c_row: 0, c_col: 1 };
         let packed = Packed::new(4, vec![0, 5, 10], |_, _| 1.0, &[0.0; 4]);
-        let err = run(&g, &packed, (0.0, 6.0), &[0.0; 14], None, &[4, 5]).unwrap_err();
-        assert!(err.to_string().contains("input of 14 values"), "{err}");
-        assert!(run(&g, &packed, (0.0, 6.0), &[0.0; 15], None, &[4, 4]).is_err());
-        assert!(run(&g, &packed, (0.0, 6.0), &[0.0; 15], Some(&[0.0; 19]), &[4, 5]).is_err());
-        let scattered = Geometry { c_channel: 6, ..g };
-        assert!(run(&scattered, &packed, (0.0, 6.0), &[0.0; 15], None, &[4, 5]).is_err());
-        assert!(run(&g, &packed, (0.0, 6.0), &[0.0; 15], Some(&[0.0; 20]), &[4, 5]).is_ok());
+        for isa in Isa::here() {
+            let run = |g: &Geometry, x: &[f32], r: Option<&[f32]>, shape: &[usize]| {
+                run_on(isa, g, &packed, (0.0, 6.0), x, r, shape)
+            };
+            let err = run(&g, &[0.0; 14], None, &[4, 5]).unwrap_err();
+            assert!(err.to_string().contains("input of 14 values"), "{isa:?}: {err}");
+            assert!(run(&g, &[0.0; 15], None, &[4, 4]).is_err());
+            assert!(run(&g, &[0.0; 15], Some(&[0.0; 19]), &[4, 5]).is_err());
+            let scattered = Geometry { c_channel: 6, ..g };
+            assert!(run(&scattered, &[0.0; 15], None, &[4, 5]).is_err());
+            assert!(run(&g, &[0.0; 15], Some(&[0.0; 20]), &[4, 5]).is_ok());
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The arithmetic of a channel-last depthwise convolution for x86 with AVX-512, with the clip
+//! The arithmetic of a channel-last depthwise convolution for x86 with AVX-512 (or AVX2 and
+//! FMA, `avx2`), with the clip
 //! that follows it: `out[y, x, c] = clip(bias[c] + Σ w[ky, kx, c] · in[y·sy + ky − top,
 //! x·sx + kx − left, c])`, taps outside the input left out.
 //!
@@ -8,9 +9,12 @@
 //! a 16-channel block keeps all its taps' weights in registers (9 or 25) while it sweeps the
 //! image, one load per fused multiply-add, and clips before it stores.
 //!
-//! Unsafe code is allowed in this file alone: the SIMD loop reads and writes through raw
+//! Unsafe code is allowed in this file and `avx2` alone: the SIMD loop reads and writes through raw
 //! pointers. `run` checks the slices against the geometry before any of it.
 #![allow(unsafe_code)]
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::ensure;
@@ -32,15 +36,24 @@ pub struct Geometry {
     pub left: usize,
 }
 
-/// Whether the kernel runs these taps on this machine (3×3 and 5×5, with AVX-512).
-pub fn available(kh: usize, kw: usize) -> bool {
-    super::conv_kernel::available() && matches!((kh, kw), (3, 3) | (5, 5))
+/// Whether the kernel runs these taps in this layout on this machine: 3×3 and 5×5, with
+/// AVX-512 in either layout, with AVX2 and FMA channel-last (`avx2`).
+pub fn available(kh: usize, kw: usize, channel_last: bool) -> bool {
+    let isa = if channel_last { super::conv_kernel::available() } else { super::conv_kernel::has_avx512() };
+    isa && matches!((kh, kw), (3, 3) | (5, 5))
 }
 
 /// What both layouts need: the kernel on this CPU, a convolution with something in it, and
 /// slices of the sizes the geometry says.
-fn check(g: &Geometry, weights: &[f32], bias: &[f32], x: &[f32], shape: &[usize]) -> TractResult<()> {
-    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
+fn check(
+    g: &Geometry,
+    channel_last: bool,
+    weights: &[f32],
+    bias: &[f32],
+    x: &[f32],
+    shape: &[usize],
+) -> TractResult<()> {
+    ensure!(available(g.kh, g.kw, channel_last), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
     ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0 && g.sy > 0 && g.sx > 0, "empty depthwise convolution {g:?}");
     ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
     ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
@@ -58,7 +71,22 @@ pub fn run(
     x: &[f32],
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    check(g, weights, bias, x, shape)?;
+    run_with(super::conv_kernel::has_avx512(), g, weights, bias, clip, x, shape)
+}
+
+/// `run` with the AVX-512 path or (`use_avx512` false) the AVX2 one; the tests run each this
+/// machine has.
+fn run_with(
+    use_avx512: bool,
+    g: &Geometry,
+    weights: &[f32],
+    bias: &[f32],
+    clip: (f32, f32),
+    x: &[f32],
+    shape: &[usize],
+) -> TractResult<Tensor> {
+    check(g, true, weights, bias, x, shape)?;
+    ensure!(!use_avx512 || super::conv_kernel::has_avx512(), "this CPU lacks AVX-512");
     // Where the taps of an output reach past the input: a small input is copied into zeros
     // (every output then runs the fast way); a large one is read where it lies, and only the
     // outputs at its borders take the taps one by one, checked (a copy would cost more).
@@ -88,9 +116,11 @@ pub fn run(
     unsafe {
         let mut out = Tensor::uninitialized::<f32>(shape)?;
         let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
-        match (g.kh, g.kw) {
-            (3, 3) => avx512::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
-            _ => avx512::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+        match (use_avx512, g.kh, g.kw) {
+            (true, 3, 3) => avx512::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
+            (true, _, _) => avx512::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+            (false, 3, 3) => avx2::run::<9, 3, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+            (false, _, _) => avx2::run::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
         }
         Ok(out)
     }
@@ -110,7 +140,7 @@ pub fn run_channel_first(
     shape: &[usize],
 ) -> TractResult<Tensor> {
     ensure!(g.sy == 1 && g.sx == 1, "channel-first depthwise convolutions run with stride 1 only: {g:?}");
-    check(g, weights, bias, x, shape)?;
+    check(g, false, weights, bias, x, shape)?;
     let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
     let pad =
         super::Pad { channels: g.channels, height: g.in_h, width: g.in_w, top: g.top, left: g.left, padded: (ph, pw) };
@@ -367,10 +397,14 @@ mod tests {
     /// the definition.
     #[test]
     fn matches_the_definition() {
-        if !available(3, 3) {
-            eprintln!("skipped: this CPU lacks AVX-512 (dermdesk then leaves depthwise convolutions to tract)");
+        if !available(3, 3, true) {
+            eprintln!(
+                "skipped: this CPU lacks AVX-512 and AVX2 (dermdesk then leaves depthwise convolutions to tract)"
+            );
             return;
         }
+        let paths: Vec<bool> =
+            [true, false].into_iter().filter(|&a| !a || crate::tract_kernels::conv_kernel::has_avx512()).collect();
         for (k, stride, (top, bottom), channels, (in_h, in_w)) in [
             (3, 1, (1, 1), 32, (9, 13)),
             (3, 2, (0, 1), 96, (8, 11)),
@@ -388,27 +422,32 @@ mod tests {
                 Geometry { channels, in_h, in_w, out_h, out_w, kh: k, kw: k, sy: stride, sx: stride, top, left: top };
             let (w, bias, x) = (values(k * k * channels, 1), values(channels, 2), values(in_h * in_w * channels, 3));
             let clip = (0.0, 6.0);
-            let got = run(&g, &w, &bias, clip, &x, &[out_h, out_w, channels]).unwrap();
-            let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
-            for y in 0..out_h {
-                for xo in 0..out_w {
-                    for c in 0..channels {
-                        let mut s = bias[c] as f64;
-                        for ky in 0..k {
-                            for kx in 0..k {
-                                let (iy, ix) = (
-                                    (y * stride + ky) as isize - top as isize,
-                                    (xo * stride + kx) as isize - top as isize,
-                                );
-                                if iy >= 0 && ix >= 0 && (iy as usize) < in_h && (ix as usize) < in_w {
-                                    let v = x[(iy as usize * in_w + ix as usize) * channels + c];
-                                    s += (w[(ky * k + kx) * channels + c] * v) as f64;
+            for &avx512 in &paths {
+                let got = run_with(avx512, &g, &w, &bias, clip, &x, &[out_h, out_w, channels]).unwrap();
+                let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+                for y in 0..out_h {
+                    for xo in 0..out_w {
+                        for c in 0..channels {
+                            let mut s = bias[c] as f64;
+                            for ky in 0..k {
+                                for kx in 0..k {
+                                    let (iy, ix) = (
+                                        (y * stride + ky) as isize - top as isize,
+                                        (xo * stride + kx) as isize - top as isize,
+                                    );
+                                    if iy >= 0 && ix >= 0 && (iy as usize) < in_h && (ix as usize) < in_w {
+                                        let v = x[(iy as usize * in_w + ix as usize) * channels + c];
+                                        s += (w[(ky * k + kx) * channels + c] * v) as f64;
+                                    }
                                 }
                             }
+                            let want = (s as f32).clamp(clip.0, clip.1);
+                            let have = got[(y * out_w + xo) * channels + c];
+                            assert!(
+                                (have - want).abs() <= 1e-5,
+                                "AVX-512 {avx512}, {g:?} at {y},{xo},{c}: {have} vs {want}"
+                            );
                         }
-                        let want = (s as f32).clamp(clip.0, clip.1);
-                        let have = got[(y * out_w + xo) * channels + c];
-                        assert!((have - want).abs() <= 1e-5, "{g:?} at {y},{xo},{c}: {have} vs {want}");
                     }
                 }
             }

@@ -43,7 +43,16 @@ struct Figures {
     batch: Vec<Batch>,
 }
 
-pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: bool) -> anyhow::Result<()> {
+/// `nodes`: how many of tract's slowest nodes to show for each model (0: the four slowest
+/// operator kinds instead).
+pub fn run(
+    shared: &Path,
+    photos: usize,
+    threads: usize,
+    repeats: usize,
+    nodes: usize,
+    json: bool,
+) -> anyhow::Result<()> {
     let work = super::tempfile_dir("dermdesk-bench-models")?;
     let db = work.join("bench.sqlite");
     let mut store = Store::open(&db)?;
@@ -66,13 +75,15 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
             Ok(vec![(Vec::new(), out)])
         };
         figures.models.push(compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work)?);
-        let ops = loaded.profile(&input, repeats).map_err(crate::Error::Invalid)?;
-        figures.tract_profile.extend(ops.into_iter().take(4).map(|(op, ms, nodes)| OpTime {
-            model: m.card.name.clone(),
-            op,
-            nodes,
-            ms,
-        }));
+        let ops = loaded.profile(&input, repeats, nodes > 0).map_err(crate::Error::Invalid)?;
+        figures.tract_profile.extend(
+            ops.into_iter().take(if nodes > 0 { nodes } else { 4 }).map(|(op, ms, nodes)| OpTime {
+                model: m.card.name.clone(),
+                op,
+                nodes,
+                ms,
+            }),
+        );
     }
 
     // Batch inference over `photos` real photos, every model in turn.
@@ -114,7 +125,11 @@ pub fn run(shared: &Path, photos: usize, threads: usize, repeats: usize, json: b
         );
     }
     for o in &figures.tract_profile {
-        println!("{:<18} tract time in {} ({} nodes): {:.1} ms", o.model, o.op, o.nodes, o.ms);
+        if nodes > 0 {
+            println!("{:<18} {:>6.3} ms  {}", o.model, o.ms, o.op);
+        } else {
+            println!("{:<18} tract time in {} ({} nodes): {:.1} ms", o.model, o.op, o.nodes, o.ms);
+        }
     }
     for b in &figures.batch {
         println!(
