@@ -392,9 +392,10 @@ mod tests {
     use crate::tract_kernels::test_values as values;
 
     /// 3×3 and 5×5 taps, strides 1 and 2, padding on every side or on two, channel counts that
-    /// fill 16-lane blocks or leave a part of one, images smaller than the taps, inputs copied
-    /// into zeros and inputs read in place, channel-last and channel-first: the kernel against
-    /// the definition.
+    /// fill 16- and 8-lane blocks or leave a part of one, images smaller than the taps, inputs
+    /// copied into zeros and inputs read in place, channel-last, each path this CPU has
+    /// (AVX-512, AVX2): the kernel against the definition. (The channel-first kernel is checked
+    /// through the models in `tract_kernels::tests`, on AVX-512 machines.)
     #[test]
     fn matches_the_definition() {
         if !available(3, 3, true) {
