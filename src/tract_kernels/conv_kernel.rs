@@ -1,5 +1,6 @@
-//! The arithmetic of a convolution for x86 with AVX-512 (here) or AVX2 and FMA (`avx2`): `out[o, y, x] = clip(bias[o] +
-//! Σk w[o, k] · in[offset[k] + y·x_row + x·x_col]) (+ residual[o, y, x])` for one photo. A 1×1
+//! The arithmetic of a convolution for x86 with AVX-512 (here) or AVX2 and FMA (`avx2`):
+//! `out[o, y, x] = clip(bias[o] + Σk w[o, k] · in[offset[k] + y·x_row + x·x_col])
+//! (+ residual[o, y, x])` for one photo. A 1×1
 //! convolution has one term per input channel and its pixels in one row, the input and output
 //! each channel-first or channel-last; a k×k one (over an input padded beforehand) has a term
 //! per input channel and tap.
@@ -13,8 +14,8 @@
 //! 24 registers across the whole input, and adds the bias, clips and adds the residual on the
 //! way out: 77–116 GFLOP/s on the demo classifier's shapes.
 //!
-//! Unsafe code is allowed in this file and `avx2` alone: the SIMD loop reads and writes through raw
-//! pointers. `run` checks, before any of it, that every index it will touch is inside the
+//! Unsafe code is allowed in this file and `avx2` alone: the SIMD loops read and write through
+//! raw pointers. `run` checks, before any of it, that every index it will touch is inside the
 //! slices it was given.
 #![allow(unsafe_code)]
 // The register-blocked loops index several arrays by the same row or half on purpose.
@@ -101,30 +102,36 @@ pub enum Isa {
 }
 
 impl Isa {
-    /// Those this machine runs, best first.
-    pub fn here() -> Vec<Isa> {
-        let mut isas = Vec::new();
+    /// Whether this machine runs it.
+    pub fn runs(self) -> bool {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::is_x86_feature_detected!("avx512f") {
-                isas.push(Isa::Avx512);
-            }
-            if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
-                isas.push(Isa::Avx2);
+            match self {
+                Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
+                Isa::Avx2 => std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma"),
             }
         }
-        isas
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            false
+        }
+    }
+
+    /// The best this machine runs.
+    pub fn best() -> Option<Isa> {
+        [Isa::Avx512, Isa::Avx2].into_iter().find(|isa| isa.runs())
+    }
+
+    /// Every one this machine runs, best first (the tests run each).
+    #[cfg(test)]
+    pub fn here() -> Vec<Isa> {
+        [Isa::Avx512, Isa::Avx2].into_iter().filter(|isa| isa.runs()).collect()
     }
 }
 
 /// Whether this machine can run the kernel (with AVX-512, or AVX2 and FMA).
 pub fn available() -> bool {
-    !Isa::here().is_empty()
-}
-
-/// Whether this machine has AVX-512 (what the channel-first depthwise kernel needs).
-pub fn has_avx512() -> bool {
-    Isa::here().first() == Some(&Isa::Avx512)
+    Isa::best().is_some()
 }
 
 /// The convolution's output, a new tensor of `shape` (whose values must number `outputs ×
@@ -138,7 +145,7 @@ pub fn run(
     residual: Option<&[f32]>,
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    let Some(&isa) = Isa::here().first() else {
+    let Some(isa) = Isa::best() else {
         bail!("the convolution kernel needs AVX-512 or AVX2 with FMA, which this CPU lacks")
     };
     run_on(isa, g, w, clip, x, residual, shape)
@@ -154,7 +161,7 @@ fn run_on(
     residual: Option<&[f32]>,
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    ensure!(Isa::here().contains(&isa), "this CPU cannot run the {isa:?} convolution kernel");
+    ensure!(isa.runs(), "this CPU cannot run the {isa:?} convolution kernel");
     let terms = w.terms();
     ensure!(g.outputs > 0 && terms > 0 && g.rows > 0 && g.cols > 0, "empty convolution {g:?}");
     ensure!(w.outputs == g.outputs, "weights for {} outputs in {g:?}", w.outputs);

@@ -1,7 +1,6 @@
 //! The arithmetic of a channel-last depthwise convolution for x86 with AVX-512 (or AVX2 and
-//! FMA, `avx2`), with the clip
-//! that follows it: `out[y, x, c] = clip(bias[c] + Σ w[ky, kx, c] · in[y·sy + ky − top,
-//! x·sx + kx − left, c])`, taps outside the input left out.
+//! FMA, `avx2`), with the clip that follows it: `out[y, x, c] = clip(bias[c] + Σ w[ky, kx, c] ·
+//! in[y·sy + ky − top, x·sx + kx − left, c])`, taps outside the input left out.
 //!
 //! Why a kernel of our own, beside the one registered in tract's table (`depthwise_routine`):
 //! tract hands that one a row of output positions at a time and it reloads every tap's weights
@@ -9,15 +8,16 @@
 //! a 16-channel block keeps all its taps' weights in registers (9 or 25) while it sweeps the
 //! image, one load per fused multiply-add, and clips before it stores.
 //!
-//! Unsafe code is allowed in this file and `avx2` alone: the SIMD loop reads and writes through raw
-//! pointers. `run` checks the slices against the geometry before any of it.
+//! Unsafe code is allowed in this file and `avx2` alone: the SIMD loops read and write through
+//! raw pointers. `run` checks the slices against the geometry before any of it.
 #![allow(unsafe_code)]
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 
+use super::conv_kernel::Isa;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::internal::ensure;
+use tract_onnx::tract_core::internal::{bail, ensure};
 
 /// A channel-last input of `in_h × in_w × channels`, `kh × kw` taps, strides, the zeros
 /// before the first row and column, and the output's size.
@@ -39,7 +39,7 @@ pub struct Geometry {
 /// Whether the kernel runs these taps in this layout on this machine: 3×3 and 5×5, with
 /// AVX-512 in either layout, with AVX2 and FMA channel-last (`avx2`).
 pub fn available(kh: usize, kw: usize, channel_last: bool) -> bool {
-    let isa = if channel_last { super::conv_kernel::available() } else { super::conv_kernel::has_avx512() };
+    let isa = if channel_last { Isa::best().is_some() } else { Isa::Avx512.runs() };
     isa && matches!((kh, kw), (3, 3) | (5, 5))
 }
 
@@ -71,13 +71,13 @@ pub fn run(
     x: &[f32],
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    run_with(super::conv_kernel::has_avx512(), g, weights, bias, clip, x, shape)
+    let Some(isa) = Isa::best() else { bail!("no depthwise kernel on this CPU (it needs AVX-512 or AVX2 with FMA)") };
+    run_on(isa, g, weights, bias, clip, x, shape)
 }
 
-/// `run` with the AVX-512 path or (`use_avx512` false) the AVX2 one; the tests run each this
-/// machine has.
-fn run_with(
-    use_avx512: bool,
+/// `run` with the given instruction set (the tests run each one this machine has).
+fn run_on(
+    isa: Isa,
     g: &Geometry,
     weights: &[f32],
     bias: &[f32],
@@ -86,7 +86,7 @@ fn run_with(
     shape: &[usize],
 ) -> TractResult<Tensor> {
     check(g, true, weights, bias, x, shape)?;
-    ensure!(!use_avx512 || super::conv_kernel::has_avx512(), "this CPU lacks AVX-512");
+    ensure!(isa.runs(), "this CPU cannot run the {isa:?} depthwise kernel");
     // Where the taps of an output reach past the input: a small input is copied into zeros
     // (every output then runs the fast way); a large one is read where it lies, and only the
     // outputs at its borders take the taps one by one, checked (a copy would cost more).
@@ -116,11 +116,11 @@ fn run_with(
     unsafe {
         let mut out = Tensor::uninitialized::<f32>(shape)?;
         let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
-        match (use_avx512, g.kh, g.kw) {
-            (true, 3, 3) => avx512::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
-            (true, _, _) => avx512::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
-            (false, 3, 3) => avx2::run::<9, 3, 4>(&image, weights, bias, clip, x.as_ptr(), o),
-            (false, _, _) => avx2::run::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+        match (isa, g.kh, g.kw) {
+            (Isa::Avx512, 3, 3) => avx512::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
+            (Isa::Avx512, _, _) => avx512::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+            (Isa::Avx2, 3, 3) => avx2::run::<9, 3, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+            (Isa::Avx2, _, _) => avx2::run::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
         }
         Ok(out)
     }
@@ -404,8 +404,6 @@ mod tests {
             );
             return;
         }
-        let paths: Vec<bool> =
-            [true, false].into_iter().filter(|&a| !a || crate::tract_kernels::conv_kernel::has_avx512()).collect();
         for (k, stride, (top, bottom), channels, (in_h, in_w)) in [
             (3, 1, (1, 1), 32, (9, 13)),
             (3, 2, (0, 1), 96, (8, 11)),
@@ -423,8 +421,8 @@ mod tests {
                 Geometry { channels, in_h, in_w, out_h, out_w, kh: k, kw: k, sy: stride, sx: stride, top, left: top };
             let (w, bias, x) = (values(k * k * channels, 1), values(channels, 2), values(in_h * in_w * channels, 3));
             let clip = (0.0, 6.0);
-            for &avx512 in &paths {
-                let got = run_with(avx512, &g, &w, &bias, clip, &x, &[out_h, out_w, channels]).unwrap();
+            for isa in Isa::here() {
+                let got = run_on(isa, &g, &w, &bias, clip, &x, &[out_h, out_w, channels]).unwrap();
                 let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
                 for y in 0..out_h {
                     for xo in 0..out_w {
@@ -444,10 +442,7 @@ mod tests {
                             }
                             let want = (s as f32).clamp(clip.0, clip.1);
                             let have = got[(y * out_w + xo) * channels + c];
-                            assert!(
-                                (have - want).abs() <= 1e-5,
-                                "AVX-512 {avx512}, {g:?} at {y},{xo},{c}: {have} vs {want}"
-                            );
+                            assert!((have - want).abs() <= 1e-5, "{isa:?} {g:?} at {y},{xo},{c}: {have} vs {want}");
                         }
                     }
                 }

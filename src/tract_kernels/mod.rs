@@ -114,7 +114,7 @@ mod tests {
             // All 16 depthwise ones with AVX-512: 15 channel-last, the first (after the stem)
             // channel-first; with AVX2 the 15 channel-last ones.
             let depthwise = ours.nodes().iter().filter(|n| n.op_is::<DermdeskDepthwise>()).count();
-            let want = match (conv_kernel::has_avx512(), conv_kernel::available()) {
+            let want = match (conv_kernel::Isa::Avx512.runs(), conv_kernel::available()) {
                 (true, _) => 16,
                 (false, true) => 15,
                 _ => 0,
