@@ -1,6 +1,7 @@
 //! Depthwise convolutions (3×3 and 5×5; channel-last, or channel-first with stride 1) as one
 //! operator of our own, fused with the clip that follows them: tract's `DepthWiseConv` and its
-//! `Max`/`Min` pass become one `DermdeskDepthwise` running `depthwise_kernel` (AVX-512; channel-last also AVX2).
+//! `Max`/`Min` pass become one `DermdeskDepthwise` running `depthwise_kernel` (AVX-512, or AVX2
+//! and FMA).
 
 use super::conv::{ConvParts, conv_parts, epilogue};
 use super::depthwise_kernel::{self as kernel, Geometry};
@@ -115,7 +116,7 @@ fn patch(model: &TypedModel, id: usize) -> TractResult<Option<TypedModelPatch>> 
     }
     let df = spec.data_format;
     let channel_last = df.c_is_last();
-    if !kernel::available(spec.kernel_shape[0], spec.kernel_shape[1], channel_last) {
+    if !kernel::available(spec.kernel_shape[0], spec.kernel_shape[1]) {
         return Ok(None);
     }
     let batch = df.has_n();

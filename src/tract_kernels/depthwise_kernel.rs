@@ -38,22 +38,14 @@ pub struct Geometry {
 
 /// Whether the kernel runs these taps in this layout on this machine: 3×3 and 5×5, with
 /// AVX-512 in either layout, with AVX2 and FMA channel-last (`avx2`).
-pub fn available(kh: usize, kw: usize, channel_last: bool) -> bool {
-    let isa = if channel_last { Isa::best().is_some() } else { Isa::Avx512.runs() };
-    isa && matches!((kh, kw), (3, 3) | (5, 5))
+pub fn available(kh: usize, kw: usize) -> bool {
+    Isa::best().is_some() && matches!((kh, kw), (3, 3) | (5, 5))
 }
 
 /// What both layouts need: the kernel on this CPU, a convolution with something in it, and
 /// slices of the sizes the geometry says.
-fn check(
-    g: &Geometry,
-    channel_last: bool,
-    weights: &[f32],
-    bias: &[f32],
-    x: &[f32],
-    shape: &[usize],
-) -> TractResult<()> {
-    ensure!(available(g.kh, g.kw, channel_last), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
+fn check(g: &Geometry, weights: &[f32], bias: &[f32], x: &[f32], shape: &[usize]) -> TractResult<()> {
+    ensure!(available(g.kh, g.kw), "no depthwise kernel for {}×{} taps on this CPU", g.kh, g.kw);
     ensure!(g.channels > 0 && g.out_h > 0 && g.out_w > 0 && g.sy > 0 && g.sx > 0, "empty depthwise convolution {g:?}");
     ensure!(weights.len() == g.kh * g.kw * g.channels && bias.len() == g.channels, "weights for {g:?}");
     ensure!(x.len() >= g.in_h * g.in_w * g.channels, "input of {} values for {g:?}", x.len());
@@ -85,7 +77,7 @@ fn run_on(
     x: &[f32],
     shape: &[usize],
 ) -> TractResult<Tensor> {
-    check(g, true, weights, bias, x, shape)?;
+    check(g, weights, bias, x, shape)?;
     ensure!(isa.runs(), "this CPU cannot run the {isa:?} depthwise kernel");
     // Where the taps of an output reach past the input: a small input is copied into zeros
     // (every output then runs the fast way); a large one is read where it lies, and only the
@@ -109,8 +101,8 @@ fn run_on(
         padded = pad.apply(x);
         (&padded[..], Image::new(g, ph, pw, 0, 0))
     };
-    // SAFETY: the input holds height × width × channels values; `avx512` reads a tap outside
-    // the interior rectangle only after checking it against them, and writes each of the
+    // SAFETY: the input holds height × width × channels values; `avx512` and `avx2::run` read
+    // a tap outside the interior rectangle only after checking it against them, and writes each of the
     // out_h × out_w × channels values of the new tensor once, before it is read.
     #[cfg(target_arch = "x86_64")]
     unsafe {
@@ -119,8 +111,8 @@ fn run_on(
         match (isa, g.kh, g.kw) {
             (Isa::Avx512, 3, 3) => avx512::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
             (Isa::Avx512, _, _) => avx512::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
-            (Isa::Avx2, 3, 3) => avx2::run::<9, 3, 4>(&image, weights, bias, clip, x.as_ptr(), o),
-            (Isa::Avx2, _, _) => avx2::run::<25, 5, 4>(&image, weights, bias, clip, x.as_ptr(), o),
+            (Isa::Avx2, 3, 3) => avx2::run::<9, 3, 6>(&image, weights, bias, clip, x.as_ptr(), o),
+            (Isa::Avx2, _, _) => avx2::run::<25, 5, 8>(&image, weights, bias, clip, x.as_ptr(), o),
         }
         Ok(out)
     }
@@ -129,8 +121,8 @@ fn run_on(
 }
 
 /// The same for a channel-first input (`channels × in_h × in_w`) and output, stride 1 only:
-/// each row's outputs are vectors of 16 pixels (four at once), the weights (`[c][ky][kx]`)
-/// broadcast. The input is copied into zeros where the taps reach past it.
+/// each row's outputs are vectors of 16 pixels (8 with AVX2; four at once), the weights
+/// (`[c][ky][kx]`) broadcast. The input is copied into zeros where the taps reach past it.
 pub fn run_channel_first(
     g: &Geometry,
     weights: &[f32],
@@ -139,8 +131,23 @@ pub fn run_channel_first(
     x: &[f32],
     shape: &[usize],
 ) -> TractResult<Tensor> {
+    let Some(isa) = Isa::best() else { bail!("no depthwise kernel on this CPU (it needs AVX-512 or AVX2 with FMA)") };
+    run_channel_first_on(isa, g, weights, bias, clip, x, shape)
+}
+
+/// `run_channel_first` with the given instruction set.
+fn run_channel_first_on(
+    isa: Isa,
+    g: &Geometry,
+    weights: &[f32],
+    bias: &[f32],
+    clip: (f32, f32),
+    x: &[f32],
+    shape: &[usize],
+) -> TractResult<Tensor> {
     ensure!(g.sy == 1 && g.sx == 1, "channel-first depthwise convolutions run with stride 1 only: {g:?}");
-    check(g, false, weights, bias, x, shape)?;
+    check(g, weights, bias, x, shape)?;
+    ensure!(isa.runs(), "this CPU cannot run the {isa:?} depthwise kernel");
     let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
     let pad =
         super::Pad { channels: g.channels, height: g.in_h, width: g.in_w, top: g.top, left: g.left, padded: (ph, pw) };
@@ -154,9 +161,12 @@ pub fn run_channel_first(
         let mut out = Tensor::uninitialized::<f32>(shape)?;
         let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
         let planes = Planes { channels: g.channels, height: ph, width: pw, out_h: g.out_h, out_w: g.out_w };
-        match (g.kh, g.kw) {
-            (3, 3) => avx512_channel_first::<9, 3>(&planes, weights, bias, clip, padded.as_ptr(), o),
-            _ => avx512_channel_first::<25, 5>(&planes, weights, bias, clip, padded.as_ptr(), o),
+        let x = padded.as_ptr();
+        match (isa, g.kh, g.kw) {
+            (Isa::Avx512, 3, 3) => avx512_channel_first::<9, 3>(&planes, weights, bias, clip, x, o),
+            (Isa::Avx512, _, _) => avx512_channel_first::<25, 5>(&planes, weights, bias, clip, x, o),
+            (Isa::Avx2, 3, 3) => avx2::channel_first::<9, 3>(&planes, weights, bias, clip, x, o),
+            (Isa::Avx2, _, _) => avx2::channel_first::<25, 5>(&planes, weights, bias, clip, x, o),
         }
         Ok(out)
     }
@@ -237,6 +247,14 @@ struct Image {
 }
 
 impl Image {
+    /// The taps `k` of a kernel row (or column) whose input row `at + k − before` lies in
+    /// `0..size`, for the output whose first tap is at `at` (padding included).
+    fn taps_inside(&self, at: usize, before: usize, k: usize, size: usize) -> std::ops::Range<usize> {
+        let first = before.saturating_sub(at).min(k);
+        let last = (size + before).saturating_sub(at).min(k);
+        first..last.max(first)
+    }
+
     fn new(g: &Geometry, height: usize, width: usize, top: usize, left: usize) -> Image {
         // Output i reads input rows i·s − before .. + k: inside from the first i with
         // i·s ≥ before to the last with i·s − before + k ≤ size.
@@ -398,7 +416,7 @@ mod tests {
     /// through the models in `tract_kernels::tests`, on AVX-512 machines.)
     #[test]
     fn matches_the_definition() {
-        if !available(3, 3, true) {
+        if !available(3, 3) {
             eprintln!(
                 "skipped: this CPU lacks AVX-512 and AVX2 (dermdesk then leaves depthwise convolutions to tract)"
             );
@@ -453,5 +471,47 @@ mod tests {
         let err = run(&g, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 35], &[3, 3, 4]).unwrap_err();
         assert!(err.to_string().contains("input of 35 values"), "{err}");
         assert!(run(&g, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 36], &[3, 3, 3]).is_err());
+    }
+
+    /// The channel-first kernel (stride 1) against the definition, each path this CPU has:
+    /// rows of outputs that fill four vectors, leave part of one, or are shorter than one.
+    #[test]
+    fn channel_first_matches_the_definition() {
+        if !available(3, 3) {
+            eprintln!("skipped: this CPU lacks AVX-512 and AVX2");
+            return;
+        }
+        for (k, pad, channels, (in_h, in_w)) in
+            [(3, 1, 5, (9, 13)), (3, 1, 3, (6, 70)), (5, 2, 4, (7, 40)), (5, 2, 2, (4, 3)), (3, 1, 2, (5, 64))]
+        {
+            let (out_h, out_w) = (in_h + 2 * pad - k + 1, in_w + 2 * pad - k + 1);
+            let g = Geometry { channels, in_h, in_w, out_h, out_w, kh: k, kw: k, sy: 1, sx: 1, top: pad, left: pad };
+            let (w, bias, x) = (values(k * k * channels, 4), values(channels, 5), values(in_h * in_w * channels, 6));
+            let clip = (-1.0, 1.5);
+            for isa in Isa::here() {
+                let got = run_channel_first_on(isa, &g, &w, &bias, clip, &x, &[channels, out_h, out_w]).unwrap();
+                let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+                for c in 0..channels {
+                    for y in 0..out_h {
+                        for xo in 0..out_w {
+                            let mut s = bias[c] as f64;
+                            for ky in 0..k {
+                                for kx in 0..k {
+                                    let (iy, ix) =
+                                        ((y + ky) as isize - pad as isize, (xo + kx) as isize - pad as isize);
+                                    if iy >= 0 && ix >= 0 && (iy as usize) < in_h && (ix as usize) < in_w {
+                                        let v = x[(c * in_h + iy as usize) * in_w + ix as usize];
+                                        s += (w[(c * k + ky) * k + kx] * v) as f64;
+                                    }
+                                }
+                            }
+                            let want = (s as f32).clamp(clip.0, clip.1);
+                            let have = got[(c * out_h + y) * out_w + xo];
+                            assert!((have - want).abs() <= 1e-5, "{isa:?} {g:?} at {c},{y},{xo}: {have} vs {want}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@
 //!   channel-last; `depthwise` then runs them).
 //! - `depthwise`: 3×3 and 5×5 depthwise convolutions (channel-last, or channel-first with
 //!   stride 1) and their clip replaced by an operator of our own running `depthwise_kernel`
-//!   (AVX-512; channel-last also with AVX2 and FMA).
+//!   (AVX-512, or AVX2 and FMA).
 //! - `conv`: 1×1 and k×k convolutions (with their bias, clip and residual add) replaced by an
 //!   operator of our own running `conv_kernel` (AVX-512, or AVX2 and FMA), after tract has
 //!   chosen every tensor's layout and before it compiles the rest.
@@ -56,8 +56,8 @@ impl Pad {
 }
 
 /// The runnable plan of a model whose input facts are set: tract's simplification, our
-/// convolutions (ordinary, then depthwise) where the CPU has AVX-512, resizes planned once,
-/// then tract's compilation.
+/// convolutions (ordinary, then depthwise) where the CPU has AVX-512 or AVX2 and FMA, resizes
+/// planned once, then tract's compilation.
 pub fn optimise(model: InferenceModel) -> TractResult<TypedModel> {
     let mut typed = model.into_typed()?.into_decluttered()?;
     conv::fuse(&mut typed)?;
@@ -95,8 +95,7 @@ mod tests {
 
     /// Every convolution (the stem's 3×3, the 1×1s, the segmenter's three 3×3s, the 16
     /// depthwise ones) and constant-weight product of the three built-in models
-    /// becomes ours where the CPU has AVX-512 (AVX2 and FMA: all but the channel-first
-    /// depthwise one; none elsewhere), every resize (the segmenter's four) is planned
+    /// becomes ours where the CPU has AVX-512 or AVX2 and FMA (none elsewhere), every resize (the segmenter's four) is planned
     /// once, and each model then gives tract's own outputs on a photo-like input (a smooth
     /// gradient with texture), within 1e-4.
     #[test]
@@ -111,14 +110,10 @@ mod tests {
             let count = ours.nodes().iter().filter(|n| n.op_is::<DermdeskConv>()).count();
             let want = if conv_kernel::available() { convolutions } else { 0 };
             assert_eq!(count, want, "{name}: convolutions run by dermdesk's kernel");
-            // All 16 depthwise ones with AVX-512: 15 channel-last, the first (after the stem)
-            // channel-first; with AVX2 the 15 channel-last ones.
+            // All 16 depthwise ones (AVX-512 or AVX2): 15 channel-last, the first (after the
+            // stem) channel-first.
             let depthwise = ours.nodes().iter().filter(|n| n.op_is::<DermdeskDepthwise>()).count();
-            let want = match (conv_kernel::Isa::Avx512.runs(), conv_kernel::available()) {
-                (true, _) => 16,
-                (false, true) => 15,
-                _ => 0,
-            };
+            let want = if conv_kernel::available() { 16 } else { 0 };
             assert_eq!(depthwise, want, "{name}: depthwise convolutions");
             let planned = ours.nodes().iter().filter(|n| n.op_is::<PlannedResize>()).count();
             assert_eq!(planned, resizes, "{name}: resizes planned once");
