@@ -3,9 +3,14 @@
 results are checked against (tests/privacy_models.rs) and the peer of `dermdesk bench privacy`.
 
   python3 scripts/ort_reference.py MODEL.onnx INPUT.npy OUT_DIR [--threads N] [--repeats R]
+      [--profile K]
 
 Writes OUT_DIR/out0.npy, out1.npy, ... (every output, float32) and prints one JSON object:
 {"outputs": [shapes], "median_ms": ..., "runs_ms": [...], "threads": N, "onnxruntime": version}.
+With --profile K it then runs the model R more times under onnxruntime's own profiler and adds
+"nodes": its K slowest nodes after graph optimisation, [{"name", "op", "ms", "shapes"}] (median
+per run; shapes: the first input's, the weights' if any, and the output's),
+the peer of `dermdesk bench models --nodes K`.
 Needs numpy, onnxruntime (and onnx for models whose declared shapes are fixed, like CenterFace).
 """
 
@@ -48,6 +53,29 @@ def load(model_path: str) -> bytes:
     return model.SerializeToString() if changed else data
 
 
+def profile(model: bytes, so, name: str, x, repeats: int, out: pathlib.Path, k: int) -> list:
+    so.enable_profiling = True
+    so.profile_file_prefix = str(out / "profile")
+    sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    for _ in range(max(repeats, 1) + 1):
+        sess.run(None, {name: x})
+    events = json.loads(pathlib.Path(sess.end_profiling()).read_text())
+    times, ops, shapes = {}, {}, {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            node = e["name"][: -len("_kernel_time")]
+            args = e.get("args", {})
+            times.setdefault(node, []).append(e["dur"] / 1000)
+            ops[node] = args.get("op_name", "?")
+            shape = lambda ts: [d for t in ts for d in t.values()]
+            shapes[node] = shape(args.get("input_type_shape", [])[:2]) + shape(args.get("output_type_shape", [])[:1])
+    rows = [
+        {"name": n, "op": ops[n], "ms": statistics.median(t[1:] or t), "shapes": shapes[n]}
+        for n, t in times.items()
+    ]
+    return sorted(rows, key=lambda r: -r["ms"])[:k]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("model")
@@ -55,6 +83,7 @@ def main() -> None:
     p.add_argument("out")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeats", type=int, default=1)
+    p.add_argument("--profile", type=int, default=0)
     a = p.parse_args()
     ort.set_default_logger_severity(3)
     so = ort.SessionOptions()
@@ -73,7 +102,9 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for i, o in enumerate(outs):
         np.save(out / f"out{i}.npy", np.asarray(o, dtype=np.float32))
+    nodes = profile(load(a.model), so, name, x, a.repeats, out, a.profile) if a.profile > 0 else []
     print(json.dumps({
+        "nodes": nodes,
         "outputs": [list(np.shape(o)) for o in outs],
         "median_ms": statistics.median(runs) if runs else None,
         "runs_ms": runs,

@@ -152,7 +152,7 @@ pub enum Which {
         #[arg(long, default_value_t = 10)]
         repeats: usize,
         /// Show tract's N slowest nodes of each model (id, operator, what it does) instead of
-        /// its four slowest operator kinds.
+        /// its four slowest operator kinds, and onnxruntime's N slowest (its own profiler).
         #[arg(long, default_value_t = 0)]
         nodes: usize,
         #[arg(long)]

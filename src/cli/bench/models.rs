@@ -36,11 +36,45 @@ struct OpTime {
     ms: f64,
 }
 
+/// One of onnxruntime's slowest nodes (`--nodes N`): its name in the optimised graph, operator,
+/// shapes (first input, weights, output) and median time per run.
+#[derive(Serialize, serde::Deserialize)]
+struct PeerNode {
+    #[serde(skip_deserializing)]
+    model: String,
+    name: String,
+    op: String,
+    shapes: Vec<Vec<i64>>,
+    ms: f64,
+}
+
 #[derive(Serialize)]
 struct Figures {
     models: Vec<ModelFigure>,
     tract_profile: Vec<OpTime>,
+    onnxruntime_profile: Vec<PeerNode>,
     batch: Vec<Batch>,
+}
+
+/// onnxruntime's `n` slowest nodes on the input tensor `compare` saved for `name`, from its
+/// own profiler (`scripts/ort_reference.py --profile`), one thread.
+fn peer_nodes(name: &str, model: &Path, n: usize, repeats: usize, work: &Path) -> anyhow::Result<Vec<PeerNode>> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ort_reference.py");
+    let o = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(model)
+        .arg(work.join(format!("{name}-input.npy")))
+        .arg(work.join(format!("{name}-ort-profile")))
+        .args(["--threads", "1", "--repeats", &repeats.to_string(), "--profile", &n.to_string()])
+        .output()
+        .context("python3 (with numpy, onnx, onnxruntime) runs the onnxruntime peer")?;
+    anyhow::ensure!(o.status.success(), "the onnxruntime profile failed: {}", String::from_utf8_lossy(&o.stderr));
+    let meta: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    let mut nodes: Vec<PeerNode> = serde_json::from_value(meta["nodes"].clone())?;
+    for node in &mut nodes {
+        node.model = name.to_owned();
+    }
+    Ok(nodes)
 }
 
 /// `nodes`: how many of tract's slowest nodes to show for each model (0: the four slowest
@@ -65,7 +99,8 @@ pub fn run(
     let img = image::open(first).with_context(|| format!("cannot read {}", first.display()))?.to_rgb8();
 
     // tract against onnxruntime, one thread each, the same real input tensor.
-    let mut figures = Figures { models: Vec::new(), tract_profile: Vec::new(), batch: Vec::new() };
+    let mut figures =
+        Figures { models: Vec::new(), tract_profile: Vec::new(), onnxruntime_profile: Vec::new(), batch: Vec::new() };
     for m in &models {
         let loaded = net::load(&m.card, &std::fs::read(&m.model_path)?)?;
         let input = preprocess::tensor(&img, &m.card.input);
@@ -84,6 +119,9 @@ pub fn run(
                 ms,
             }),
         );
+        if nodes > 0 {
+            figures.onnxruntime_profile.extend(peer_nodes(&m.card.name, &m.model_path, nodes, repeats, &work)?);
+        }
     }
 
     // Batch inference over `photos` real photos, every model in turn.
@@ -130,6 +168,9 @@ pub fn run(
         } else {
             println!("{:<18} tract time in {} ({} nodes): {:.1} ms", o.model, o.op, o.nodes, o.ms);
         }
+    }
+    for p in &figures.onnxruntime_profile {
+        println!("{:<18} {:>6.3} ms  onnxruntime {} {:?} ({})", p.model, p.ms, p.op, p.shapes, p.name);
     }
     for b in &figures.batch {
         println!(
