@@ -84,6 +84,21 @@ struct Target {
     req: InferRequest,
 }
 
+/// `e`, unless the model's registration is gone: then that it was removed while the job ran
+/// (`dermdesk models remove` or the Models page, from another process), which is what the user
+/// needs to know; what its absence broke (the stored results' reference to it, the workers'
+/// load of its file) says less.
+fn removed_or(store: &Store, model: &registry::ModelInfo, e: Error) -> Error {
+    match store.model_row(model.name(), model.version()) {
+        Ok(None) => Error::Invalid(format!(
+            "the model {} {} was removed while this job ran, and its results with it ({e})",
+            model.name(),
+            model.version()
+        )),
+        _ => e,
+    }
+}
+
 /// Runs the job on the database at `db`.
 pub fn run(db: &Path, opts: &InferOptions, progress: &Progress) -> Result<InferReport> {
     let started = Instant::now();
@@ -197,10 +212,11 @@ pub fn run(db: &Path, opts: &InferOptions, progress: &Progress) -> Result<InferR
             report.inferred += done.len();
             Ok(())
         },
-    )?;
+    )
+    .map_err(|e| removed_or(&store, &model, e))?;
     report.skipped = skipped.into_inner().unwrap_or_else(|e| e.into_inner());
     if let Some(e) = finished.failed {
-        return Err(e);
+        return Err(removed_or(&store, &model, e));
     }
     finished.fed?;
     report.cancelled = progress.is_cancelled();
@@ -221,4 +237,30 @@ pub fn run(db: &Path, opts: &InferOptions, progress: &Progress) -> Result<InferR
         ),
     )?;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model removed while its job runs: the job's error says so, whatever its absence
+    /// broke first; while the model is there, errors pass unchanged.
+    #[test]
+    fn a_model_removed_during_its_job_is_named() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&tmp.path().join("a.sqlite")).unwrap();
+        let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/ham7-lite0");
+        let dir = tmp.path().join("mine");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::copy(assets.join("model.onnx"), dir.join("model.onnx")).unwrap();
+        let card = std::fs::read_to_string(assets.join("card.toml")).unwrap();
+        std::fs::write(dir.join("card.toml"), card.replacen("name = \"ham7-lite0\"", "name = \"mine\"", 1)).unwrap();
+        let info = registry::add(&mut store, &dir.join("card.toml"), None).unwrap();
+        let broke = || Error::Invalid("FOREIGN KEY constraint failed".into());
+        assert_eq!(removed_or(&store, &info, broke()).to_string(), broke().to_string());
+        registry::remove(&mut store, "mine", "1.0.0").unwrap();
+        let said = removed_or(&store, &info, broke()).to_string();
+        assert!(said.contains("the model mine 1.0.0 was removed while this job ran"), "{said}");
+        assert!(said.contains("FOREIGN KEY"), "{said}");
+    }
 }
