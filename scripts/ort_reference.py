@@ -9,7 +9,7 @@ Writes OUT_DIR/out0.npy, out1.npy, ... (every output, float32) and prints one JS
 {"outputs": [shapes], "median_ms": ..., "runs_ms": [...], "threads": N, "onnxruntime": version}.
 With --profile K it then runs the model R more times under onnxruntime's own profiler and adds
 "nodes": its K slowest nodes after graph optimisation, [{"name", "op", "ms", "shapes"}] (median
-per run; shapes: the first input's, the weights' if any, and the output's),
+per run; shapes: its first two inputs' (data, weights) and its output's),
 the peer of `dermdesk bench models --nodes K`.
 Needs numpy, onnxruntime (and onnx for models whose declared shapes are fixed, like CenterFace).
 """

@@ -795,3 +795,49 @@ fn the_demo_classifier_is_built_in_and_names_ham10000_diagnoses() {
     eprintln!("ham7-lite0: {right} of 21 HAM10000 photos named right");
     assert!(right >= 7, "{right} of 21: no better than a guess (1 in 7)");
 }
+
+/// `dermdesk bench models --nodes N` (the developer's view of where inference time goes):
+/// both demo models against onnxruntime, tract's N slowest nodes and onnxruntime's N slowest
+/// from its own profiler, and the batch over real photos, in its JSON.
+#[test]
+fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = shared();
+    let args = ["--photos", "2", "--threads", "1", "--repeats", "2", "--nodes", "3", "--json"];
+    let out = cli_ok(
+        &tmp.path().join("unused.sqlite"),
+        &[&["bench", "models", "--shared", shared.to_str().unwrap()][..], &args[..]].concat(),
+    );
+    let v = json(&out[out.find('{').expect("a JSON object")..]);
+    let names = |key: &str| -> Vec<String> {
+        v[key].as_array().unwrap().iter().map(|m| m["model"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(names("models"), ["ham7-lite0", "lesion-seg-lite0"]);
+    for m in v["models"].as_array().unwrap() {
+        assert!(m["max_abs_diff"].as_f64().unwrap() <= 1e-4, "{m}");
+        assert!(m["ratio"].as_f64().unwrap() > 0.0, "{m}");
+    }
+    for key in ["tract_profile", "onnxruntime_profile"] {
+        let nodes = v[key].as_array().unwrap();
+        assert_eq!(
+            names(key),
+            ["ham7-lite0", "ham7-lite0", "ham7-lite0", "lesion-seg-lite0", "lesion-seg-lite0", "lesion-seg-lite0"],
+            "{key}"
+        );
+        for (i, n) in nodes.iter().enumerate() {
+            assert!(n["ms"].as_f64().unwrap() > 0.0, "{key} {n}");
+            if i % 3 > 0 {
+                assert!(n["ms"].as_f64() <= nodes[i - 1]["ms"].as_f64(), "{key}: slowest first: {nodes:?}");
+            }
+        }
+    }
+    // onnxruntime's slowest node of the segmenter: its 3×3 64→64 decoder convolution over
+    // 40×56 pixels (three times the next), named with its shapes.
+    let peer = &v["onnxruntime_profile"][3];
+    assert_eq!(peer["op"], "Conv", "{peer}");
+    assert_eq!(peer["shapes"], serde_json::json!([[1, 64, 40, 56], [64, 64, 3, 3], [1, 64, 40, 56]]), "{peer}");
+    assert!(v["tract_profile"].as_array().unwrap().iter().all(|n| !n["op"].as_str().unwrap().is_empty()));
+    let batch = v["batch"].as_array().unwrap();
+    assert_eq!(batch.len(), 2);
+    assert!(batch.iter().all(|b| b["photos"] == 2), "{batch:?}");
+}

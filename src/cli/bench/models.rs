@@ -37,7 +37,7 @@ struct OpTime {
 }
 
 /// One of onnxruntime's slowest nodes (`--nodes N`): its name in the optimised graph, operator,
-/// shapes (first input, weights, output) and median time per run.
+/// shapes (its first two inputs, data and weights, then its output) and median time per run.
 #[derive(Serialize, serde::Deserialize)]
 struct PeerNode {
     #[serde(skip_deserializing)]
