@@ -64,11 +64,7 @@ impl EvalOp for DermdeskDepthwise {
     fn eval(&self, _ctx: &EvalContext<'_>, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let x = inputs[0].try_as_plain_ram()?.as_slice::<f32>()?;
         let (w, b) = &*self.weights;
-        let out = if self.channel_last {
-            kernel::run(&self.geometry, w, b, self.clip, x, &self.shape)?
-        } else {
-            kernel::run_channel_first(&self.geometry, w, b, self.clip, x, &self.shape)?
-        };
+        let out = kernel::run(&self.geometry, self.channel_last, w, b, self.clip, x, &self.shape)?;
         Ok(tvec!(out.into_tvalue()))
     }
 }

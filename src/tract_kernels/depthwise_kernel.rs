@@ -53,10 +53,13 @@ fn check(g: &Geometry, weights: &[f32], bias: &[f32], x: &[f32], shape: &[usize]
     Ok(())
 }
 
-/// The convolution's output, a new channel-last tensor of `shape` (`out_h × out_w × channels`
-/// values, every one written). `weights` holds tap by tap each channel's weight (`[ky][kx][c]`).
+/// The convolution's output, a new tensor of `shape` (`out_h × out_w × channels` values, every
+/// one written): channel-last from a channel-last input, with `weights` tap by tap for each
+/// channel (`[ky][kx][c]`); or, where `channel_last` is false, channel-first from a
+/// channel-first input with stride 1 only, `weights` channel by channel (`[c][ky][kx]`).
 pub fn run(
     g: &Geometry,
+    channel_last: bool,
     weights: &[f32],
     bias: &[f32],
     clip: (f32, f32),
@@ -64,10 +67,15 @@ pub fn run(
     shape: &[usize],
 ) -> TractResult<Tensor> {
     let Some(isa) = Isa::best() else { bail!("no depthwise kernel on this CPU (it needs AVX-512 or AVX2 with FMA)") };
-    run_on(isa, g, weights, bias, clip, x, shape)
+    if channel_last {
+        run_on(isa, g, weights, bias, clip, x, shape)
+    } else {
+        run_channel_first_on(isa, g, weights, bias, clip, x, shape)
+    }
 }
 
-/// `run` with the given instruction set (the tests run each one this machine has).
+/// `run` for a channel-last input with the given instruction set (the tests run each one this
+/// machine has).
 fn run_on(
     isa: Isa,
     g: &Geometry,
@@ -120,22 +128,9 @@ fn run_on(
     unreachable!("available() is false off x86_64")
 }
 
-/// The same for a channel-first input (`channels × in_h × in_w`) and output, stride 1 only:
-/// each row's outputs are vectors of 16 pixels (8 with AVX2; four at once), the weights
-/// (`[c][ky][kx]`) broadcast. The input is copied into zeros where the taps reach past it.
-pub fn run_channel_first(
-    g: &Geometry,
-    weights: &[f32],
-    bias: &[f32],
-    clip: (f32, f32),
-    x: &[f32],
-    shape: &[usize],
-) -> TractResult<Tensor> {
-    let Some(isa) = Isa::best() else { bail!("no depthwise kernel on this CPU (it needs AVX-512 or AVX2 with FMA)") };
-    run_channel_first_on(isa, g, weights, bias, clip, x, shape)
-}
-
-/// `run_channel_first` with the given instruction set.
+/// `run` for a channel-first input (`channels × in_h × in_w`) and output, stride 1 only, with
+/// the given instruction set: each row's outputs are vectors of 16 pixels (8 with AVX2; four at
+/// once), the weights broadcast. The input is copied into zeros where the taps reach past it.
 fn run_channel_first_on(
     isa: Isa,
     g: &Geometry,
@@ -195,7 +190,7 @@ unsafe fn avx512_channel_first<const T: usize, const KW: usize>(
 ) {
     use std::arch::x86_64::*;
     let (lo, hi) = (_mm512_set1_ps(clip.0), _mm512_set1_ps(clip.1));
-    // SAFETY (the whole loop): as `run_channel_first` says.
+    // SAFETY (the whole loop): as `run_channel_first_on` says.
     unsafe {
         for c in 0..g.channels {
             let w: [__m512; T] = std::array::from_fn(|t| _mm512_set1_ps(weights[c * T + t]));
@@ -468,9 +463,9 @@ mod tests {
         }
         let g =
             Geometry { channels: 4, in_h: 3, in_w: 3, out_h: 3, out_w: 3, kh: 3, kw: 3, sy: 1, sx: 1, top: 1, left: 1 };
-        let err = run(&g, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 35], &[3, 3, 4]).unwrap_err();
+        let err = run(&g, true, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 35], &[3, 3, 4]).unwrap_err();
         assert!(err.to_string().contains("input of 35 values"), "{err}");
-        assert!(run(&g, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 36], &[3, 3, 3]).is_err());
+        assert!(run(&g, true, &[0.0; 36], &[0.0; 4], (0.0, 6.0), &[0.0; 36], &[3, 3, 3]).is_err());
     }
 
     /// The channel-first kernel (stride 1) against the definition, each path this CPU has:
