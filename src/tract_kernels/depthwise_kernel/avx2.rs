@@ -34,8 +34,9 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
     let c = g.channels;
     let taps: [usize; T] = std::array::from_fn(|t| ((t / KW) * g.width + t % KW) * c);
     // SAFETY (the whole loop): weights and bias are read at c0 + lane for lanes under the mask;
-    // input reads at the taps of outputs below out_h × out_w (masked lanes not read); output
-    // writes below out_h × out_w, masked to the block's channels.
+    // input reads only at taps inside the input (all of an interior output's; a border
+    // output's from `taps_inside`), masked lanes not read; output writes below out_h × out_w,
+    // masked to the block's channels.
     unsafe {
         let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
         // Bands of output rows whose input rows fit in the second-level cache, every channel
@@ -45,7 +46,6 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
         // weights once.
         let row_bytes = g.width * c * size_of::<f32>();
         let band = (BAND_BYTES / (g.sy * row_bytes).max(1)).max(1);
-
         for y0 in (0..g.out_h).step_by(band) {
             for c0 in (0..c).step_by(8) {
                 let n = (c - c0).min(8) as i32;
