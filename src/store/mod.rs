@@ -71,6 +71,28 @@ enum Check {
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
 
+/// How long a connection waits for another's lock before it reports the database busy.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// `f`, tried again while SQLite answers "database is locked", for up to `wait`. Switching a
+/// new file to WAL takes an exclusive lock, and where two connections climb to it together
+/// SQLite answers one of them at once instead of calling its busy handler (its rule against
+/// deadlock): two first opens of one new database (the app and a command beside it, or two
+/// threads) then failed, seen under load in `concurrent_first_opens_migrate_once`.
+fn when_not_busy<T>(wait: Duration, f: impl Fn() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let start = std::time::Instant::now();
+    loop {
+        match f() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < wait =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            r => return r,
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database, checks it, and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
@@ -114,10 +136,11 @@ impl Store {
         let corrupt = |detail: String| Error::Corrupt { detail, path: path.to_path_buf() };
         let conn = Connection::open(path)
             .map_err(|e| Error::NotADatabase { detail: e.to_string(), path: path.to_path_buf() })?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_WAIT)?;
         // A file that is not SQLite at all fails here, before any check could run.
         let not_db = |e: rusqlite::Error| Error::NotADatabase { detail: e.to_string(), path: path.to_path_buf() };
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(not_db)?;
+        let mode: String = when_not_busy(BUSY_WAIT, || conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)))
+            .map_err(not_db)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(corrupt(format!("it could not switch to WAL mode (got {mode})")));
         }
@@ -136,7 +159,7 @@ impl Store {
     pub fn open_reader(path: &Path) -> Result<Store> {
         let conn =
             Connection::open(path).map_err(|e| Error::Corrupt { detail: e.to_string(), path: path.to_path_buf() })?;
-        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.busy_timeout(BUSY_WAIT)?;
         conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
         Ok(Store { conn, path: path.to_path_buf() })
     }
