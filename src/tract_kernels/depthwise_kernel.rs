@@ -1,6 +1,7 @@
-//! The arithmetic of a channel-last depthwise convolution for x86 with AVX-512 (or AVX2 and
-//! FMA, `avx2`), with the clip that follows it: `out[y, x, c] = clip(bias[c] + Σ w[ky, kx, c] ·
-//! in[y·sy + ky − top, x·sx + kx − left, c])`, taps outside the input left out.
+//! The arithmetic of a depthwise convolution (channel-last; channel-first with stride 1) for
+//! x86 with AVX-512 (or AVX2 and FMA, `avx2`), with the clip that follows it: `out[y, x, c] =
+//! clip(bias[c] + Σ w[ky, kx, c] · in[y·sy + ky − top, x·sx + kx − left, c])`, taps outside the
+//! input left out.
 //!
 //! Why a kernel of our own, beside the one registered in tract's table (`depthwise_routine`):
 //! tract hands that one a row of output positions at a time and it reloads every tap's weights
@@ -36,8 +37,8 @@ pub struct Geometry {
     pub left: usize,
 }
 
-/// Whether the kernel runs these taps in this layout on this machine: 3×3 and 5×5, with
-/// AVX-512 in either layout, with AVX2 and FMA channel-last (`avx2`).
+/// Whether the kernel runs these taps on this machine: 3×3 and 5×5, channel-last or
+/// channel-first, with AVX-512 or with AVX2 and FMA (`avx2`).
 pub fn available(kh: usize, kw: usize) -> bool {
     Isa::best().is_some() && matches!((kh, kw), (3, 3) | (5, 5))
 }
@@ -110,8 +111,8 @@ fn run_on(
         (&padded[..], Image::new(g, ph, pw, 0, 0))
     };
     // SAFETY: the input holds height × width × channels values; `avx512` and `avx2::run` read
-    // a tap outside the interior rectangle only after checking it against them, and writes each of the
-    // out_h × out_w × channels values of the new tensor once, before it is read.
+    // a tap outside the interior rectangle only after checking it against them, and write
+    // each of the out_h × out_w × channels values of the new tensor once, before it is read.
     #[cfg(target_arch = "x86_64")]
     unsafe {
         let mut out = Tensor::uninitialized::<f32>(shape)?;
@@ -241,15 +242,15 @@ struct Image {
     xs: std::ops::Range<usize>,
 }
 
-impl Image {
-    /// The taps `k` of a kernel row (or column) whose input row `at + k − before` lies in
-    /// `0..size`, for the output whose first tap is at `at` (padding included).
-    fn taps_inside(&self, at: usize, before: usize, k: usize, size: usize) -> std::ops::Range<usize> {
-        let first = before.saturating_sub(at).min(k);
-        let last = (size + before).saturating_sub(at).min(k);
-        first..last.max(first)
-    }
+/// The taps `k` (of `k` in a kernel row or column) whose input row `at + k − before` lies in
+/// `0..size`, for the output whose first tap is at `at` (padding included).
+fn taps_inside(at: usize, before: usize, k: usize, size: usize) -> std::ops::Range<usize> {
+    let first = before.saturating_sub(at).min(k);
+    let last = (size + before).saturating_sub(at).min(k);
+    first..last.max(first)
+}
 
+impl Image {
     fn new(g: &Geometry, height: usize, width: usize, top: usize, left: usize) -> Image {
         // Output i reads input rows i·s − before .. + k: inside from the first i with
         // i·s ≥ before to the last with i·s − before + k ≤ size.

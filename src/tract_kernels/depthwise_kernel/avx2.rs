@@ -12,7 +12,7 @@
 //! once against 4 gained 5–10 % (3×3 over 40×56×144: 0.187 → 0.159 ms).
 #![allow(unsafe_code)]
 
-use super::Image;
+use super::{Image, taps_inside};
 use std::arch::x86_64::*;
 
 /// Input bytes a band of output rows may read: half of Zen 3's second-level cache (512 KiB;
@@ -50,7 +50,7 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
             for c0 in (0..c).step_by(8) {
                 let n = (c - c0).min(8) as i32;
                 let m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
-                let k = Block {
+                let k = Block::<T, KW> {
                     m,
                     full: n == 8,
                     w: std::array::from_fn(|t| _mm256_maskload_ps(weights.as_ptr().add(t * c + c0), m)),
@@ -59,7 +59,6 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
                     hi: _mm256_set1_ps(clip.1),
                     taps: &taps,
                     step: g.sx * c,
-                    kw: KW,
                 };
                 for y in y0..(y0 + band).min(g.out_h) {
                     let dst = out.add(y * g.out_w * c + c0);
@@ -71,28 +70,28 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
                         let ix = (xo * g.sx) as isize - g.left as isize;
                         x.wrapping_offset((iy * g.width as isize + ix) * c as isize)
                     };
-                    let kys = g.taps_inside(y * g.sy, g.top, T / KW, g.height);
+                    let kys = taps_inside(y * g.sy, g.top, T / KW, g.height);
                     for xo in (0..g.xs.start.min(g.out_w)).chain(g.xs.end.max(g.xs.start)..g.out_w) {
-                        let kxs = g.taps_inside(xo * g.sx, g.left, KW, g.width);
+                        let kxs = taps_inside(xo * g.sx, g.left, KW, g.width);
                         k.part::<1>(corner(xo), dst.add(xo * c), c, kys.clone(), kxs);
                     }
-                    let full_rows = kys.len() == T / KW;
                     let mut xo = g.xs.start;
-                    while xo + P <= g.xs.end {
-                        if full_rows {
-                            k.run::<P>(corner(xo), dst.add(xo * c), c);
-                        } else {
+                    if kys.len() < T / KW {
+                        // A border row: its outputs in groups too, over the kernel rows inside.
+                        while xo + P <= g.xs.end {
                             k.part::<P>(corner(xo), dst.add(xo * c), c, kys.clone(), 0..KW);
+                            xo += P;
                         }
-                        xo += P;
-                    }
-                    let (from, to) = (corner(xo), dst.add(xo * c));
-                    if xo < g.xs.end && !full_rows {
-                        for i in 0..g.xs.end - xo {
-                            k.part::<1>(corner(xo + i), to.add(i * c), c, kys.clone(), 0..KW);
+                        for xo in xo..g.xs.end {
+                            k.part::<1>(corner(xo), dst.add(xo * c), c, kys.clone(), 0..KW);
                         }
                         continue;
                     }
+                    while xo + P <= g.xs.end {
+                        k.run::<P>(corner(xo), dst.add(xo * c), c);
+                        xo += P;
+                    }
+                    let (from, to) = (corner(xo), dst.add(xo * c));
                     match g.xs.end.saturating_sub(xo) {
                         0 => {}
                         1 => k.run::<1>(from, to, c),
@@ -109,8 +108,9 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
     }
 }
 
-/// One 8-channel block: its mask (all lanes when `full`), weights, bias and clip.
-struct Block<'a, const T: usize> {
+/// One 8-channel block of `T` taps in rows of `KW`: its mask (all lanes when `full`), weights,
+/// bias and clip.
+struct Block<'a, const T: usize, const KW: usize> {
     m: __m256i,
     full: bool,
     w: [__m256; T],
@@ -119,10 +119,9 @@ struct Block<'a, const T: usize> {
     hi: __m256,
     taps: &'a [usize; T],
     step: usize,
-    kw: usize,
 }
 
-impl<const T: usize> Block<'_, T> {
+impl<const T: usize, const KW: usize> Block<'_, T, KW> {
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn load(&self, at: *const f32) -> __m256 {
@@ -175,7 +174,7 @@ impl<const T: usize> Block<'_, T> {
             let mut acc = [self.b; R];
             for ky in kys {
                 for kx in kxs.clone() {
-                    let t = ky * self.kw + kx;
+                    let t = ky * KW + kx;
                     let at = from.wrapping_add(self.taps[t]);
                     for (p, a) in acc.iter_mut().enumerate() {
                         *a = _mm256_fmadd_ps(self.w[t], self.load(at.wrapping_add(p * self.step)), *a);
