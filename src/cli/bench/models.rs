@@ -7,7 +7,7 @@
 //! the benchmark (the release gate lets only such photos reach a model; screening itself is
 //! measured by `bench privacy`).
 
-use super::privacy::{ModelFigure, compare};
+use super::privacy::{ModelFigure, compare, input_path, onnxruntime_peer};
 use crate::jobs::Progress;
 use crate::models::{ModelTask, job, net, preprocess, registry};
 use crate::store::Store;
@@ -59,17 +59,8 @@ struct Figures {
 /// onnxruntime's `n` slowest nodes on the input tensor `compare` saved for `name`, from its
 /// own profiler (`scripts/ort_reference.py --profile`), one thread.
 fn peer_nodes(name: &str, model: &Path, n: usize, repeats: usize, work: &Path) -> anyhow::Result<Vec<PeerNode>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ort_reference.py");
-    let o = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(model)
-        .arg(work.join(format!("{name}-input.npy")))
-        .arg(work.join(format!("{name}-ort-profile")))
-        .args(["--threads", "1", "--repeats", &repeats.to_string(), "--profile", &n.to_string()])
-        .output()
-        .context("python3 (with numpy, onnx, onnxruntime) runs the onnxruntime peer")?;
-    anyhow::ensure!(o.status.success(), "the onnxruntime profile failed: {}", String::from_utf8_lossy(&o.stderr));
-    let meta: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    let out_dir = work.join(format!("{name}-ort-profile"));
+    let meta = onnxruntime_peer(model, &input_path(work, name), &out_dir, 1, repeats, n)?;
     let mut nodes: Vec<PeerNode> = serde_json::from_value(meta["nodes"].clone())?;
     for node in &mut nodes {
         node.model = name.to_owned();

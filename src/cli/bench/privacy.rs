@@ -254,6 +254,38 @@ pub(super) struct ModelFigure {
     pub(super) max_abs_diff: f32,
 }
 
+/// Where `compare` saves the input tensor of the model `name` (`onnxruntime_peer` reads it).
+pub(super) fn input_path(work: &Path, name: &str) -> PathBuf {
+    work.join(format!("{name}-input.npy"))
+}
+
+/// `scripts/ort_reference.py` (onnxruntime, in Python) on `model` and the tensor at `input`,
+/// its outputs written into `out_dir`; `profile` > 0 adds its profiler's slowest nodes. Its
+/// JSON answer.
+pub(super) fn onnxruntime_peer(
+    model: &Path,
+    input: &Path,
+    out_dir: &Path,
+    threads: usize,
+    repeats: usize,
+    profile: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ort_reference.py");
+    let o = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(model)
+        .arg(input)
+        .arg(out_dir)
+        .args(["--threads", &threads.to_string(), "--repeats", &repeats.to_string()])
+        .args(["--profile", &profile.to_string()])
+        .output()
+        .context("python3 (with numpy, onnx, onnxruntime) runs the onnxruntime peer")?;
+    if !o.status.success() {
+        bail!("the onnxruntime peer failed: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    Ok(serde_json::from_slice(&o.stdout)?)
+}
+
 /// tract against onnxruntime on one model and one real input tensor.
 #[allow(clippy::too_many_arguments)] // one call site; each is a figure's input
 pub(super) fn compare(
@@ -273,22 +305,9 @@ pub(super) fn compare(
         run(input.to_vec())?;
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
-    let inp = work.join(format!("{name}-input.npy"));
-    std::fs::write(&inp, npy::write(shape, input))?;
+    std::fs::write(input_path(work, name), npy::write(shape, input))?;
     let out_dir = work.join(format!("{name}-ort"));
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ort_reference.py");
-    let o = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(model)
-        .arg(&inp)
-        .arg(&out_dir)
-        .args(["--threads", &threads.to_string(), "--repeats", &repeats.to_string()])
-        .output()
-        .context("python3 (with numpy, onnx, onnxruntime) runs the onnxruntime peer")?;
-    if !o.status.success() {
-        bail!("the onnxruntime peer failed: {}", String::from_utf8_lossy(&o.stderr));
-    }
-    let meta: serde_json::Value = serde_json::from_slice(&o.stdout)?;
+    let meta = onnxruntime_peer(model, &input_path(work, name), &out_dir, threads, repeats, 0)?;
     let mut diff = 0f32;
     for (i, (_, a)) in ours.iter().enumerate() {
         let (_, b) = npy::read(&std::fs::read(out_dir.join(format!("out{i}.npy")))?)?;
