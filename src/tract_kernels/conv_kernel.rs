@@ -482,8 +482,9 @@ mod tests {
 
     /// 1×1 convolutions in every layout (channel-first or -last, in and out), output counts
     /// filling one or two registers or a part of one, pixel counts leaving every remainder of
-    /// a 12- and a 6-pixel tile, a clip, none, and a residual: the kernel, with every
-    /// instruction set this CPU has, against the definition.
+    /// a 12- and a 6-pixel tile, a clip, none, and a residual, sums long enough to be taken
+    /// in blocks (240 and 672 terms): the kernel, with every instruction set this CPU has,
+    /// against the definition.
     #[test]
     fn one_by_one_matches_the_definition() {
         if !available() {
