@@ -59,6 +59,7 @@ pub(super) unsafe fn run(
         // Output channel o lies in panel o / 32 at lane o % 32: this half starts 16 lanes in.
         let panel = &w.panels[(o0 / LANES) * terms * LANES + o0 % LANES..];
         let bias = &w.bias[o0..o0 + 16];
+        let half = Half { panel, bias, o0, on };
         for y in 0..g.rows {
             for k0 in (0..terms).step_by(block) {
                 let ks = (k0, (k0 + block).min(terms));
@@ -67,23 +68,23 @@ pub(super) unsafe fn run(
                 unsafe {
                     if on > 8 {
                         while col + ROWS_2 <= g.cols {
-                            t.tile::<ROWS_2, 2>(panel, bias, o0, on, y, col, ks);
+                            t.tile::<ROWS_2, 2>(&half, y, col, ks);
                             col += ROWS_2;
                         }
                         match g.cols - col {
                             0 => {}
-                            1 => t.tile::<1, 2>(panel, bias, o0, on, y, col, ks),
-                            2 => t.tile::<2, 2>(panel, bias, o0, on, y, col, ks),
-                            3 => t.tile::<3, 2>(panel, bias, o0, on, y, col, ks),
-                            4 => t.tile::<4, 2>(panel, bias, o0, on, y, col, ks),
-                            _ => t.tile::<5, 2>(panel, bias, o0, on, y, col, ks),
+                            1 => t.tile::<1, 2>(&half, y, col, ks),
+                            2 => t.tile::<2, 2>(&half, y, col, ks),
+                            3 => t.tile::<3, 2>(&half, y, col, ks),
+                            4 => t.tile::<4, 2>(&half, y, col, ks),
+                            _ => t.tile::<5, 2>(&half, y, col, ks),
                         }
                     } else {
                         while col + ROWS_1 <= g.cols {
-                            t.tile::<ROWS_1, 1>(panel, bias, o0, on, y, col, ks);
+                            t.tile::<ROWS_1, 1>(&half, y, col, ks);
                             col += ROWS_1;
                         }
-                        t.rest_of_one(panel, bias, o0, on, y, col, ks);
+                        t.rest_of_one(&half, y, col, ks);
                     }
                 }
             }
@@ -123,6 +124,15 @@ unsafe fn by_pixels(t: &Tile<'_>, w: &Packed) {
             }
         }
     }
+}
+
+/// Output channels `o0..o0 + on` (at most 16): their weights from channel `o0`'s lane of the
+/// first term, and their bias.
+struct Half<'a> {
+    panel: &'a [f32],
+    bias: &'a [f32],
+    o0: usize,
+    on: usize,
 }
 
 struct Tile<'a> {
@@ -204,31 +214,22 @@ impl Tile<'_> {
 
     /// The last `cols - col` (< 12) columns of row `y` for 8 channels or fewer.
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn rest_of_one(
-        &self,
-        panel: &[f32],
-        bias: &[f32],
-        o0: usize,
-        on: usize,
-        y: usize,
-        col: usize,
-        ks: (usize, usize),
-    ) {
+    unsafe fn rest_of_one(&self, half: &Half<'_>, y: usize, col: usize, ks: (usize, usize)) {
         // SAFETY: as `tile`, with fewer columns.
         unsafe {
             match self.g.cols - col {
                 0 => {}
-                1 => self.tile::<1, 1>(panel, bias, o0, on, y, col, ks),
-                2 => self.tile::<2, 1>(panel, bias, o0, on, y, col, ks),
-                3 => self.tile::<3, 1>(panel, bias, o0, on, y, col, ks),
-                4 => self.tile::<4, 1>(panel, bias, o0, on, y, col, ks),
-                5 => self.tile::<5, 1>(panel, bias, o0, on, y, col, ks),
-                6 => self.tile::<6, 1>(panel, bias, o0, on, y, col, ks),
-                7 => self.tile::<7, 1>(panel, bias, o0, on, y, col, ks),
-                8 => self.tile::<8, 1>(panel, bias, o0, on, y, col, ks),
-                9 => self.tile::<9, 1>(panel, bias, o0, on, y, col, ks),
-                10 => self.tile::<10, 1>(panel, bias, o0, on, y, col, ks),
-                _ => self.tile::<11, 1>(panel, bias, o0, on, y, col, ks),
+                1 => self.tile::<1, 1>(half, y, col, ks),
+                2 => self.tile::<2, 1>(half, y, col, ks),
+                3 => self.tile::<3, 1>(half, y, col, ks),
+                4 => self.tile::<4, 1>(half, y, col, ks),
+                5 => self.tile::<5, 1>(half, y, col, ks),
+                6 => self.tile::<6, 1>(half, y, col, ks),
+                7 => self.tile::<7, 1>(half, y, col, ks),
+                8 => self.tile::<8, 1>(half, y, col, ks),
+                9 => self.tile::<9, 1>(half, y, col, ks),
+                10 => self.tile::<10, 1>(half, y, col, ks),
+                _ => self.tile::<11, 1>(half, y, col, ks),
             }
         }
     }
@@ -239,17 +240,8 @@ impl Tile<'_> {
     /// for the next block unless the last term is summed, then written out.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn tile<const R: usize, const H: usize>(
-        &self,
-        panel: &[f32],
-        bias: &[f32],
-        o0: usize,
-        on: usize,
-        y: usize,
-        col: usize,
-        ks: (usize, usize),
-    ) {
-        let g = self.g;
+    unsafe fn tile<const R: usize, const H: usize>(&self, half: &Half<'_>, y: usize, col: usize, ks: (usize, usize)) {
+        let (g, &Half { panel, bias, o0, on }) = (self.g, half);
         // SAFETY: reads of x at offsets[k] + y·x_row + (col + r)·x_col, below what `run`
         // checked; `partial` (where used) holds 16 values for each of the row's columns;
         // writes (and residual reads) at (o0 + o)·c_channel + y·c_row + (col + r)·c_col for
