@@ -34,16 +34,6 @@ pub(super) unsafe fn run(
     c: *mut f32,
 ) {
     let terms = w.terms();
-    let t = Tile { g, offsets: &w.offsets, clip, x, res, c, partial: std::ptr::null_mut() };
-    // Measured here (AMD EPYC, AVX2): turned around, 32→16 channels over 8,960 pixels takes
-    // 0.23–0.28 ms instead of 0.39–0.42, 24→64 over 2,240 0.27–0.30 instead of 0.46–0.60; with
-    // long sums (320 terms and more) and few pixels the weight broadcasts lose (320→1280 over 35
-    // pixels: 1.15–1.30 ms against 0.90–1.00), as they do on the AVX-512 path.
-    if g.c_channel != 1 && g.x_col == 1 && terms <= 64 {
-        // SAFETY: as this function's.
-        unsafe { by_pixels(&t, w) };
-        return;
-    }
     // A channel-first input (pixels adjacent: 1×1, or k×k over a padded input) gives every
     // term its own stretch of the input: a tile's sums over hundreds of terms read more than
     // the first-level cache holds (weights and input lines), and the next tile along the row
@@ -53,7 +43,16 @@ pub(super) unsafe fn run(
     // terms from adjacent lines and lose a little to the extra loads and stores.
     let block = if g.x_col <= 2 && terms > BLOCK { BLOCK } else { terms };
     let mut partial = if block < terms { vec![0f32; g.cols * 16] } else { Vec::new() };
-    let t = Tile { partial: partial.as_mut_ptr(), ..t };
+    let t = Tile { g, offsets: &w.offsets, clip, x, res, c, partial: partial.as_mut_ptr() };
+    // Measured here (AMD EPYC, AVX2): turned around, 32→16 channels over 8,960 pixels takes
+    // 0.23–0.28 ms instead of 0.39–0.42, 24→64 over 2,240 0.27–0.30 instead of 0.46–0.60; with
+    // long sums (320 terms and more) and few pixels the weight broadcasts lose (320→1280 over 35
+    // pixels: 1.15–1.30 ms against 0.90–1.00), as they do on the AVX-512 path.
+    if g.c_channel != 1 && g.x_col == 1 && terms <= 64 {
+        // SAFETY: as this function's.
+        unsafe { by_pixels(&t, w) };
+        return;
+    }
     for o0 in (0..g.outputs).step_by(16) {
         let on = (g.outputs - o0).min(16);
         // Output channel o lies in panel o / 32 at lane o % 32: this half starts 16 lanes in.
@@ -62,31 +61,8 @@ pub(super) unsafe fn run(
         let half = Half { panel, bias, o0, on };
         for y in 0..g.rows {
             for k0 in (0..terms).step_by(block) {
-                let ks = (k0, (k0 + block).min(terms));
-                let mut col = 0;
-                // SAFETY (every call): indices as `super::run` checked; a tile reads `R` columns from `col`.
-                unsafe {
-                    if on > 8 {
-                        while col + ROWS_2 <= g.cols {
-                            t.tile::<ROWS_2, 2>(&half, y, col, ks);
-                            col += ROWS_2;
-                        }
-                        match g.cols - col {
-                            0 => {}
-                            1 => t.tile::<1, 2>(&half, y, col, ks),
-                            2 => t.tile::<2, 2>(&half, y, col, ks),
-                            3 => t.tile::<3, 2>(&half, y, col, ks),
-                            4 => t.tile::<4, 2>(&half, y, col, ks),
-                            _ => t.tile::<5, 2>(&half, y, col, ks),
-                        }
-                    } else {
-                        while col + ROWS_1 <= g.cols {
-                            t.tile::<ROWS_1, 1>(&half, y, col, ks);
-                            col += ROWS_1;
-                        }
-                        t.rest_of_one(&half, y, col, ks);
-                    }
-                }
+                // SAFETY: indices as `super::run` checked.
+                unsafe { t.row(&half, y, (k0, (k0 + block).min(terms))) };
             }
         }
     }
@@ -208,6 +184,35 @@ impl Tile<'_> {
                         _mm256_maskstore_ps(p, m[v], r);
                     }
                 }
+            }
+        }
+    }
+
+    /// Row `y`'s tiles, terms `ks.0..ks.1` (see `tile`).
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn row(&self, half: &Half<'_>, y: usize, ks: (usize, usize)) {
+        let mut col = 0;
+        // SAFETY (every call): indices as `super::run` checked; a tile reads `R` columns from `col`.
+        unsafe {
+            if half.on > 8 {
+                while col + ROWS_2 <= self.g.cols {
+                    self.tile::<ROWS_2, 2>(half, y, col, ks);
+                    col += ROWS_2;
+                }
+                match self.g.cols - col {
+                    0 => {}
+                    1 => self.tile::<1, 2>(half, y, col, ks),
+                    2 => self.tile::<2, 2>(half, y, col, ks),
+                    3 => self.tile::<3, 2>(half, y, col, ks),
+                    4 => self.tile::<4, 2>(half, y, col, ks),
+                    _ => self.tile::<5, 2>(half, y, col, ks),
+                }
+            } else {
+                while col + ROWS_1 <= self.g.cols {
+                    self.tile::<ROWS_1, 1>(half, y, col, ks);
+                    col += ROWS_1;
+                }
+                self.rest_of_one(half, y, col, ks);
             }
         }
     }
