@@ -1,25 +1,26 @@
-//! The depthwise convolutions for x86 with AVX2 and FMA but not AVX-512. Channel-last: the
-//! AVX-512 path's sweep (`super::avx512`) in blocks of 8 channels, in bands of rows, with the
-//! outputs at the borders taking only the taps inside the input (no per-tap checks).
-//! Sixteen 8-lane registers cannot hold 9 or 25 taps' weights beside the sums, so each tap's
-//! weights are loaded once per group of outputs (6 for 3×3, 8 for 5×5). Channel-first
+//! The depthwise convolutions for x86 with AVX2 and FMA but not AVX-512. Channel-last: row
+//! by row, a group of outputs along the row (6 for 3×3, 8 for 5×5) through every 8-channel
+//! block before the next group, with the outputs at the borders taking only the taps inside
+//! the input (no per-tap checks). Sixteen 8-lane registers cannot hold 9 or 25 taps' weights
+//! beside the sums, so each tap's weights are loaded once per group and block anyway; going
+//! through the blocks inside the group reads the input where it lies, each pixel's channels
+//! one after the other, instead of 32 bytes of every pixel for each block. Channel-first
 //! (stride 1): vectors of 8 pixels, the weights broadcast.
 //!
-//! Measured here (AMD EPYC Zen 3, each kernel alone, medians of 200 alternating runs):
-//! the row bands took 3×3 stride 2 over 80×112×96 from 0.27 to 0.22 ms (onnxruntime in the
-//! network 0.17); border outputs that checked every tap (two integer divisions each) held
-//! 5×5 stride 2 over 40×56×144 at 0.16 ms, now 0.10 (onnxruntime 0.105); 6 and 8 outputs at
-//! once against 4 gained 5–10 % (3×3 over 40×56×144: 0.187 → 0.159 ms).
+//! Measured here (AMD EPYC Zen 3, in the demo models, medians of 300 runs alternating the
+//! versions in one process): blocks inside the groups against the AVX-512 path's order (each
+//! block over the image, in bands of rows that fit the second-level cache) took 3×3 stride 2
+//! over 80×112×96 from 0.23–0.33 to 0.16–0.19 ms (onnxruntime 0.15), 3×3 over 40×56×144 from
+//! 0.19–0.23 to 0.15, and the 7×5 images of 1,152 channels from 0.07 to 0.05; border outputs
+//! that checked every tap (two integer divisions each) had held 5×5 stride 2 over 40×56×144
+//! at 0.16 ms, 0.10 without; 6 and 8 outputs at once against 4 gained 5–10 %.
 #![allow(unsafe_code)]
 
 use super::{Image, taps_inside};
 use std::arch::x86_64::*;
 
-/// Input bytes a band of output rows may read: half of Zen 3's second-level cache (512 KiB;
-/// Intel's recent cores have 1.25–2 MiB).
-const BAND_BYTES: usize = 256 * 1024;
-
-/// `T` taps in rows of `KW`, 8 channels at a time, `P` outputs of a row at once.
+/// `T` taps in rows of `KW`, `P` outputs of a row at once, every 8-channel block of them
+/// before the next `P`.
 /// SAFETY: as `super::avx512`: the input holds height × width × channels values (maybe
 /// padded), taps outside the interior are checked, every output value is written once.
 #[target_feature(enable = "avx2,fma")]
@@ -39,69 +40,76 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
     // masked to the block's channels.
     unsafe {
         let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        // Bands of output rows whose input rows fit in the second-level cache, every channel
-        // block of a band before the next band. Block by block over the whole image (the
-        // AVX-512 order) read a large input once per 8 channels from the third level, half a
-        // cache line at a time. A small image is one band, so its blocks set up their
-        // weights once.
-        let row_bytes = g.width * c * size_of::<f32>();
-        let band = (BAND_BYTES / (g.sy * row_bytes).max(1)).max(1);
-        for y0 in (0..g.out_h).step_by(band) {
-            for c0 in (0..c).step_by(8) {
+        // Every block's weights, bias and mask, made once (kept in memory: sixteen registers
+        // cannot hold 9 or 25 taps beside the sums).
+        let blocks: Vec<(usize, Block<'_, T, KW>)> = (0..c)
+            .step_by(8)
+            .map(|c0| {
                 let n = (c - c0).min(8) as i32;
                 let m = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
-                let k = Block::<T, KW> {
-                    m,
-                    full: n == 8,
-                    w: std::array::from_fn(|t| _mm256_maskload_ps(weights.as_ptr().add(t * c + c0), m)),
-                    b: _mm256_maskload_ps(bias.as_ptr().add(c0), m),
-                    lo: _mm256_set1_ps(clip.0),
-                    hi: _mm256_set1_ps(clip.1),
-                    taps: &taps,
-                    step: g.sx * c,
-                };
-                for y in y0..(y0 + band).min(g.out_h) {
-                    let dst = out.add(y * g.out_w * c + c0);
-                    let x = x.add(c0);
-                    // Where tap (0, 0) of output xo reads (maybe outside the input: only taps
-                    // inside are read).
-                    let corner = |xo: usize| {
-                        let iy = (y * g.sy) as isize - g.top as isize;
-                        let ix = (xo * g.sx) as isize - g.left as isize;
-                        x.wrapping_offset((iy * g.width as isize + ix) * c as isize)
-                    };
-                    let kys = taps_inside(y * g.sy, g.top, T / KW, g.height);
-                    for xo in (0..g.xs.start.min(g.out_w)).chain(g.xs.end.max(g.xs.start)..g.out_w) {
-                        let kxs = taps_inside(xo * g.sx, g.left, KW, g.width);
-                        k.part::<1>(corner(xo), dst.add(xo * c), c, kys.clone(), kxs);
+                (
+                    c0,
+                    Block::<T, KW> {
+                        m,
+                        full: n == 8,
+                        w: std::array::from_fn(|t| _mm256_maskload_ps(weights.as_ptr().add(t * c + c0), m)),
+                        b: _mm256_maskload_ps(bias.as_ptr().add(c0), m),
+                        lo: _mm256_set1_ps(clip.0),
+                        hi: _mm256_set1_ps(clip.1),
+                        taps: &taps,
+                        step: g.sx * c,
+                    },
+                )
+            })
+            .collect();
+        for y in 0..g.out_h {
+            let dst = out.add(y * g.out_w * c);
+            let corner = |xo: usize| {
+                let iy = (y * g.sy) as isize - g.top as isize;
+                let ix = (xo * g.sx) as isize - g.left as isize;
+                x.wrapping_offset((iy * g.width as isize + ix) * c as isize)
+            };
+            let kys = taps_inside(y * g.sy, g.top, T / KW, g.height);
+            // The outputs at the left and right borders: only the taps inside.
+            for xo in (0..g.xs.start.min(g.out_w)).chain(g.xs.end.max(g.xs.start)..g.out_w) {
+                let kxs = taps_inside(xo * g.sx, g.left, KW, g.width);
+                for (c0, k) in &blocks {
+                    k.part::<1>(corner(xo).wrapping_add(*c0), dst.add(xo * c + c0), c, kys.clone(), kxs.clone());
+                }
+            }
+            let mut xo = g.xs.start;
+            if kys.len() < T / KW {
+                // A border row: its outputs in groups too, over the kernel rows inside.
+                while xo + P <= g.xs.end {
+                    for (c0, k) in &blocks {
+                        k.part::<P>(corner(xo).wrapping_add(*c0), dst.add(xo * c + c0), c, kys.clone(), 0..KW);
                     }
-                    let mut xo = g.xs.start;
-                    if kys.len() < T / KW {
-                        // A border row: its outputs in groups too, over the kernel rows inside.
-                        while xo + P <= g.xs.end {
-                            k.part::<P>(corner(xo), dst.add(xo * c), c, kys.clone(), 0..KW);
-                            xo += P;
-                        }
-                        for xo in xo..g.xs.end {
-                            k.part::<1>(corner(xo), dst.add(xo * c), c, kys.clone(), 0..KW);
-                        }
-                        continue;
+                    xo += P;
+                }
+                for xo in xo..g.xs.end {
+                    for (c0, k) in &blocks {
+                        k.part::<1>(corner(xo).wrapping_add(*c0), dst.add(xo * c + c0), c, kys.clone(), 0..KW);
                     }
-                    while xo + P <= g.xs.end {
-                        k.run::<P>(corner(xo), dst.add(xo * c), c);
-                        xo += P;
-                    }
-                    let (from, to) = (corner(xo), dst.add(xo * c));
-                    match g.xs.end.saturating_sub(xo) {
-                        0 => {}
-                        1 => k.run::<1>(from, to, c),
-                        2 => k.run::<2>(from, to, c),
-                        3 => k.run::<3>(from, to, c),
-                        4 => k.run::<4>(from, to, c),
-                        5 => k.run::<5>(from, to, c),
-                        6 => k.run::<6>(from, to, c),
-                        _ => k.run::<7>(from, to, c),
-                    }
+                }
+                continue;
+            }
+            while xo + P <= g.xs.end {
+                for (c0, k) in &blocks {
+                    k.run::<P>(corner(xo).add(*c0), dst.add(xo * c + c0), c);
+                }
+                xo += P;
+            }
+            for (c0, k) in &blocks {
+                let (from, to) = (corner(xo).wrapping_add(*c0), dst.add(xo * c + c0));
+                match g.xs.end.saturating_sub(xo) {
+                    0 => {}
+                    1 => k.run::<1>(from, to, c),
+                    2 => k.run::<2>(from, to, c),
+                    3 => k.run::<3>(from, to, c),
+                    4 => k.run::<4>(from, to, c),
+                    5 => k.run::<5>(from, to, c),
+                    6 => k.run::<6>(from, to, c),
+                    _ => k.run::<7>(from, to, c),
                 }
             }
         }
