@@ -29,6 +29,8 @@ use tract_onnx::tract_core::internal::{bail, ensure};
 
 /// Output channels per weight panel (two 16-lane registers).
 pub const LANES: usize = 32;
+/// Output channels per weight panel for AVX2 (its tile's two 8-lane registers).
+const PANEL_AVX2: usize = 16;
 /// Pixels per tile: 12 × 2 accumulators + 2 weight registers + 1 broadcast fit in 32 registers.
 const ROWS: usize = 12;
 
@@ -61,32 +63,44 @@ impl Geometry {
     }
 }
 
-/// The weights in panels of 32 output channels, each panel term by term (`panel q, term k,
-/// lane j` = `w[32q + j, k]`, zero past the last output), the bias padded the same way, and
-/// where in the input each term reads, from a pixel's first value.
+/// The weights in panels of `width` output channels (32 for AVX-512, two of its registers; 16
+/// for AVX2, the tile's two), each panel term by term (`panel q, term k, lane j` =
+/// `w[width·q + j, k]`, zero past the last output), the bias padded the same way, and where in
+/// the input each term reads, from a pixel's first value. A panel is read from start to end:
+/// AVX2 once read 16 lanes of 32-lane panels, every other 64 bytes, and the weights that come
+/// from memory in the network (a few megabytes at the end of EfficientNet, each used for 35
+/// pixels) arrived more slowly.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packed {
     panels: Vec<f32>,
+    width: usize,
     bias: Vec<f32>,
     offsets: Vec<usize>,
     outputs: usize,
 }
 
 impl Packed {
-    /// `w(o, k)` gives the weight of term `k` (read at `offsets[k]`) in output `o`.
+    /// `w(o, k)` gives the weight of term `k` (read at `offsets[k]`) in output `o`; packed for
+    /// the best instruction set this machine has.
     pub fn new(outputs: usize, offsets: Vec<usize>, w: impl Fn(usize, usize) -> f32, bias: &[f32]) -> Packed {
+        Packed::for_isa(Isa::best().unwrap_or(Isa::Avx512), outputs, offsets, w, bias)
+    }
+
+    /// `new` for the given instruction set.
+    fn for_isa(isa: Isa, outputs: usize, offsets: Vec<usize>, w: impl Fn(usize, usize) -> f32, bias: &[f32]) -> Packed {
         assert_eq!(bias.len(), outputs);
+        let width = isa.panel_width();
         let terms = offsets.len();
-        let count = outputs.div_ceil(LANES);
-        let mut panels = vec![0.0; count * terms * LANES];
-        let mut padded = vec![0.0; count * LANES];
+        let count = outputs.div_ceil(width);
+        let mut panels = vec![0.0; count * terms * width];
+        let mut padded = vec![0.0; count * width];
         for o in 0..outputs {
             for k in 0..terms {
-                panels[(o / LANES) * terms * LANES + k * LANES + o % LANES] = w(o, k);
+                panels[(o / width) * terms * width + k * width + o % width] = w(o, k);
             }
             padded[o] = bias[o];
         }
-        Packed { panels, bias: padded, offsets, outputs }
+        Packed { panels, width, bias: padded, offsets, outputs }
     }
 
     pub fn terms(&self) -> usize {
@@ -114,6 +128,14 @@ impl Isa {
         #[cfg(not(target_arch = "x86_64"))]
         {
             false
+        }
+    }
+
+    /// Output channels in a panel of weights.
+    fn panel_width(self) -> usize {
+        match self {
+            Isa::Avx512 => LANES,
+            Isa::Avx2 => PANEL_AVX2,
         }
     }
 
@@ -165,6 +187,7 @@ fn run_on(
     let terms = w.terms();
     ensure!(g.outputs > 0 && terms > 0 && g.rows > 0 && g.cols > 0, "empty convolution {g:?}");
     ensure!(w.outputs == g.outputs, "weights for {} outputs in {g:?}", w.outputs);
+    ensure!(w.width == isa.panel_width(), "weights packed for another instruction set than {isa:?}");
     let reach = (g.rows - 1) * g.x_row + (g.cols - 1) * g.x_col + 1;
     let last = w.offsets.iter().max().copied().unwrap_or(0);
     ensure!(x.len() >= last + reach, "input of {} values for {g:?}", x.len());
@@ -466,11 +489,12 @@ mod tests {
         let bias = values(g.outputs, 2);
         let x = values(x_len, 3);
         let res = residual.then(|| values(values_n, 4));
-        let packed = Packed::new(g.outputs, offsets.clone(), |o, k| w[o * terms + k], &bias);
+
         let shape = if c_last { [g.rows, g.cols, g.outputs] } else { [g.outputs, g.rows, g.cols] };
         let want = plain(&g, &offsets, &w, &bias, clip, &x, res.as_deref());
         let tol = 1e-5 * (terms as f32).sqrt() * 4.0;
         for isa in Isa::here() {
+            let packed = Packed::for_isa(isa, g.outputs, offsets.clone(), |o, k| w[o * terms + k], &bias);
             let got = run_on(isa, &g, &packed, clip, &x, res.as_deref(), &shape).unwrap();
             let got = got.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
             for (k, (a, b)) in got.iter().zip(&want).enumerate() {
@@ -563,8 +587,8 @@ mod tests {
             return;
         }
         let g = Geometry { outputs: 4, rows: 1, cols: 5, x_row: 0, x_col: 1, c_channel: 5, c_row: 0, c_col: 1 };
-        let packed = Packed::new(4, vec![0, 5, 10], |_, _| 1.0, &[0.0; 4]);
         for isa in Isa::here() {
+            let packed = Packed::for_isa(isa, 4, vec![0, 5, 10], |_, _| 1.0, &[0.0; 4]);
             let run = |g: &Geometry, x: &[f32], r: Option<&[f32]>, shape: &[usize]| {
                 run_on(isa, g, &packed, (0.0, 6.0), x, r, shape)
             };

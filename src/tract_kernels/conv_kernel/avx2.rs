@@ -1,8 +1,8 @@
 //! The same convolution for x86 with AVX2 and FMA but not AVX-512 (most Intel desktops since
 //! 2021 and many hospital workstations): 8-lane registers, 16 of them. A tile is 6 pixels × 16
 //! output channels (12 sums in registers, 2 weight registers, 1 broadcast), the classic
-//! shape for this register file; a half panel of 8 channels or fewer takes 12 pixels. Each
-//! 32-channel panel is read as two halves of 16. A channel-first output of a channel-first
+//! shape for this register file; a panel of 8 channels or fewer takes 12 pixels. The weights
+//! come in panels of 16 channels (`Packed`), each read from start to end. A channel-first output of a channel-first
 //! input read pixel after pixel (1×1, or k×k at stride 1) with short sums (≤ 64 terms) turns
 //! the tile around: 6 output channels × 16 pixels, the pixels loaded as vectors and the
 //! weights broadcast, stored as vectors of pixels. Other channel-first outputs turn their
@@ -12,7 +12,7 @@
 #![allow(unsafe_code)]
 #![allow(clippy::needless_range_loop)]
 
-use super::{Geometry, LANES, Packed};
+use super::{Geometry, PANEL_AVX2 as PANEL, Packed};
 use std::arch::x86_64::*;
 
 /// Pixels per tile for 16 channels (two registers) and for 8 or fewer (one).
@@ -57,8 +57,8 @@ pub(super) unsafe fn run(
     }
     for o0 in (0..g.outputs).step_by(16) {
         let on = (g.outputs - o0).min(16);
-        // Output channel o lies in panel o / 32 at lane o % 32: this half starts 16 lanes in.
-        let panel = &w.panels[(o0 / LANES) * terms * LANES + o0 % LANES..];
+        // A panel of 16 output channels.
+        let panel = &w.panels[(o0 / PANEL) * terms * PANEL..];
         let bias = &w.bias[o0..o0 + 16];
         let half = Half { panel, bias, o0, on };
         for y in 0..g.rows {
@@ -77,18 +77,18 @@ pub(super) unsafe fn run(
 const STRETCH: usize = 256;
 
 /// Channel-first in and out, pixels adjacent in both: groups of 6 output channels (inside
-/// one 32-channel panel) × 16 pixels of a row, stretch by stretch.
+/// one 16-channel panel) × 16 pixels of a row, stretch by stretch.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn by_pixels(t: &Tile<'_>, w: &Packed) {
     let (g, terms) = (t.g, w.terms());
     for y in 0..g.rows {
         for c0 in (0..g.cols).step_by(STRETCH) {
             let c1 = (c0 + STRETCH).min(g.cols);
-            for q in 0..g.outputs.div_ceil(LANES) {
-                let panel = &w.panels[q * terms * LANES..(q + 1) * terms * LANES];
-                let end = (g.outputs - q * LANES).min(LANES);
+            for q in 0..g.outputs.div_ceil(PANEL) {
+                let panel = &w.panels[q * terms * PANEL..(q + 1) * terms * PANEL];
+                let end = (g.outputs - q * PANEL).min(PANEL);
                 for lane0 in (0..end).step_by(6) {
-                    let (o0, panel) = (q * LANES + lane0, &panel[lane0..]);
+                    let (o0, panel) = (q * PANEL + lane0, &panel[lane0..]);
                     let bias = &w.bias[o0..];
                     let mut col = c0;
                     // SAFETY (every call): indices as `super::run` checked; `n` pixels from `col`.
@@ -112,8 +112,7 @@ unsafe fn by_pixels(t: &Tile<'_>, w: &Packed) {
     }
 }
 
-/// Output channels `o0..o0 + on` (at most 16): their weights from channel `o0`'s lane of the
-/// first term, and their bias.
+/// Output channels `o0..o0 + on` (at most 16): their panel of weights, and their bias.
 struct Half<'a> {
     panel: &'a [f32],
     bias: &'a [f32],
@@ -141,7 +140,7 @@ impl Tile<'_> {
         let g = self.g;
         // SAFETY: reads of x at offsets[k] + y·x_row + col + i for i < n (masked past n),
         // below what `run` checked; writes (and residual reads) at (o0 + o)·c_channel +
-        // y·c_row + col + i for o < O, i < n; the panel holds 32 values a term from lane 0,
+        // y·c_row + col + i for o < O, i < n; the panel holds 16 values a term from lane 0,
         // of which this reads O from the group's lane.
         unsafe {
             let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -161,7 +160,7 @@ impl Tile<'_> {
                         acc[o][0] = _mm256_fmadd_ps(b, xv[0], acc[o][0]);
                         acc[o][1] = _mm256_fmadd_ps(b, xv[1], acc[o][1]);
                     }
-                    wp = wp.add(LANES);
+                    wp = wp.add(PANEL);
                 }
             } else {
                 for &off in self.offsets {
@@ -172,7 +171,7 @@ impl Tile<'_> {
                         acc[o][0] = _mm256_fmadd_ps(b, xv[0], acc[o][0]);
                         acc[o][1] = _mm256_fmadd_ps(b, xv[1], acc[o][1]);
                     }
-                    wp = wp.add(LANES);
+                    wp = wp.add(PANEL);
                 }
             }
             let (lo, hi) = (_mm256_set1_ps(self.clip.0), _mm256_set1_ps(self.clip.1));
@@ -260,7 +259,7 @@ impl Tile<'_> {
         // SAFETY: reads of x at offsets[k] + y·x_row + (col + r)·x_col, below what `run`
         // checked; `partial` (where used) holds 16 values for each of the row's columns;
         // writes (and residual reads) at (o0 + o)·c_channel + y·c_row + (col + r)·c_col for
-        // o < on, each below the output's size; the panel holds 32 values a term from the
+        // o < on, each below the output's size; the panel holds 16 values a term from the
         // half's start, of which this reads 8·H ≤ 16.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); H]; R];
@@ -273,7 +272,7 @@ impl Tile<'_> {
                 }
             }
             let first = self.x.add(y * g.x_row + col * g.x_col);
-            let mut wp = panel.as_ptr().add(ks.0 * LANES);
+            let mut wp = panel.as_ptr().add(ks.0 * PANEL);
             for &off in &self.offsets[ks.0..ks.1] {
                 let wv: [__m256; H] = std::array::from_fn(|h| _mm256_loadu_ps(wp.add(8 * h)));
                 // One pointer stepped along the tile (see the AVX-512 path: independent
@@ -286,7 +285,7 @@ impl Tile<'_> {
                         acc[r][h] = _mm256_fmadd_ps(wv[h], b, acc[r][h]);
                     }
                 }
-                wp = wp.add(LANES);
+                wp = wp.add(PANEL);
             }
             if ks.1 < self.offsets.len() {
                 for r in 0..R {
