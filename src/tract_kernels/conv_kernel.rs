@@ -505,8 +505,9 @@ mod tests {
     }
 
     /// 1×1 convolutions in every layout (channel-first or -last, in and out), output counts
-    /// filling one or two registers or a part of one, pixel counts leaving every remainder of
-    /// a 12- and a 6-pixel tile, a clip, none, and a residual, sums long enough to be taken
+    /// filling one, two or three registers or a part of one (17, 24 and 40 leave 17–24 for
+    /// AVX2's three-register tiles), pixel counts leaving every remainder of a 12-, 6- and
+    /// 4-pixel tile, a clip, none, and a residual, sums long enough to be taken
     /// in blocks (240 and 672 terms): the kernel, with every instruction set this CPU has,
     /// against the definition.
     #[test]
@@ -516,7 +517,9 @@ mod tests {
             return;
         }
         let mut checked = 0;
-        for (outputs, inputs) in [(1, 1), (7, 3), (16, 24), (17, 5), (32, 16), (40, 240), (96, 16), (112, 672)] {
+        for (outputs, inputs) in
+            [(1, 1), (7, 3), (16, 24), (17, 5), (24, 144), (32, 16), (40, 240), (96, 16), (112, 672)]
+        {
             for pixels in [1, 5, 11, 12, 13, 35, 140] {
                 for (x_last, c_last) in [(false, false), (false, true), (true, false), (true, true)] {
                     for (clip, residual) in [((0.0, 6.0), false), ((f32::NEG_INFINITY, f32::INFINITY), true)] {
@@ -538,7 +541,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 8 * 7 * 4 * 2);
+        assert_eq!(checked, 9 * 7 * 4 * 2);
     }
 
     /// A 3×3 convolution over a channel-first input already padded (as the operator pads

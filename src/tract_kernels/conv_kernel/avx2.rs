@@ -15,7 +15,8 @@
 use super::{Geometry, PANEL_AVX2 as PANEL, Packed};
 use std::arch::x86_64::*;
 
-/// Pixels per tile for 16 channels (two registers) and for 8 or fewer (one).
+/// Pixels per tile for 24 channels (three registers), 16 (two) and 8 or fewer (one).
+const ROWS_3: usize = 4;
 const ROWS_2: usize = 6;
 const ROWS_1: usize = 12;
 /// Terms a tile sums before the next tile of the row, where an input is channel-first
@@ -41,10 +42,10 @@ pub(super) unsafe fn run(
     // the first-level cache holds (weights and input lines), and the next tile along the row
     // reads it all again from the second level. In blocks of `BLOCK` terms, each block's
     // weights and input lines serve the whole row before the next block, the sums waiting in
-    // `partial` (16 channels a pixel) between blocks. Channel-last inputs read each pixel's
+    // `partial` (room for 24 channels a pixel) between blocks. Channel-last inputs read each pixel's
     // terms from adjacent lines and lose a little to the extra loads and stores.
     let block = if g.x_col <= 2 && terms > BLOCK { BLOCK } else { terms };
-    let mut partial = if block < terms { vec![0f32; g.cols * 16] } else { Vec::new() };
+    let mut partial = if block < terms { vec![0f32; g.cols * 24] } else { Vec::new() };
     let t = Tile { g, offsets: &w.offsets, clip, x, res, c, partial: partial.as_mut_ptr() };
     // Measured here (AMD EPYC, AVX2): turned around, 32→16 channels over 8,960 pixels takes
     // 0.23–0.28 ms instead of 0.39–0.42, 24→64 over 2,240 0.27–0.30 instead of 0.46–0.60; with
@@ -55,18 +56,26 @@ pub(super) unsafe fn run(
         unsafe { by_pixels(&t, w) };
         return;
     }
-    for o0 in (0..g.outputs).step_by(16) {
-        let on = (g.outputs - o0).min(16);
-        // A panel of 16 output channels.
-        let panel = &w.panels[(o0 / PANEL) * terms * PANEL..];
-        let bias = &w.bias[o0..o0 + 16];
-        let half = Half { panel, bias, o0, on };
+    let mut o0 = 0;
+    while o0 < g.outputs {
+        let rest = g.outputs - o0;
+        // 17–24 channels left over a channel-last input: in one pass of 4-pixel tiles, three
+        // registers wide (12 sums), instead of 16 and then the rest, which read the whole
+        // input twice (the projections to 24 and 40 channels, 1.3 MB over 2,240 pixels).
+        let on = if rest > 16 && rest <= 24 && g.x_col > 2 { rest } else { rest.min(16) };
+        let q = o0 / PANEL;
+        let panel = &w.panels[q * terms * PANEL..];
+        // The channels past the first 16 lie in the next panel.
+        let next = if on > 16 { &w.panels[(q + 1) * terms * PANEL..] } else { panel };
+        let bias = &w.bias[o0..o0 + if on > 16 { 24 } else { 16 }];
+        let half = Half { panel, next, bias, o0, on };
         for y in 0..g.rows {
             for k0 in (0..terms).step_by(block) {
                 // SAFETY: indices as `super::run` checked.
                 unsafe { t.row(&half, y, (k0, (k0 + block).min(terms))) };
             }
         }
+        o0 += on;
     }
 }
 
@@ -118,9 +127,11 @@ unsafe fn by_pixels(t: &Tile<'_>, w: &Packed) {
     }
 }
 
-/// Output channels `o0..o0 + on` (at most 16): their panel of weights, and their bias.
+/// Output channels `o0..o0 + on` (at most 24): their panel of weights (and the next, for
+/// channels past the first 16), and their bias.
 struct Half<'a> {
     panel: &'a [f32],
+    next: &'a [f32],
     bias: &'a [f32],
     o0: usize,
     on: usize,
@@ -133,7 +144,7 @@ struct Tile<'a> {
     x: *const f32,
     res: Option<*const f32>,
     c: *mut f32,
-    /// One row's sums so far (16 a pixel), where the terms are summed in blocks.
+    /// One row's sums so far (room for 24 a pixel), where the terms are summed in blocks.
     partial: *mut f32,
 }
 
@@ -209,7 +220,18 @@ impl Tile<'_> {
         let mut col = 0;
         // SAFETY (every call): indices as `super::run` checked; a tile reads `R` columns from `col`.
         unsafe {
-            if half.on > 8 {
+            if half.on > 16 {
+                while col + ROWS_3 <= self.g.cols {
+                    self.tile::<ROWS_3, 3>(half, y, col, ks);
+                    col += ROWS_3;
+                }
+                match self.g.cols - col {
+                    0 => {}
+                    1 => self.tile::<1, 3>(half, y, col, ks),
+                    2 => self.tile::<2, 3>(half, y, col, ks),
+                    _ => self.tile::<3, 3>(half, y, col, ks),
+                }
+            } else if half.on > 8 {
                 while col + ROWS_2 <= self.g.cols {
                     self.tile::<ROWS_2, 2>(half, y, col, ks);
                     col += ROWS_2;
@@ -254,35 +276,38 @@ impl Tile<'_> {
         }
     }
 
-    /// Row `y`'s `R` columns from `col` × output channels `o0..o0 + on` (`on` ≤ 8·`H`), in
+    /// Row `y`'s `R` columns from `col` × output channels `o0..o0 + on` (`on` ≤ 8·`H` ≤ 24), in
     /// `H` registers of 8; `panel` starts at channel `o0`'s lane of its first term. Sums terms
     /// `ks.0..ks.1`: after the sums of earlier terms kept in `partial`, if any; kept there
     /// for the next block unless the last term is summed, then written out.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn tile<const R: usize, const H: usize>(&self, half: &Half<'_>, y: usize, col: usize, ks: (usize, usize)) {
-        let (g, &Half { panel, bias, o0, on }) = (self.g, half);
+        let (g, &Half { panel, next, bias, o0, on }) = (self.g, half);
         // SAFETY: reads of x at offsets[k] + y·x_row + (col + r)·x_col, below what `run`
-        // checked; `partial` (where used) holds 16 values for each of the row's columns;
+        // checked; `partial` (where used) holds 24 values for each of the row's columns;
         // writes (and residual reads) at (o0 + o)·c_channel + y·c_row + (col + r)·c_col for
-        // o < on, each below the output's size; the panel holds 16 values a term from the
-        // half's start, of which this reads 8·H ≤ 16.
+        // o < on, each below the output's size; the panel holds 16 values a term, of which
+        // this reads 8·min(H, 2), and the next (where H = 3) 16, of which this reads 8; the
+        // bias holds 8·H values from o0.
         unsafe {
             let mut acc = [[_mm256_setzero_ps(); H]; R];
-            let part = self.partial.wrapping_add(col * 16);
+            let part = self.partial.wrapping_add(col * 24);
             if ks.0 > 0 {
                 for r in 0..R {
                     for h in 0..H {
-                        acc[r][h] = _mm256_loadu_ps(part.add(16 * r + 8 * h));
+                        acc[r][h] = _mm256_loadu_ps(part.add(24 * r + 8 * h));
                     }
                 }
             }
             let first = self.x.add(y * g.x_row + col * g.x_col);
             let mut wp = panel.as_ptr().add(ks.0 * PANEL);
+            let mut wn = next.as_ptr().add(ks.0 * PANEL);
             for &off in &self.offsets[ks.0..ks.1] {
                 // (A hint only: it reads nothing, so past the panel's end is harmless.)
                 _mm_prefetch::<_MM_HINT_T0>(wp.wrapping_add(PREFETCH * PANEL) as *const i8);
-                let wv: [__m256; H] = std::array::from_fn(|h| _mm256_loadu_ps(wp.add(8 * h)));
+                let wv: [__m256; H] =
+                    std::array::from_fn(|h| if h < 2 { _mm256_loadu_ps(wp.add(8 * h)) } else { _mm256_loadu_ps(wn) });
                 // One pointer stepped along the tile (see the AVX-512 path: independent
                 // addresses make the compiler load every broadcast first and spill).
                 let mut at = first.add(off);
@@ -294,11 +319,12 @@ impl Tile<'_> {
                     }
                 }
                 wp = wp.add(PANEL);
+                wn = wn.add(PANEL);
             }
             if ks.1 < self.offsets.len() {
                 for r in 0..R {
                     for h in 0..H {
-                        _mm256_storeu_ps(part.add(16 * r + 8 * h), acc[r][h]);
+                        _mm256_storeu_ps(part.add(24 * r + 8 * h), acc[r][h]);
                     }
                 }
                 return;
@@ -384,7 +410,7 @@ impl Tile<'_> {
                     }
                     continue;
                 }
-                let mut buf = [[0f32; 16]; 8];
+                let mut buf = [[0f32; 24]; 8];
                 for (b, a) in buf.iter_mut().zip(&acc[p0..]) {
                     for h in 0..H {
                         _mm256_storeu_ps(b.as_mut_ptr().add(8 * h), a[h]);
