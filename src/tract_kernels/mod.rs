@@ -41,15 +41,22 @@ pub(super) struct Pad {
 }
 
 impl Pad {
+    /// Written in one pass, front to back: zeroing it all first and then copying the rows in
+    /// cost the channel-first depthwise convolution after the stem (1.2 MB padded) 0.015–0.03
+    /// ms more, the stem 0.01–0.02.
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
         let (ph, pw) = self.padded;
-        let mut out = vec![0f32; self.channels * ph * pw];
+        let (right, bottom) = (pw - self.left - self.width, ph - self.top - self.height);
+        let mut out = Vec::with_capacity(self.channels * ph * pw);
         for c in 0..self.channels {
+            out.resize(out.len() + self.top * pw, 0.0);
             for y in 0..self.height {
                 let from = (c * self.height + y) * self.width;
-                let to = (c * ph + y + self.top) * pw + self.left;
-                out[to..to + self.width].copy_from_slice(&x[from..from + self.width]);
+                out.resize(out.len() + self.left, 0.0);
+                out.extend_from_slice(&x[from..from + self.width]);
+                out.resize(out.len() + right, 0.0);
             }
+            out.resize(out.len() + bottom * pw, 0.0);
         }
         out
     }
