@@ -489,7 +489,6 @@ mod tests {
         let bias = values(g.outputs, 2);
         let x = values(x_len, 3);
         let res = residual.then(|| values(values_n, 4));
-
         let shape = if c_last { [g.rows, g.cols, g.outputs] } else { [g.outputs, g.rows, g.cols] };
         let want = plain(&g, &offsets, &w, &bias, clip, &x, res.as_deref());
         let tol = 1e-5 * (terms as f32).sqrt() * 4.0;

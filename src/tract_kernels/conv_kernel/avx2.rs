@@ -1,11 +1,12 @@
 //! The same convolution for x86 with AVX2 and FMA but not AVX-512 (most Intel desktops since
 //! 2021 and many hospital workstations): 8-lane registers, 16 of them. A tile is 6 pixels × 16
 //! output channels (12 sums in registers, 2 weight registers, 1 broadcast), the classic
-//! shape for this register file; a panel of 8 channels or fewer takes 12 pixels. The weights
-//! come in panels of 16 channels (`Packed`), each read from start to end. A channel-first output of a channel-first
-//! input read pixel after pixel (1×1, or k×k at stride 1) with short sums (≤ 64 terms) turns
-//! the tile around: 6 output channels × 16 pixels, the pixels loaded as vectors and the
-//! weights broadcast, stored as vectors of pixels. Other channel-first outputs turn their
+//! shape for this register file; 8 channels or fewer take 12 pixels, 17–24 (over a
+//! channel-last input) 4 pixels × 3 registers. The weights come in panels of 16 channels
+//! (`Packed`), each read from start to end. A channel-first output of a channel-first input
+//! read pixel after pixel (1×1, or k×k at stride 1) with short sums (≤ 64 terms) turns the
+//! tile around: 6 output channels × 16 pixels, the pixels loaded as vectors and the weights
+//! broadcast, stored as vectors of pixels. Other channel-first outputs turn their
 //! sums around in registers, 8 × 8 at a time, and store vectors of 8 pixels (value by value
 //! through a buffer cost 0.18 ms on the stem's 287,000 outputs, 0.40 ms in all against 0.22
 //! channel-last, and 6–10 % on the projections to 24 and 40 channels).
@@ -42,8 +43,8 @@ pub(super) unsafe fn run(
     // the first-level cache holds (weights and input lines), and the next tile along the row
     // reads it all again from the second level. In blocks of `BLOCK` terms, each block's
     // weights and input lines serve the whole row before the next block, the sums waiting in
-    // `partial` (room for 24 channels a pixel) between blocks. Channel-last inputs read each pixel's
-    // terms from adjacent lines and lose a little to the extra loads and stores.
+    // `partial` (room for 24 channels a pixel) between blocks. Channel-last inputs read each
+    // pixel's terms from adjacent lines and lose a little to the extra loads and stores.
     let block = if g.x_col <= 2 && terms > BLOCK { BLOCK } else { terms };
     let mut partial = if block < terms { vec![0f32; g.cols * 24] } else { Vec::new() };
     let t = Tile { g, offsets: &w.offsets, clip, x, res, c, partial: partial.as_mut_ptr() };
@@ -277,7 +278,7 @@ impl Tile<'_> {
     }
 
     /// Row `y`'s `R` columns from `col` × output channels `o0..o0 + on` (`on` ≤ 8·`H` ≤ 24), in
-    /// `H` registers of 8; `panel` starts at channel `o0`'s lane of its first term. Sums terms
+    /// `H` registers of 8, their weights in the half's `panel` (and `next`). Sums terms
     /// `ks.0..ks.1`: after the sums of earlier terms kept in `partial`, if any; kept there
     /// for the next block unless the last term is summed, then written out.
     #[target_feature(enable = "avx2,fma")]

@@ -11,7 +11,7 @@
 //! versions in one process): blocks inside the groups against the AVX-512 path's order (each
 //! block over the image, in bands of rows that fit the second-level cache) took 3×3 stride 2
 //! over 80×112×96 from 0.23–0.33 to 0.16–0.19 ms (onnxruntime 0.15), 3×3 over 40×56×144 from
-//! 0.19–0.23 to 0.15, and the 7×5 images of 1,152 channels from 0.07 to 0.05; border outputs
+//! 0.19–0.23 to 0.15, and the 5×7 images of 1,152 channels from 0.07 to 0.05; border outputs
 //! that checked every tap (two integer divisions each) had held 5×5 stride 2 over 40×56×144
 //! at 0.16 ms, 0.10 without; 6 and 8 outputs at once against 4 gained 5–10 %.
 #![allow(unsafe_code)]
