@@ -182,11 +182,13 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     let (Some(xs), Some(cs)) = (xf.shape.as_concrete(), node.outputs[0].fact.shape.as_concrete()) else {
         return Ok(None);
     };
-    if xf.datum_type != f32::datum_type() || w.datum_type() != f32::datum_type() || w.rank() != 2 {
+    // A weight matrix (outputs × inputs), or a vector where there is one output (a mask's
+    // logit: its output axis, of size 1, then appears in the output alone).
+    if xf.datum_type != f32::datum_type() || w.datum_type() != f32::datum_type() || !(1..=2).contains(&w.rank()) {
         return Ok(None);
     }
     let (x_st, c_st, w_st) = (strides(xs), strides(cs), strides(w.shape()));
-    let (mut k, mut o) = (None, None);
+    let (mut k, mut o, mut single) = (None, None, None);
     let mut pixel_axes = Vec::new(); // (position in x, position in output)
     for axis in einsum.axes.iter_all_axes() {
         let one = |v: &TVec<usize>| if v.len() > 1 { Err(()) } else { Ok(v.first().copied()) };
@@ -199,11 +201,15 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
             (Some(a), None, Some(c)) if xs[a] > 1 => pixel_axes.push((a, c)),
             (Some(a), None, Some(c)) if xs[a] == 1 && cs[c] == 1 => {}
             (Some(a), None, None) if xs[a] == 1 => {}
-            (None, None, Some(c)) if cs[c] == 1 => {}
+            (None, None, Some(c)) if cs[c] == 1 => single = single.or(Some((usize::MAX, c))),
             _ => return Ok(None),
         }
     }
-    let (Some((kx, kw)), Some((ow, oc))) = (k, o) else { return Ok(None) };
+    // Any axis of size 1 in the output alone serves as the single output's channel axis.
+    if w.rank() == 1 && o.is_some() || w.rank() == 2 && o.is_none() {
+        return Ok(None);
+    }
+    let (Some((kx, kw)), Some((ow, oc))) = (k, o.or(single)) else { return Ok(None) };
     // The pixel axes, in the same order in both tensors and each inside the one before (so
     // that one stride walks them all).
     pixel_axes.sort();
@@ -216,7 +222,7 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     }
     let pixels: usize = pixel_axes.iter().map(|&(a, _)| xs[a]).product();
     let (x_pixel, c_pixel) = pixel_axes.last().map_or((0, 0), |&(a, c)| (x_st[a], c_st[c]));
-    let (outputs, inputs) = (w.shape()[ow], w.shape()[kw]);
+    let (outputs, inputs) = (if ow == usize::MAX { 1 } else { w.shape()[ow] }, w.shape()[kw]);
     let geometry = Geometry {
         outputs,
         rows: 1,
@@ -232,7 +238,7 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     }
     let data = w.cast_to::<f32>()?;
     let data = data.try_as_plain_ram()?.as_slice::<f32>()?;
-    let (so, si) = (w_st[ow], w_st[kw]);
+    let (so, si) = (if ow == usize::MAX { 0 } else { w_st[ow] }, w_st[kw]);
     let weights = (0..outputs).flat_map(|o| (0..inputs).map(move |i| data[o * so + i * si])).collect();
     let what = format!(
         "1×1, {inputs}→{outputs} channels, {pixels} pixels, {} → {}",

@@ -72,7 +72,7 @@ impl Geometry {
 /// pixels) arrived more slowly.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packed {
-    panels: Vec<f32>,
+    panels: Lines,
     width: usize,
     bias: Vec<f32>,
     offsets: Vec<usize>,
@@ -92,7 +92,7 @@ impl Packed {
         let width = isa.panel_width();
         let terms = offsets.len();
         let count = outputs.div_ceil(width);
-        let mut panels = vec![0.0; count * terms * width];
+        let mut panels = Lines::zeros(count * terms * width);
         let mut padded = vec![0.0; count * width];
         for o in 0..outputs {
             for k in 0..terms {
@@ -105,6 +105,41 @@ impl Packed {
 
     pub fn terms(&self) -> usize {
         self.offsets.len()
+    }
+}
+
+/// Floats in whole 64-byte cache lines, the first on a line's boundary. A `Vec<f32>` is
+/// aligned to 16 bytes only (one of the weights' size comes from `mmap`, 16 bytes past a
+/// page's start), so that every other 32-byte load of a 16-channel panel (and every 64-byte
+/// load of AVX-512's) straddled two lines: aligned, the 3×3 64→64 over 20×28 and the stem
+/// ran 3 % faster here (medians of 400 alternating runs).
+#[derive(Debug, Clone, PartialEq)]
+struct Lines(Vec<Line>);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[repr(C, align(64))]
+struct Line([f32; 16]);
+
+impl Lines {
+    /// `n` zeros (`n` a multiple of 16).
+    fn zeros(n: usize) -> Lines {
+        assert_eq!(n % 16, 0, "whole lines only");
+        Lines(vec![Line([0.0; 16]); n / 16])
+    }
+}
+
+impl std::ops::Deref for Lines {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        // SAFETY: a `Line` is 16 floats and nothing else (`repr(C)`, 64 bytes, aligned to 64).
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast::<f32>(), self.0.len() * 16) }
+    }
+}
+
+impl std::ops::DerefMut for Lines {
+    fn deref_mut(&mut self) -> &mut [f32] {
+        // SAFETY: as `deref`.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<f32>(), self.0.len() * 16) }
     }
 }
 
@@ -519,7 +554,7 @@ mod tests {
         for (outputs, inputs) in
             [(1, 1), (7, 3), (16, 24), (17, 5), (24, 144), (32, 16), (40, 240), (96, 16), (112, 672)]
         {
-            for pixels in [1, 5, 11, 12, 13, 35, 140] {
+            for pixels in [1, 5, 9, 11, 12, 13, 15, 35, 140] {
                 for (x_last, c_last) in [(false, false), (false, true), (true, false), (true, true)] {
                     for (clip, residual) in [((0.0, 6.0), false), ((f32::NEG_INFINITY, f32::INFINITY), true)] {
                         let x_channel = if x_last { 1 } else { pixels };
@@ -540,7 +575,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 9 * 7 * 4 * 2);
+        assert_eq!(checked, 9 * 9 * 4 * 2);
     }
 
     /// A 3×3 convolution over a channel-first input already padded (as the operator pads

@@ -109,7 +109,9 @@ mod tests {
     fn the_built_in_models_run_their_convolutions_here_and_give_tracts_outputs() {
         for (name, shape, convolutions, resizes) in [
             ("ham7-lite0", [1, 3, 160, 224], 34, 0),
-            ("lesion-seg-lite0", [1, 3, 160, 224], 40, 4),
+            // The segmenter's last 1×1 (64 channels to the mask's one logit) has a weight
+            // vector, not a matrix.
+            ("lesion-seg-lite0", [1, 3, 160, 224], 41, 4),
             // The modality probe adds 10 products of a feature vector with constant weights.
             ("modality-lite0", [1, 3, 160, 160], 44, 0),
         ] {
