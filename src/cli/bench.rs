@@ -151,6 +151,11 @@ pub enum Which {
         threads: usize,
         #[arg(long, default_value_t = 10)]
         repeats: usize,
+        /// Rounds of tract against onnxruntime, alternating: the ratio is the median of the
+        /// rounds' ratios, shown with their range (a shared machine's speed drifts between a
+        /// run of one and a run of the other).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+        rounds: u32,
         /// Show tract's N slowest nodes of each model (id, operator, what it does) instead of
         /// its four slowest operator kinds, and onnxruntime's N slowest (its own profiler).
         #[arg(long, default_value_t = 0)]
@@ -229,8 +234,8 @@ pub fn run(_db: &Path, a: BenchArgs) -> anyhow::Result<()> {
         Which::ModalityImport { photos, threads, repeats, shared, json } => {
             modality::import_speed(&shared_dir(shared)?, photos, threads, repeats, json)
         }
-        Which::Models { photos, threads, repeats, nodes, shared, json } => {
-            models::run(&shared_dir(shared)?, photos, threads, repeats, nodes, json)
+        Which::Models { photos, threads, repeats, rounds, nodes, shared, json } => {
+            models::run(&shared_dir(shared)?, photos, threads, repeats, rounds as usize, nodes, json)
         }
         Which::Occlusion { photos, threads, shared, json } => {
             occlusion::run(&shared_dir(shared)?, photos, threads, json)

@@ -7,6 +7,7 @@
 //! the benchmark (the release gate lets only such photos reach a model; screening itself is
 //! measured by `bench privacy`).
 
+use super::median;
 use super::privacy::{ModelFigure, compare, input_path, onnxruntime_peer};
 use crate::jobs::Progress;
 use crate::models::{ModelTask, job, net, preprocess, registry};
@@ -50,10 +51,45 @@ struct PeerNode {
 
 #[derive(Serialize)]
 struct Figures {
-    models: Vec<ModelFigure>,
+    models: Vec<Rounds>,
     tract_profile: Vec<OpTime>,
     onnxruntime_profile: Vec<PeerNode>,
     batch: Vec<Batch>,
+}
+
+/// tract against onnxruntime over several rounds, each a `compare` (tract's repeats, then
+/// onnxruntime's in a fresh process): medians of the rounds, the ratio's range, the largest
+/// difference between the two runtimes' outputs.
+#[derive(Serialize)]
+struct Rounds {
+    model: String,
+    input: Vec<usize>,
+    threads: usize,
+    rounds: usize,
+    tract_ms: f64,
+    onnxruntime_ms: f64,
+    /// The median of the rounds' ratios (each tract's time over onnxruntime's, side by side).
+    ratio: f64,
+    ratios: Vec<f64>,
+    max_abs_diff: f32,
+}
+
+impl Rounds {
+    fn of(figures: Vec<ModelFigure>) -> anyhow::Result<Rounds> {
+        let first = figures.first().context("no round")?;
+        let median_of = |f: &dyn Fn(&ModelFigure) -> f64| median(&mut figures.iter().map(f).collect::<Vec<_>>());
+        Ok(Rounds {
+            model: first.model.clone(),
+            input: first.input.clone(),
+            threads: first.threads,
+            rounds: figures.len(),
+            tract_ms: median_of(&|f| f.tract_ms),
+            onnxruntime_ms: median_of(&|f| f.onnxruntime_ms),
+            ratio: median_of(&|f| f.ratio),
+            ratios: figures.iter().map(|f| f.ratio).collect(),
+            max_abs_diff: figures.iter().map(|f| f.max_abs_diff).fold(0.0, f32::max),
+        })
+    }
 }
 
 /// onnxruntime's `n` slowest nodes on the input tensor `compare` saved for `name`, from its
@@ -75,6 +111,7 @@ pub fn run(
     photos: usize,
     threads: usize,
     repeats: usize,
+    rounds: usize,
     nodes: usize,
     json: bool,
 ) -> anyhow::Result<()> {
@@ -100,7 +137,10 @@ pub fn run(
             let out = loaded.run_tensor(&t).map_err(crate::Error::Invalid)?;
             Ok(vec![(Vec::new(), out)])
         };
-        figures.models.push(compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work)?);
+        let each = (0..rounds.max(1))
+            .map(|_| compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, &run, &work))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        figures.models.push(Rounds::of(each)?);
         let ops = loaded.profile(&input, repeats, nodes > 0).map_err(crate::Error::Invalid)?;
         figures.tract_profile.extend(
             ops.into_iter().take(if nodes > 0 { nodes } else { 4 }).map(|(op, ms, nodes)| OpTime {
@@ -149,8 +189,17 @@ pub fn run(
     }
     for f in &figures.models {
         println!(
-            "{:<18} {:?} {} thread: tract {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e}",
-            f.model, f.input, f.threads, f.tract_ms, f.onnxruntime_ms, f.ratio, f.max_abs_diff
+            "{:<18} {:?} {} thread: tract {:.1} ms, onnxruntime {:.1} ms, ratio {:.2}, max |diff| {:.2e} (medians of {} rounds; ratios {:.2}–{:.2})",
+            f.model,
+            f.input,
+            f.threads,
+            f.tract_ms,
+            f.onnxruntime_ms,
+            f.ratio,
+            f.max_abs_diff,
+            f.rounds,
+            f.ratios.iter().copied().fold(f64::INFINITY, f64::min),
+            f.ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         );
     }
     for o in &figures.tract_profile {
