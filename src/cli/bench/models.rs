@@ -138,7 +138,7 @@ pub fn run(
             Ok(vec![(Vec::new(), out)])
         };
         let each = (0..rounds.max(1))
-            .map(|_| compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, &run, &work))
+            .map(|_| compare(&m.card.name, &m.model_path, &shape, &input, 1, repeats, run, &work))
             .collect::<anyhow::Result<Vec<_>>>()?;
         figures.models.push(Rounds::of(each)?);
         let ops = loaded.profile(&input, repeats, nodes > 0).map_err(crate::Error::Invalid)?;
