@@ -201,7 +201,7 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
             (Some(a), None, Some(c)) if xs[a] > 1 => pixel_axes.push((a, c)),
             (Some(a), None, Some(c)) if xs[a] == 1 && cs[c] == 1 => {}
             (Some(a), None, None) if xs[a] == 1 => {}
-            (None, None, Some(c)) if cs[c] == 1 => single = single.or(Some((usize::MAX, c))),
+            (None, None, Some(c)) if cs[c] == 1 => single = single.or(Some(c)),
             _ => return Ok(None),
         }
     }
@@ -209,7 +209,10 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     if w.rank() == 1 && o.is_some() || w.rank() == 2 && o.is_none() {
         return Ok(None);
     }
-    let (Some((kx, kw)), Some((ow, oc))) = (k, o.or(single)) else { return Ok(None) };
+    // The weights' output axis (none for a vector) and the output's channel axis.
+    let (Some((kx, kw)), Some((ow, oc))) = (k, o.map(|(b, c)| (Some(b), c)).or(single.map(|c| (None, c)))) else {
+        return Ok(None);
+    };
     // The pixel axes, in the same order in both tensors and each inside the one before (so
     // that one stride walks them all).
     pixel_axes.sort();
@@ -222,7 +225,8 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     }
     let pixels: usize = pixel_axes.iter().map(|&(a, _)| xs[a]).product();
     let (x_pixel, c_pixel) = pixel_axes.last().map_or((0, 0), |&(a, c)| (x_st[a], c_st[c]));
-    let (outputs, inputs) = (if ow == usize::MAX { 1 } else { w.shape()[ow] }, w.shape()[kw]);
+    // A vector's one output: its weights are all the vector's values (stride 0 between outputs).
+    let ((outputs, so), (inputs, si)) = (ow.map_or((1, 0), |ow| (w.shape()[ow], w_st[ow])), (w.shape()[kw], w_st[kw]));
     let geometry = Geometry {
         outputs,
         rows: 1,
@@ -238,7 +242,6 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     }
     let data = w.cast_to::<f32>()?;
     let data = data.try_as_plain_ram()?.as_slice::<f32>()?;
-    let (so, si) = (if ow == usize::MAX { 0 } else { w_st[ow] }, w_st[kw]);
     let weights = (0..outputs).flat_map(|o| (0..inputs).map(move |i| data[o * so + i * si])).collect();
     let what = format!(
         "1×1, {inputs}→{outputs} channels, {pixels} pixels, {} → {}",
