@@ -218,6 +218,39 @@ fn run_on(
     residual: Option<&[f32]>,
     shape: &[usize],
 ) -> TractResult<Tensor> {
+    let values: usize = shape.iter().product();
+    ensure!(values == g.outputs * g.rows * g.cols, "output {shape:?} for {g:?}");
+    // SAFETY: `f32` has no invalid bit patterns, and `run_into_on` writes every value.
+    let mut out = unsafe { Tensor::uninitialized::<f32>(shape)? };
+    run_into_on(isa, g, w, clip, x, residual, out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?)?;
+    Ok(out)
+}
+
+/// `run`, writing the `outputs × rows × cols` values into the start of `out` instead of a
+/// new tensor (Winograd's sixteen products write into one scratch buffer).
+pub fn run_into(
+    g: &Geometry,
+    w: &Packed,
+    clip: (f32, f32),
+    x: &[f32],
+    residual: Option<&[f32]>,
+    out: &mut [f32],
+) -> TractResult<()> {
+    let Some(isa) = Isa::best() else {
+        bail!("the convolution kernel needs AVX-512 or AVX2 with FMA, which this CPU lacks")
+    };
+    run_into_on(isa, g, w, clip, x, residual, out)
+}
+
+fn run_into_on(
+    isa: Isa,
+    g: &Geometry,
+    w: &Packed,
+    clip: (f32, f32),
+    x: &[f32],
+    residual: Option<&[f32]>,
+    out: &mut [f32],
+) -> TractResult<()> {
     ensure!(isa.runs(), "this CPU cannot run the {isa:?} convolution kernel");
     let terms = w.terms();
     ensure!(g.outputs > 0 && terms > 0 && g.rows > 0 && g.cols > 0, "empty convolution {g:?}");
@@ -226,25 +259,23 @@ fn run_on(
     let reach = (g.rows - 1) * g.x_row + (g.cols - 1) * g.x_col + 1;
     let last = w.offsets.iter().max().copied().unwrap_or(0);
     ensure!(x.len() >= last + reach, "input of {} values for {g:?}", x.len());
-    let values: usize = shape.iter().product();
-    ensure!(values == g.outputs * g.rows * g.cols, "output {shape:?} for {g:?}");
+    let values = g.outputs * g.rows * g.cols;
+    ensure!(out.len() >= values, "room for {} values for {g:?}", out.len());
     ensure!(g.dense(), "the output is neither channel-first nor channel-last: {g:?}");
     if let Some(r) = residual {
         ensure!(r.len() >= values, "residual of {} values for {g:?}", r.len());
     }
     // SAFETY: the output's strides are channel-first or channel-last (checked above), so
-    // the kernel writes every one of its `values` exactly once before it is read; every read
-    // index is inside the slices (checked above).
+    // the kernel writes each of the first `values` of `out` exactly once; every read index
+    // is inside the slices (checked above).
     #[cfg(target_arch = "x86_64")]
     unsafe {
-        let mut out = Tensor::uninitialized::<f32>(shape)?;
-        let c = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
-        let (x, residual) = (x.as_ptr(), residual.map(|r| r.as_ptr()));
+        let (x, residual, c) = (x.as_ptr(), residual.map(|r| r.as_ptr()), out.as_mut_ptr());
         match isa {
             Isa::Avx512 => avx512(g, w, clip, x, residual, c),
             Isa::Avx2 => avx2::run(g, w, clip, x, residual, c),
         }
-        Ok(out)
+        Ok(())
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("available() is false off x86_64")

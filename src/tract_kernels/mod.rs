@@ -20,6 +20,7 @@ mod depthwise;
 mod depthwise_kernel;
 mod depthwise_routine;
 mod resize;
+mod winograd;
 
 pub use conv::DermdeskConv;
 pub use depthwise::DermdeskDepthwise;
@@ -45,9 +46,17 @@ impl Pad {
     /// cost the channel-first depthwise convolution after the stem (1.2 MB padded) 0.015–0.03
     /// ms more, the stem 0.01–0.02.
     pub fn apply(&self, x: &[f32]) -> Vec<f32> {
+        let mut out = Vec::with_capacity(self.channels * self.padded.0 * self.padded.1);
+        self.apply_into(x, &mut out);
+        out
+    }
+
+    /// `apply` into `out` (emptied first; its memory kept from call to call where the caller
+    /// keeps it).
+    pub fn apply_into(&self, x: &[f32], out: &mut Vec<f32>) {
         let (ph, pw) = self.padded;
         let (right, bottom) = (pw - self.left - self.width, ph - self.top - self.height);
-        let mut out = Vec::with_capacity(self.channels * ph * pw);
+        out.clear();
         for c in 0..self.channels {
             out.resize(out.len() + self.top * pw, 0.0);
             for y in 0..self.height {
@@ -58,7 +67,6 @@ impl Pad {
             }
             out.resize(out.len() + bottom * pw, 0.0);
         }
-        out
     }
 }
 
