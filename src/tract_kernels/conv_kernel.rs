@@ -202,10 +202,15 @@ pub fn run(
     residual: Option<&[f32]>,
     shape: &[usize],
 ) -> TractResult<Tensor> {
+    run_on(best()?, g, w, clip, x, residual, shape)
+}
+
+/// The best instruction set here, or why the kernel cannot run.
+fn best() -> TractResult<Isa> {
     let Some(isa) = Isa::best() else {
         bail!("the convolution kernel needs AVX-512 or AVX2 with FMA, which this CPU lacks")
     };
-    run_on(isa, g, w, clip, x, residual, shape)
+    Ok(isa)
 }
 
 /// `run` with the given instruction set (the tests run each one this machine has).
@@ -236,10 +241,7 @@ pub fn run_into(
     residual: Option<&[f32]>,
     out: &mut [f32],
 ) -> TractResult<()> {
-    let Some(isa) = Isa::best() else {
-        bail!("the convolution kernel needs AVX-512 or AVX2 with FMA, which this CPU lacks")
-    };
-    run_into_on(isa, g, w, clip, x, residual, out)
+    run_into_on(best()?, g, w, clip, x, residual, out)
 }
 
 fn run_into_on(
