@@ -19,6 +19,38 @@ use tract_onnx::tract_core::internal::ensure;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 
+/// Off x86-64 no convolution is planned for Winograd (`conv::fuse` replaces nothing where
+/// `conv_kernel::available()` is false), so none of these is reached; `run` refuses first.
+#[cfg(not(target_arch = "x86_64"))]
+mod avx2 {
+    use tract_onnx::prelude::{Tensor, TractResult};
+
+    pub(super) fn here() -> bool {
+        false
+    }
+
+    pub(super) fn output(_: &[usize]) -> TractResult<Tensor> {
+        unreachable!("Winograd runs only on x86-64")
+    }
+
+    pub(super) fn transform_input(_: &[f32], _: usize, _: usize, _: &mut [f32], _: usize) {
+        unreachable!("Winograd runs only on x86-64")
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn transform_output(
+        _: &[&[f32]; 16],
+        _: usize,
+        _: f32,
+        _: (f32, f32),
+        _: &mut [f32],
+        _: usize,
+        _: usize,
+    ) {
+        unreachable!("Winograd runs only on x86-64")
+    }
+}
+
 /// The 16 positions of a transformed tile.
 const POSITIONS: usize = 16;
 /// One cache line of floats.
@@ -122,7 +154,7 @@ impl Winograd {
     /// `clip`, plus `residual` (laid out as the output) where given, as a new tensor of `shape`.
     pub fn run(&self, x: &[f32], clip: (f32, f32), residual: Option<&[f32]>, shape: &[usize]) -> TractResult<Tensor> {
         let (c, o) = (self.channels, self.outputs);
-        ensure!(kernel::available(), "Winograd's transforms need AVX2 and FMA");
+        ensure!(avx2::here(), "Winograd's transforms need AVX2 and FMA, which this CPU lacks");
         let values = o * self.rows * self.cols;
         ensure!(x.len() == c * self.height * self.width, "input of {} values for {self:?}", x.len());
         ensure!(shape.iter().product::<usize>() == values, "output {shape:?} for {self:?}");
@@ -189,9 +221,10 @@ impl Winograd {
                     avx2::transform_input(&plane[2 * i * pw..], pw, tc, &mut v[ch * stride + at..], vp);
                 }
             }
+            // Each position's sums over the band's tiles, channel-first, unclipped.
+            let g = Geometry { outputs: o, rows: 1, cols: n, x_row: 0, x_col: 1, c_channel: n, c_row: 0, c_col: 1 };
+            let unbounded = (f32::NEG_INFINITY, f32::INFINITY);
             for (p, w) in self.products.iter().enumerate() {
-                let g = Geometry { outputs: o, rows: 1, cols: n, x_row: 0, x_col: 1, c_channel: n, c_row: 0, c_col: 1 };
-                let unbounded = (f32::NEG_INFINITY, f32::INFINITY);
                 kernel::run_into(&g, w, unbounded, &v[p * vp..], None, &mut m[p * mp..][..o * n])?;
             }
             // Output channel by channel and tile row by tile row, in order: a row's last
@@ -287,7 +320,7 @@ mod tests {
     /// residual.
     #[test]
     fn winograd_matches_the_definition() {
-        if !kernel::available() {
+        if !(kernel::available() && avx2::here()) {
             return;
         }
         for (c, o, (h, w), (top, left), (bottom, right), clip, residual) in [

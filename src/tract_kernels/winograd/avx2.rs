@@ -16,7 +16,7 @@ pub(super) fn output(shape: &[usize]) -> TractResult<Tensor> {
 }
 
 /// Whether this machine has what these transforms need.
-fn here() -> bool {
+pub(super) fn here() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
 }
 
