@@ -21,13 +21,15 @@ fn the_details_panel_says_the_modality_model_decided() {
     h.get_all_by_label(&first.name).next().expect("cell").click();
     h.run_steps(2);
     settle(&mut h, "the details", |_| true);
-    let why = h.get_by_label_contains("modality model modality-lite0: ");
+    let version = dermdesk::modality::model::builtin_version().expect("the built-in card's version");
+    let label = format!("modality model modality-lite0 {version}: ");
+    let why = h.get_by_label_contains(&label);
     let text = format!("{why:?}");
     assert!(text.contains("% sure"), "{text}");
     save_screen(&mut h, "modality-model-details");
     h.get_by_label("日本語").click();
     settle(&mut h, "language", |a| a.lang() == dermdesk::ui::i18n::Lang::Ja);
-    h.get_by_label_contains("モダリティ判定モデル modality-lite0: 確信度");
+    h.get_by_label_contains(&format!("モダリティ判定モデル modality-lite0 {version}: 確信度"));
     save_screen(&mut h, "modality-model-details-ja");
 }
 

@@ -103,7 +103,8 @@ fn the_import_sorts_a_mixed_folder_by_the_model_and_rules_and_people_still_win()
     // The reason names the model and its probability.
     let id = got[&want[0].0.file_name().unwrap().to_string_lossy().into_owned()].2;
     let shown = cli_ok(&db, &["show", &id.to_string()]);
-    assert!(shown.contains("model modality-lite0 (") && shown.contains("% sure)"), "{shown}");
+    let version = dermdesk::modality::model::builtin_version().expect("the built-in card's version").to_string();
+    assert!(shown.contains(&format!("model modality-lite0 {version} (")) && shown.contains("% sure)"), "{shown}");
     // Every photo no rule decides has the model's guess; the ruled one was not given to the
     // model (its time saved), and once its rule is gone it is the one left to re-sort.
     let r = json(&cli_ok(&db, &["modality", "redetect", "--json"]));
@@ -148,6 +149,26 @@ fn redetect_re_sorts_an_archive_imported_without_the_model() {
     // Run again: nothing left without a guess.
     let again = json(&cli_ok(&db, &["modality", "redetect", "--json"]));
     assert_eq!(again["examined"], 0, "{again}");
+
+    // After an upgrade: guesses an older version stored, or stored before guesses had a
+    // version, are taken again by the default run (the Photo menu's), and only those.
+    let version = dermdesk::modality::model::builtin_version().unwrap().to_string();
+    let ids: Vec<i64> = after.values().map(|v| v.2).collect();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let stored = |id: i64| -> Option<String> {
+        conn.query_row("SELECT json_extract(cues, '$.model.version') FROM photos WHERE id = ?1", [id], |r| r.get(0))
+            .unwrap()
+    };
+    assert!(ids.iter().all(|&id| stored(id).as_deref() == Some(version.as_str())), "every guess names {version}");
+    conn.execute("UPDATE photos SET cues = json_set(cues, '$.model.version', '0.9.0') WHERE id = ?1", [ids[0]])
+        .unwrap();
+    conn.execute("UPDATE photos SET cues = json_remove(cues, '$.model.version') WHERE id = ?1", [ids[1]]).unwrap();
+    let r = json(&cli_ok(&db, &["modality", "redetect", "--json"]));
+    assert_eq!((r["examined"].as_u64(), r["guessed"].as_u64()), (Some(2), Some(2)), "{r}");
+    assert_eq!((stored(ids[0]), stored(ids[1])), (Some(version.clone()), Some(version.clone())));
+    assert_eq!(sorted(&db), after, "the same version decides the same way");
+    let r = json(&cli_ok(&db, &["modality", "redetect", "--all", "--json"]));
+    assert_eq!(r["examined"], want.len() as u64, "--all takes them all again: {r}");
 }
 
 /// The first-run demo archive (demo::sources: ISIC CC0, PH2, PAD-UFES, H&E, a HAM10000

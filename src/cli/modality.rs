@@ -1,4 +1,5 @@
-//! `dermdesk modality redetect [--all]`: the modality model over photos imported before it.
+//! `dermdesk modality redetect [--all]`: the modality model over photos imported before it
+//! (or guessed by another version of it).
 
 use super::{Bar, print_json};
 use crate::jobs::Progress;
@@ -14,10 +15,11 @@ pub struct ModalityArgs {
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ModalityCommand {
-    /// Run the modality model on photos that have no guess from it yet (imported before it)
-    /// and decide their modality again. A person's choice is kept and folder rules still win.
+    /// Run the modality model on photos that have no guess from this version of it yet
+    /// (imported before it, or by an earlier dermdesk with an older version) and decide their
+    /// modality again. A person's choice is kept and folder rules still win.
     Redetect {
-        /// Every photo not set by hand, also those the model has seen.
+        /// Every photo not set by hand, also those this version of the model has seen.
         #[arg(long)]
         all: bool,
         /// Decoder processes (default: two more than the cores).

@@ -118,9 +118,11 @@ pub fn decide(
     }
     let (m, why) = classify(cues, width, height, visia);
     match cues.model {
-        Some(g) if g.sure() && !matches!(why, CueReason::VisiaSize { .. }) => {
-            (g.modality, ModalitySource::Model, model::ModelWhy { model: model::FOLDER.into(), p: g.p }.to_json())
-        }
+        Some(g) if g.sure() && !matches!(why, CueReason::VisiaSize { .. }) => (
+            g.modality,
+            ModalitySource::Model,
+            model::ModelWhy { model: model::FOLDER.into(), version: g.version, p: g.p }.to_json(),
+        ),
         Some(g) if !matches!(why, CueReason::VisiaSize { .. }) => {
             (m, ModalitySource::Cue, CueDetail { cue: why, model_unsure: g }.to_json())
         }
@@ -199,8 +201,12 @@ mod tests {
     #[test]
     fn decide_takes_rules_then_visia_then_a_sure_model_then_cues() {
         let rules = vec![Rule { id: 1, pattern: "*derm*".into(), modality: Modality::Dermoscopy, enabled: true }];
-        let guess =
-            |modality, p| Cues { grey: 0.5, skin: 0.5, model: Some(ModelGuess { modality, p }), ..Cues::default() };
+        let guess = |modality, p| Cues {
+            grey: 0.5,
+            skin: 0.5,
+            model: Some(ModelGuess { modality, p, version: None }),
+            ..Cues::default()
+        };
         let sure = guess(Modality::Histopathology, 0.9);
         let d = decide(&rules, &[], Some(Path::new("/a/derm/x.jpg")), &sure, 640, 480);
         assert_eq!((d.0, d.1), (Modality::Dermoscopy, ModalitySource::Rule));

@@ -1,4 +1,5 @@
-//! Re-sorting photos imported before the modality model (or all of them, with `all`): each
+//! Re-sorting photos imported before the modality model, or guessed by another version of it
+//! (an earlier dermdesk's), or all of them (`all`): each
 //! photo's file is probed again in the decoder workers, as at import, the model's guess is
 //! stored with its cues, and its modality decided again. A person's choice is never touched
 //! and a folder rule still wins (`decide`).
@@ -18,7 +19,7 @@ use std::time::Instant;
 pub struct RedetectOptions {
     pub pool: PoolOptions,
     pub limits: Limits,
-    /// Also photos that already have a model guess (after a new model version).
+    /// Also photos that already have a guess from the built-in model's version.
     pub all: bool,
 }
 
@@ -49,7 +50,7 @@ pub fn redetect(db: &Path, opts: &RedetectOptions, progress: &Progress) -> Resul
     if crate::models::registry::builtin_files(crate::modality::model::FOLDER).is_none() {
         return Err(Error::Invalid("the modality model was not there when dermdesk was built".into()));
     }
-    let targets = store.modality_redetect_targets(opts.all)?;
+    let targets = store.modality_redetect_targets(opts.all, crate::modality::model::builtin_version())?;
     progress.set_total(targets.len() as u64, true);
     progress.set_message("modality model");
     let mut report = RedetectReport { examined: targets.len(), ..Default::default() };

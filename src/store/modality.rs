@@ -3,6 +3,7 @@
 
 use super::{Store, audit};
 use crate::error::{Error, Result};
+use crate::modality::model::Version;
 use crate::modality::{Cues, Modality, ModalitySource, ModelGuess, decide};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -153,16 +154,19 @@ impl Store {
     }
 
     /// Photos whose modality the model may re-sort: not set by hand, with a file present,
-    /// and (unless `all`) no model guess stored yet. `(id, hash, path)`, by id.
-    pub fn modality_redetect_targets(&self, all: bool) -> Result<Vec<(i64, String, String)>> {
+    /// and (unless `all`) no model guess stored yet, or one from another version than
+    /// `current` (the built-in model's). `(id, hash, path)`, by id.
+    pub fn modality_redetect_targets(&self, all: bool, current: Option<Version>) -> Result<Vec<(i64, String, String)>> {
         let sql = concat!(
             "SELECT id, hash, path FROM (SELECT p.id, p.hash, p.cues, ",
             super::first_path!(),
             " AS path FROM photos p WHERE p.modality_source NOT IN ('person', 'rule')) ",
-            "WHERE path IS NOT NULL AND (?1 OR cues IS NULL OR json_extract(cues, '$.model') IS NULL) ORDER BY id"
+            "WHERE path IS NOT NULL AND (?1 OR cues IS NULL OR json_extract(cues, '$.model') IS NULL ",
+            "OR json_extract(cues, '$.model.version') IS NOT ?2) ORDER BY id"
         );
         let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map([all], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows =
+            stmt.query_map(params![all, current.map(|v| v.to_string())], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -271,8 +271,9 @@ pub enum Command {
     ToggleHeatmap,
     /// Start the privacy screening job in the background.
     ScreenPhotos,
-    /// Run the modality model over photos imported before it (or without it) and decide their
-    /// modality again, as a background job (`dermdesk modality redetect`).
+    /// Run the modality model over photos imported before it (or without it, or guessed by an
+    /// older version of it) and decide their modality again, as a background job
+    /// (`dermdesk modality redetect`).
     RedetectModality,
     TogglePrivacyReview,
     Privacy(Pv),

@@ -53,7 +53,7 @@ fn modality_reason(lang: Lang, source: ModalitySource, detail: Option<&str>) -> 
             _ => format!("{}: {detail}", lang.t(T::SourceCue)),
         },
         ModalitySource::Model => match ModelWhy::from_json(detail) {
-            Some(w) => lang.f(T::WhyModel, &[("m", &w.model), ("p", &format!("{:.0}", w.p * 100.0))]),
+            Some(w) => lang.f(T::WhyModel, &[("m", &w.label()), ("p", &format!("{:.0}", w.p * 100.0))]),
             None => format!("{}: {detail}", lang.t(T::SourceModel)),
         },
     }

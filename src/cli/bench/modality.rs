@@ -169,7 +169,7 @@ pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()>
             .map_err(|e| anyhow::anyhow!("{e}: {}", f.display()))?;
         let mut cues = probe.cues.unwrap_or_default();
         let (by_cues, _) = classify(&cues, probe.width, probe.height, &[]);
-        cues.model = Some(crate::modality::ModelGuess { modality: model, p });
+        cues.model = Some(crate::modality::ModelGuess { modality: model, p, version: None });
         let (by_import, source, _) = crate::modality::decide(&[], &[], None, &cues, probe.width, probe.height);
         fell_back += u64::from(source == crate::modality::ModalitySource::Cue);
         for (i, m) in [by_cues, model, by_import].into_iter().enumerate() {
