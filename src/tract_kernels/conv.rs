@@ -22,29 +22,43 @@ use tract_onnx::tract_core::{as_op, op_as_typed_op, op_out_of_plan};
 #[derive(Debug, Clone)]
 pub struct DermdeskConv {
     geometry: Geometry,
-    weights: Arc<Packed>,
+    sums: Sums,
     clip: (f32, f32),
     /// Whether a second input, laid out as the output, is added last.
     residual: bool,
-    /// For a k×k convolution: the zeros around the (channel-first) input.
-    pad: Option<Pad>,
-    /// For a 3×3 at stride 1 over enough pixels: the same convolution by Winograd's
-    /// transforms, run instead of the kernel's direct sums.
-    winograd: Option<Arc<Winograd>>,
     shape: TVec<usize>,
     /// What the profile shows, e.g. "1×1, 16→96 channels, 8960 pixels, channel-first → last".
     what: String,
 }
 
+/// How the sums are made: the kernel's direct sums over the packed weights (a k×k over its
+/// zero-padded input), or, for a 3×3 at stride 1 over enough pixels, Winograd's transforms
+/// (which hold their own transformed weights).
+#[derive(Debug, Clone)]
+enum Sums {
+    Direct { weights: Arc<Packed>, pad: Option<Pad> },
+    Winograd(Arc<Winograd>),
+}
+
+impl PartialEq for Sums {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Sums::Direct { weights: a, pad: pa }, Sums::Direct { weights: b, pad: pb }) => {
+                (Arc::ptr_eq(a, b) || a == b) && pa == pb
+            }
+            (Sums::Winograd(a), Sums::Winograd(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 impl PartialEq for DermdeskConv {
     fn eq(&self, other: &Self) -> bool {
         self.geometry == other.geometry
-            && (Arc::ptr_eq(&self.weights, &other.weights) || self.weights == other.weights)
+            && self.sums == other.sums
             && self.clip.0.to_bits() == other.clip.0.to_bits()
             && self.clip.1.to_bits() == other.clip.1.to_bits()
             && self.residual == other.residual
-            && self.pad == other.pad
-            && self.winograd == other.winograd
             && self.shape == other.shape
     }
 }
@@ -73,12 +87,14 @@ impl EvalOp for DermdeskConv {
             (true, None) => bail!("DermdeskConv: the residual input is missing"),
             (false, _) => None,
         };
-        if let Some(w) = &self.winograd {
-            return Ok(tvec!(w.run(x, self.clip, residual, &self.shape)?.into_tvalue()));
-        }
-        let padded = self.pad.map(|p| p.apply(x));
-        let x = padded.as_deref().unwrap_or(x);
-        let out = kernel::run(&self.geometry, &self.weights, self.clip, x, residual, &self.shape)?;
+        let out = match &self.sums {
+            Sums::Winograd(w) => w.run(x, self.clip, residual, &self.shape)?,
+            Sums::Direct { weights, pad } => {
+                let padded = pad.map(|p| p.apply(x));
+                let x = padded.as_deref().unwrap_or(x);
+                kernel::run(&self.geometry, weights, self.clip, x, residual, &self.shape)?
+            }
+        };
         Ok(tvec!(out.into_tvalue()))
     }
 }
@@ -90,8 +106,10 @@ impl TypedOp for DermdeskConv {
 
     fn cost(&self, _inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
         let g = &self.geometry;
-        let terms = self.weights.terms();
-        let fmas = self.winograd.as_ref().map_or(g.outputs * terms * g.rows * g.cols, |w| w.fmas());
+        let fmas = match &self.sums {
+            Sums::Direct { weights, .. } => g.outputs * weights.terms() * g.rows * g.cols,
+            Sums::Winograd(w) => w.fmas(),
+        };
         Ok(tvec!((Cost::FMA(f32::datum_type()), fmas.into())))
     }
 
@@ -156,21 +174,23 @@ impl Found {
         let terms = self.offsets.len();
         let w = &self.weights;
         let g = self.geometry;
-        let winograd = self
-            .winograd
-            .map(|i| Arc::new(Winograd::new(i.channels, g.outputs, i.size, i.before, (g.rows, g.cols), w, &self.bias)));
-        if winograd.is_some() {
-            self.what.push_str(", Winograd F(2×2, 3×3)");
-        }
-        let packed = Packed::new(self.geometry.outputs, self.offsets, |o, k| w[o * terms + k], &self.bias);
+        let sums = match self.winograd {
+            Some(i) => {
+                self.what.push_str(", Winograd F(2×2, 3×3)");
+                let plan = Winograd::new(i.channels, g.outputs, i.size, i.before, (g.rows, g.cols), w, &self.bias);
+                Sums::Winograd(Arc::new(plan))
+            }
+            None => {
+                let packed = Packed::new(g.outputs, self.offsets, |o, k| w[o * terms + k], &self.bias);
+                Sums::Direct { weights: Arc::new(packed), pad: self.pad }
+            }
+        };
         let node = model.node(self.id);
         let op = DermdeskConv {
             geometry: self.geometry,
-            weights: Arc::new(packed),
+            sums,
             clip,
             residual: residual.is_some(),
-            pad: self.pad,
-            winograd,
             shape: self.shape,
             what: self.what,
         };
