@@ -190,3 +190,56 @@ fn the_demo_archive_shows_about_its_66_clinical_photos_as_clinical() {
     eprintln!("demo archive by (modality, source): {by:?}");
     assert!((60..=72).contains(&clinical), "{clinical} shown as clinical, 66 are: {by:?}");
 }
+
+/// `bench modality --heldout` sets the import's decision beside the model's, and sweeps the
+/// threshold below which the cues decide: at the app's threshold the sweep is the import's
+/// row, at 0 the model's.
+#[test]
+fn the_heldout_bench_sweeps_the_fallback_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("heldout.csv");
+    let rows = [
+        ("data/ph2/images/IMD002.jpg", "dermoscopy", "dermoscopy", 0.55),
+        ("data/ph2/images/IMD003.jpg", "dermoscopy", "dermoscopy", 0.97),
+        ("data/clinical-padufes/PAT_1089_375_60.jpg", "clinical", "clinical", 0.95),
+        ("data/faces/images/fr_biden.jpg", "other", "other", 0.45),
+        ("data/faces/images/fr_obama.jpg", "other", "clinical", 0.65),
+        ("data/histopathology-he/TCGA-3X-AAVA_0_0_0_506.jpg", "histopathology", "histopathology", 0.99),
+    ];
+    let mut text = String::from("path,modality,source,group,fold,predicted,p\n");
+    for (path, truth, guess, p) in rows {
+        text += &format!("{path},{truth},test,{path},0,{guess},{p}\n");
+    }
+    std::fs::write(&csv, text).unwrap();
+    let shared = shared();
+    let args =
+        ["bench", "modality", "--shared", shared.to_str().unwrap(), "--heldout", csv.to_str().unwrap(), "--json"];
+    let out = cli_ok(&tmp.path().join("unused.sqlite"), &args);
+    let v = json(&out[out.find('{').expect("a JSON object")..]);
+    let app = dermdesk::modality::model::FALLBACK_BELOW;
+    let below = rows.iter().filter(|r| (r.3 as f32) < app).count() as u64;
+    assert_eq!(v["fell_back_to_cues"], below, "{v}");
+    // The worst recall and precision over the modalities present, for one system's rows.
+    let worst = |system: &str| -> (f64, f64) {
+        let rs: Vec<&serde_json::Value> = v["per_modality"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["system"].as_str().unwrap().starts_with(system) && r["images"].as_u64() > Some(0))
+            .collect();
+        assert_eq!(rs.len(), 4, "{v}");
+        let f = |k: &str| rs.iter().map(|r| r[k].as_f64().unwrap_or(0.0)).fold(1.0, f64::min);
+        (f("recall"), f("precision"))
+    };
+    let at = |t: f32| -> &serde_json::Value {
+        v["fallback_sweep"].as_array().unwrap().iter().find(|s| s["threshold"].as_f64() == Some(t as f64)).unwrap()
+    };
+    let pair = |s: &serde_json::Value| (s["worst_recall"].as_f64().unwrap(), s["worst_precision"].as_f64().unwrap());
+    assert_eq!(at(app)["app"], true);
+    assert_eq!(at(app)["fell_back"], below);
+    assert_eq!(pair(at(app)), worst("import"), "{v}");
+    assert_eq!(at(0.0)["fell_back"], 0);
+    assert_eq!(pair(at(0.0)), worst("model"), "{v}");
+    // One "other" photo called clinical by the model: other's recall is 1/2 with no fallback.
+    assert_eq!(pair(at(0.0)).0, 0.5, "{v}");
+}

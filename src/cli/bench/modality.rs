@@ -158,6 +158,8 @@ pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()>
     // confusion[system][(truth, predicted)]
     let mut conf: Vec<BTreeMap<(Modality, Modality), u64>> = vec![BTreeMap::new(); systems.len()];
     let mut fell_back = 0u64;
+    // (truth, model's guess, its probability, the cues' call) per image, for the sweep below.
+    let mut seen: Vec<(Modality, Modality, f32, Modality)> = Vec::new();
     for row in rd.records() {
         let row = row?;
         let truth = Modality::parse(&row[c_mod]).ok_or_else(|| anyhow::anyhow!("bad modality {}", &row[c_mod]))?;
@@ -175,7 +177,10 @@ pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()>
         for (i, m) in [by_cues, model, by_import].into_iter().enumerate() {
             *conf[i].entry((truth, m)).or_default() += 1;
         }
+        seen.push((truth, model, p, by_cues));
     }
+    let sweep: Vec<serde_json::Value> =
+        FALLBACK_SWEEP.iter().map(|&t| fallback_at(&seen, t, t == crate::modality::model::FALLBACK_BELOW)).collect();
     let mut out = Vec::new();
     for (i, name) in systems.iter().enumerate() {
         let c = &conf[i];
@@ -191,7 +196,9 @@ pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()>
         }
     }
     if json {
-        return crate::cli::print_json(&serde_json::json!({ "per_modality": out, "fell_back_to_cues": fell_back }));
+        return crate::cli::print_json(
+            &serde_json::json!({ "per_modality": out, "fell_back_to_cues": fell_back, "fallback_sweep": sweep }),
+        );
     }
     outln!("held-out images of {} ({fell_back} fell back to the cues)", csv_path.display());
     outln!("{:<40} {:<15} {:>7} {:>9} {:>8} {:>9}", "system", "modality", "images", "predicted", "recall", "precision");
@@ -207,5 +214,41 @@ pub fn heldout(shared: &Path, csv_path: &Path, json: bool) -> anyhow::Result<()>
             f(&r["precision"])
         );
     }
+    outln!(
+        "the import's decision if the cues decided below another threshold (the worst over the modalities present):"
+    );
+    outln!("{:>10} {:>12} {:>13} {:>16}", "threshold", "fell back", "worst recall", "worst precision");
+    for r in &sweep {
+        outln!(
+            "{:>10} {:>12} {:>13.3} {:>16.3}{}",
+            format!("{:.2}", r["threshold"].as_f64().unwrap_or(0.0)),
+            r["fell_back"].as_u64().unwrap_or(0),
+            r["worst_recall"].as_f64().unwrap_or(0.0),
+            r["worst_precision"].as_f64().unwrap_or(0.0),
+            if r["app"].as_bool() == Some(true) { "  (the app's)" } else { "" }
+        );
+    }
     Ok(())
+}
+
+/// Thresholds `bench modality --heldout` tries for the model's fallback to the cues (0: never).
+const FALLBACK_SWEEP: [f32; 7] = [0.0, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7];
+
+/// The import's decision with the cues deciding below `t`: how many fell back, and the worst
+/// recall and precision over the modalities the images hold.
+fn fallback_at(seen: &[(Modality, Modality, f32, Modality)], t: f32, app: bool) -> serde_json::Value {
+    let call = |&(_, m, p, c): &(Modality, Modality, f32, Modality)| if p >= t { m } else { c };
+    let present: std::collections::BTreeSet<Modality> = seen.iter().map(|s| s.0).collect();
+    let (mut worst_recall, mut worst_precision) = (1f64, 1f64);
+    for &m in &present {
+        let tp = seen.iter().filter(|s| s.0 == m && call(s) == m).count() as f64;
+        let truth = seen.iter().filter(|s| s.0 == m).count() as f64;
+        let pred = seen.iter().filter(|s| call(s) == m).count() as f64;
+        worst_recall = worst_recall.min(tp / truth);
+        worst_precision = worst_precision.min(if pred == 0.0 { 0.0 } else { tp / pred });
+    }
+    serde_json::json!({
+        "threshold": t, "app": app, "fell_back": seen.iter().filter(|s| s.2 < t).count(),
+        "worst_recall": worst_recall, "worst_precision": worst_precision,
+    })
 }
