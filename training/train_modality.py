@@ -428,7 +428,7 @@ def main():
                 "onnxruntime": ort.__version__, "efficientnet-lite-pytorch": getattr(efficientnet_lite_pytorch, "__version__", "0.1.0"), **({} if a.no_extra else {"scikit-image": skimage_version()})}
     names = {"clinical": ("Clinical photo", "臨床写真"), "dermoscopy": ("Dermoscopy", "ダーモスコピー"),
              "histopathology": ("Histopathology", "病理組織"), "other": ("Other (not a skin photo)", "その他（皮膚の写真でない）")}
-    metrics = {"held_out": "5-fold cross-validation grouped by lesion / patient / slide / person; every image predicted once by a probe that never saw its group",
+    metrics = {"held_out": "5-fold cross-validation grouped by lesion / patient / slide / person; every image predicted once by a probe that never saw its group; figures over the shared images (the scikit-image pictures: eval.json, by_source)",
                "l2": l2, "class_weight_power": power, "fallback_below": threshold}
     for n, v in per.items():
         metrics[f"{n}_images"] = v["images"]
