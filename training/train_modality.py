@@ -336,7 +336,12 @@ def main():
     print(f"{len(its)} images: " + ", ".join(f"{n} {int((y == c).sum())}" for c, n in enumerate(LABELS)), flush=True)
 
     bb, weights = backbone()
-    cache = out / f"embeddings-style-{len(its)}.pt"
+    # The cache is keyed by what goes into it (the images, the views per image, the seed), so a
+    # changed recipe never reuses another's embeddings.
+    import hashlib
+
+    key = json.dumps([[str(i[0]) for i in its], [augment_count(m, src) for _, m, _, src in its], a.seed])
+    cache = out / f"embeddings-style-{len(its)}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.pt"
     if cache.exists():
         e, ae, aug_of = torch.load(cache, weights_only=False)
     else:
@@ -449,7 +454,7 @@ def main():
             "data": f"dermoscopy: HAM10000 ({a.ham_sample or 10015} of 10,015, 200x150, seeded sample), PH2 (200), ISIC Archive CC0 originals (47); clinical: PAD-UFES-20 smartphone photos (66); "
                     f"histopathology: 10 H&E tiles (TCGA cholangiocarcinoma and colorectal, Kather 2018; not skin); other: 52 photos of people (faces). "
                     + ("" if a.no_extra else f"Also {len(EXTRA)} scikit-image {skimage_version()} sample pictures (17 things that are not skin, as 'other': "
-                       "documents, objects, textures, a cat, a face, a fundus; 1 immunohistochemistry slide, as 'histopathology'), x16 augmented. ") +
+                       "documents, objects, textures, animals, two people, a fundus; 1 immunohistochemistry slide, as 'histopathology'), x16 augmented. ") +
                     f"Augmented crops, rotations and colour changes of the small classes (x{AUGS['clinical']} clinical, x{AUGS['histopathology']} H&E, x{AUGS['other']} other). "
                     "Frozen ImageNet EfficientNet-Lite0: pooled head features and per-channel mean and standard deviation after five stages; class-balanced logistic regression.",
             "licence": "HAM10000: non-commercial research (CC BY-NC 4.0 as usually given); PH2: research and benchmarking; ISIC CC0 originals: CC0; "
