@@ -74,11 +74,9 @@ thread_local! {
 pub struct Winograd {
     channels: usize,
     outputs: usize,
-    /// The input's size and the zeros before its first row and column.
-    height: usize,
-    width: usize,
-    top: usize,
-    left: usize,
+    /// The input (its size and the zeros before its first row and column) copied into zeros
+    /// wide enough for every tile's 4×4 patch.
+    pad: Pad,
     /// The output's size.
     rows: usize,
     cols: usize,
@@ -108,6 +106,9 @@ impl Winograd {
     ) -> Winograd {
         assert_eq!(w.len(), outputs * channels * 9);
         let (tile_rows, tile_cols) = (rows.div_ceil(2), cols.div_ceil(2));
+        let padded = (2 * tile_rows + 2, 2 * tile_cols + 2);
+        assert!(padded.0 >= height + top && padded.1 >= width + left, "{rows}×{cols} outputs of {height}×{width}");
+        let pad = Pad { channels, height, width, top, left, padded };
         let band = (BAND_TILES / tile_cols).clamp(1, tile_rows);
         let stride = band * tile_cols;
         // G g Gᵀ for each output and channel: 16 values, position by position.
@@ -128,21 +129,7 @@ impl Winograd {
                 Packed::new(outputs, (0..channels).map(|c| c * stride).collect(), |o, c| u[o * channels + c], &zeros)
             })
             .collect();
-        Winograd {
-            channels,
-            outputs,
-            height,
-            width,
-            top,
-            left,
-            rows,
-            cols,
-            tile_rows,
-            tile_cols,
-            band,
-            products,
-            bias: bias.to_vec(),
-        }
+        Winograd { channels, outputs, pad, rows, cols, tile_rows, tile_cols, band, products, bias: bias.to_vec() }
     }
 
     /// Multiply-adds per photo (the products'; the transforms' additions are few beside them).
@@ -156,22 +143,12 @@ impl Winograd {
         let (c, o) = (self.channels, self.outputs);
         ensure!(avx2::here(), "Winograd's transforms need AVX2 and FMA, which this CPU lacks");
         let values = o * self.rows * self.cols;
-        ensure!(x.len() == c * self.height * self.width, "input of {} values for {self:?}", x.len());
+        ensure!(x.len() == c * self.pad.height * self.pad.width, "input of {} values for {self:?}", x.len());
         ensure!(shape.iter().product::<usize>() == values, "output {shape:?} for {self:?}");
         if let Some(r) = residual {
             ensure!(r.len() == values, "residual of {} values for {self:?}", r.len());
         }
-        // Zeros around the input wide enough for every tile's 4×4 patch.
-        let (ph, pw) = (2 * self.tile_rows + 2, 2 * self.tile_cols + 2);
-        ensure!(ph >= self.height + self.top && pw >= self.width + self.left, "padding for {self:?}");
-        let pad = Pad {
-            channels: c,
-            height: self.height,
-            width: self.width,
-            top: self.top,
-            left: self.left,
-            padded: (ph, pw),
-        };
+        let (ph, pw) = self.pad.padded;
         let mut out = avx2::output(shape)?;
         let mut ram = out.try_as_plain_ram_mut()?;
         let dst = ram.as_slice_mut::<f32>()?;
@@ -184,7 +161,7 @@ impl Winograd {
         SCRATCH.with_borrow_mut(|(padded, v, m)| {
             // Kept from call to call: fresh buffers of this size came from the system each
             // time, and their pages cost more to fault in than the transforms took.
-            pad.apply_into(x, padded);
+            self.pad.apply_into(x, padded);
             // Slack for the transform's last group of tiles, which reads whole groups of 8.
             padded.resize(padded.len() + 2 * 8 + 2, 0.0);
             v.resize(POSITIONS * vp, 0.0);
