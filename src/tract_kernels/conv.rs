@@ -32,20 +32,22 @@ pub struct DermdeskConv {
 }
 
 /// How the sums are made: the kernel's direct sums over the packed weights (a k×k over its
-/// zero-padded input), or, for a 3×3 at stride 1 over enough pixels, Winograd's transforms
-/// (which hold their own transformed weights).
+/// zero-padded input, whose rows are split by column parity where `by_parity`), or, for a 3×3
+/// at stride 1 over enough pixels, Winograd's transforms (which hold their own transformed
+/// weights).
 #[derive(Debug, Clone)]
 enum Sums {
-    Direct { weights: Arc<Packed>, pad: Option<Pad> },
+    Direct { weights: Arc<Packed>, pad: Option<Pad>, by_parity: bool },
     Winograd(Arc<Winograd>),
 }
 
 impl PartialEq for Sums {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (Sums::Direct { weights: a, pad: pa }, Sums::Direct { weights: b, pad: pb }) => {
-                (Arc::ptr_eq(a, b) || a == b) && pa == pb
-            }
+            (
+                Sums::Direct { weights: a, pad: pa, by_parity: qa },
+                Sums::Direct { weights: b, pad: pb, by_parity: qb },
+            ) => (Arc::ptr_eq(a, b) || a == b) && pa == pb && qa == qb,
             (Sums::Winograd(a), Sums::Winograd(b)) => a == b,
             _ => false,
         }
@@ -89,8 +91,8 @@ impl EvalOp for DermdeskConv {
         };
         let out = match &self.sums {
             Sums::Winograd(w) => w.run(x, self.clip, residual, &self.shape)?,
-            Sums::Direct { weights, pad } => {
-                let padded = pad.map(|p| p.apply(x));
+            Sums::Direct { weights, pad, by_parity } => {
+                let padded = pad.map(|p| if *by_parity { p.apply_by_parity(x) } else { p.apply(x) });
                 let x = padded.as_deref().unwrap_or(x);
                 kernel::run(&self.geometry, weights, self.clip, x, residual, &self.shape)?
             }
@@ -145,6 +147,8 @@ struct Found {
     weights: Vec<f32>,
     bias: Vec<f32>,
     pad: Option<Pad>,
+    /// Whether `pad` splits each row by column parity (`Pad::apply_by_parity`).
+    by_parity: bool,
     /// Where Winograd's transforms pay: the input's channels, size and leading zeros.
     winograd: Option<Input>,
     /// The output's shape, and which of its axes holds the channels.
@@ -182,7 +186,7 @@ impl Found {
             }
             None => {
                 let packed = Packed::new(g.outputs, self.offsets, |o, k| w[o * terms + k], &self.bias);
-                Sums::Direct { weights: Arc::new(packed), pad: self.pad }
+                Sums::Direct { weights: Arc::new(packed), pad: self.pad, by_parity: self.by_parity }
             }
         };
         let node = model.node(self.id);
@@ -303,6 +307,7 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
         weights,
         bias: vec![0.0; outputs],
         pad: None,
+        by_parity: false,
         winograd: None,
         shape: cs.into(),
         channel_axis: oc,
@@ -391,11 +396,16 @@ fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
     }
     let w = w.cast_to::<f32>()?;
     let bias = b.cast_to::<f32>()?;
+    // At stride 2 along the rows, the stem (27 terms, 32 channels, channel-first both sides):
+    // with each padded row split by column parity, adjacent outputs read adjacent inputs, and
+    // AVX2 runs it with 16 pixels in its lanes and the weights broadcast.
+    let by_parity = sw == 2 && rows * cols > 1 && kernel::pixels_in_lanes(channels * kh * kw);
+    let column = |x: usize| if by_parity { super::by_parity(x, padded.1) } else { x };
     let mut offsets = Vec::with_capacity(channels * kh * kw);
     for c in 0..channels {
         for y in 0..kh {
             for x in 0..kw {
-                offsets.push((c * padded.0 + y) * padded.1 + x);
+                offsets.push((c * padded.0 + y) * padded.1 + column(x));
             }
         }
     }
@@ -404,7 +414,7 @@ fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
         rows,
         cols,
         x_row: sh * padded.1,
-        x_col: sw,
+        x_col: if by_parity { 1 } else { sw },
         c_channel: rows * cols,
         c_row: cols,
         c_col: 1,
@@ -422,11 +432,15 @@ fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
         offsets,
         weights: w.try_as_plain_ram()?.as_slice::<f32>()?.to_vec(),
         bias: bias.try_as_plain_ram()?.as_slice::<f32>()?.to_vec(),
-        pad: (!unpadded).then_some(pad),
+        pad: (!unpadded || by_parity).then_some(pad),
+        by_parity,
         winograd: winograd.then_some(Input { channels, size: (h, wd), before: (before[0], before[1]) }),
         shape: cs.into(),
         channel_axis: 1,
-        what: format!("{kh}×{kw} stride {sh}×{sw}, {channels}→{outputs} channels, {rows}×{cols} pixels"),
+        what: format!(
+            "{kh}×{kw} stride {sh}×{sw}, {channels}→{outputs} channels, {rows}×{cols} pixels{}",
+            if by_parity { ", columns by parity" } else { "" }
+        ),
     }))
 }
 

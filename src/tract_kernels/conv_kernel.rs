@@ -186,6 +186,17 @@ impl Isa {
     }
 }
 
+/// The longest sums for which the AVX2 path turns a channel-first tile around (pixels in the
+/// vector lanes, weights broadcast; `avx2::run`).
+const SHORT_SUMS: usize = 64;
+
+/// Whether the best kernel here would run a convolution of `terms` terms with a channel-first
+/// output and input, read pixel after pixel, with the pixels in the vector lanes: what a
+/// stride-2 convolution gains by reading its input split by column parity.
+pub fn pixels_in_lanes(terms: usize) -> bool {
+    Isa::best() == Some(Isa::Avx2) && terms <= SHORT_SUMS
+}
+
 /// Whether this machine can run the kernel (with AVX-512, or AVX2 and FMA).
 pub fn available() -> bool {
     Isa::best().is_some()
@@ -645,6 +656,60 @@ mod tests {
                     c_col: if c_last { outputs } else { 1 },
                 };
                 check(g, offsets.clone(), channels * hp * wp, (0.0, f32::INFINITY), false, c_last);
+            }
+        }
+    }
+
+    /// A 3×3 convolution at stride 2 over rows split by column parity (`Pad::apply_by_parity`
+    /// and `by_parity`'s offsets, as the operator runs the stem on AVX2: pixels read one after
+    /// another) gives the convolution of the plainly padded input: odd and even widths and
+    /// paddings (17, 18 and 43 columns padded), an output count that leaves a part of a tile.
+    #[test]
+    fn stride_two_by_column_parity_is_the_plain_convolution() {
+        if !available() {
+            return;
+        }
+        use crate::tract_kernels::{Pad, by_parity};
+        for (channels, outputs, (h, w), (top, left, bottom, right)) in
+            [(3, 32, (9, 17), (0, 0, 1, 0)), (3, 32, (10, 16), (1, 1, 1, 1)), (2, 5, (7, 40), (1, 1, 0, 2))]
+        {
+            let (hp, wp) = (h + top + bottom, w + left + right);
+            let pad = Pad { channels, height: h, width: w, top, left, padded: (hp, wp) };
+            let (rows, cols) = ((hp - 3) / 2 + 1, (wp - 3) / 2 + 1);
+            let x = values(channels * h * w, 5);
+            let offsets = |column: &dyn Fn(usize) -> usize| {
+                let mut o = Vec::new();
+                for i in 0..channels {
+                    for ky in 0..3 {
+                        for kx in 0..3 {
+                            o.push((i * hp + ky) * wp + column(kx));
+                        }
+                    }
+                }
+                o
+            };
+            let g = Geometry {
+                outputs,
+                rows,
+                cols,
+                x_row: 2 * wp,
+                x_col: 2,
+                c_channel: rows * cols,
+                c_row: cols,
+                c_col: 1,
+            };
+            let terms = channels * 9;
+            let (wt, bias, clip) = (values(outputs * terms, 6), values(outputs, 7), (0.0, 6.0));
+            let want = plain(&g, &offsets(&|kx| kx), &wt, &bias, clip, &pad.apply(&x), None);
+            let split = Geometry { x_col: 1, ..g };
+            let split_offsets = offsets(&|kx| by_parity(kx, wp));
+            for isa in Isa::here() {
+                let packed = Packed::for_isa(isa, outputs, split_offsets.clone(), |o, k| wt[o * terms + k], &bias);
+                let got = run_on(isa, &split, &packed, clip, &pad.apply_by_parity(&x), None, &[outputs, rows, cols]);
+                let got = got.unwrap().try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec();
+                for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                    assert!((a - b).abs() <= 1e-4, "{isa:?} {split:?}: [{k}] {a} vs {b}");
+                }
             }
         }
     }

@@ -68,6 +68,45 @@ impl Pad {
             out.resize(out.len() + bottom * pw, 0.0);
         }
     }
+
+    /// `apply`, each padded row stored as its values at even columns, then those at odd
+    /// columns. A convolution at stride 2 along the rows then finds the inputs of adjacent
+    /// outputs side by side (a tap at column `x` in half `x % 2`, `x / 2` from its start; see
+    /// `by_parity`), so a kernel can load them as vectors.
+    pub fn apply_by_parity(&self, x: &[f32]) -> Vec<f32> {
+        let (ph, pw) = self.padded;
+        let right = pw - self.left - self.width;
+        let mut out = Vec::with_capacity(self.channels * ph * pw);
+        // One padded row at a time, then its even and its odd values (written straight into
+        // zeros, value by value, this cost the stem 0.14 ms a photo; this way 0.03).
+        let mut line = Vec::with_capacity(pw);
+        for c in 0..self.channels {
+            out.resize(out.len() + self.top * pw, 0.0);
+            for y in 0..self.height {
+                line.clear();
+                line.resize(self.left, 0.0);
+                line.extend_from_slice(&x[(c * self.height + y) * self.width..][..self.width]);
+                line.resize(self.left + self.width + right, 0.0);
+                let start = out.len();
+                out.resize(start + pw, 0.0);
+                let (even, odd) = out[start..].split_at_mut(pw.div_ceil(2));
+                let pairs = line.chunks_exact(2);
+                if let [last] = pairs.remainder() {
+                    even[pw / 2] = *last;
+                }
+                for ((e, o), p) in even.iter_mut().zip(odd.iter_mut()).zip(pairs) {
+                    (*e, *o) = (p[0], p[1]);
+                }
+            }
+            out.resize(out.len() + (ph - self.top - self.height) * pw, 0.0);
+        }
+        out
+    }
+}
+
+/// Where padded column `column` of a row `width` wide lies in `Pad::apply_by_parity`'s layout.
+pub(super) fn by_parity(column: usize, width: usize) -> usize {
+    (column % 2) * width.div_ceil(2) + column / 2
 }
 
 /// The runnable plan of a model whose input facts are set: tract's simplification, our

@@ -52,7 +52,7 @@ pub(super) unsafe fn run(
     // 0.23–0.28 ms instead of 0.39–0.42, 24→64 over 2,240 0.27–0.30 instead of 0.46–0.60; with
     // long sums (320 terms and more) and few pixels the weight broadcasts lose (320→1280 over 35
     // pixels: 1.15–1.30 ms against 0.90–1.00), as they do on the AVX-512 path.
-    if g.c_channel != 1 && g.x_col == 1 && terms <= 64 {
+    if g.c_channel != 1 && g.x_col == 1 && terms <= super::SHORT_SUMS {
         // SAFETY: as this function's.
         unsafe { by_pixels(&t, w) };
         return;
