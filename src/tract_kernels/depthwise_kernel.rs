@@ -138,7 +138,9 @@ fn run_on(
 
 /// `run` for a channel-first input (`channels × in_h × in_w`) and output, stride 1 only, with
 /// the given instruction set: each row's outputs are vectors of 16 pixels (8 with AVX2; four at
-/// once), the weights broadcast. The input is copied into zeros where the taps reach past it.
+/// once), the weights broadcast. With AVX2 the input is read where it lies when 8 outputs of a
+/// row or more have every tap inside (`avx2::channel_first_in_place`); otherwise it is copied
+/// into zeros where the taps reach past it.
 fn run_channel_first_on(
     isa: Isa,
     g: &Geometry,
@@ -151,6 +153,24 @@ fn run_channel_first_on(
     ensure!(g.sy == 1 && g.sx == 1, "channel-first depthwise convolutions run with stride 1 only: {g:?}");
     check(g, weights, bias, x, shape)?;
     ensure!(isa.runs(), "this CPU cannot run the {isa:?} depthwise kernel");
+    #[cfg(target_arch = "x86_64")]
+    if isa == Isa::Avx2 && {
+        let (first, end) = avx2::inside(g, g.kw);
+        end >= first + 8
+    } {
+        // SAFETY: `check` made sure of the input's and the output's sizes; at least 8 outputs
+        // of a row have every tap inside (as `channel_first_in_place` needs); it writes each
+        // of the new tensor's values before it is read.
+        unsafe {
+            let mut out = Tensor::uninitialized::<f32>(shape)?;
+            let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
+            match (g.kh, g.kw) {
+                (3, 3) => avx2::channel_first_in_place::<9, 3>(g, weights, bias, clip, x.as_ptr(), o),
+                _ => avx2::channel_first_in_place::<25, 5>(g, weights, bias, clip, x.as_ptr(), o),
+            }
+            return Ok(out);
+        }
+    }
     let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
     let pad =
         super::Pad { channels: g.channels, height: g.in_h, width: g.in_w, top: g.top, left: g.left, padded: (ph, pw) };
@@ -477,18 +497,27 @@ mod tests {
     }
 
     /// The channel-first kernel (stride 1) against the definition, each path this CPU has:
-    /// rows of outputs that fill four vectors, leave part of one, or are shorter than one.
+    /// rows of outputs that fill four vectors, leave part of one, or are shorter than one;
+    /// with AVX2, read in place where 8 outputs of a row or more have every tap inside (the
+    /// first five), padded where fewer do (the sixth: 6 of its 8 outputs; and the last); padding
+    /// on both sides, after only, and before only.
     #[test]
     fn channel_first_matches_the_definition() {
         if !available(3, 3) {
             eprintln!("skipped: this CPU lacks AVX-512 and AVX2");
             return;
         }
-        for (k, pad, channels, (in_h, in_w)) in
-            [(3, 1, 5, (9, 13)), (3, 1, 3, (6, 70)), (5, 2, 4, (7, 40)), (5, 2, 2, (4, 3)), (3, 1, 2, (5, 64))]
-        {
-            let (out_h, out_w) = (in_h + 2 * pad - k + 1, in_w + 2 * pad - k + 1);
-            let g = Geometry { channels, in_h, in_w, out_h, out_w, kh: k, kw: k, sy: 1, sx: 1, top: pad, left: pad };
+        for (k, (top, left), (bottom, right), channels, (in_h, in_w)) in [
+            (3, (1, 1), (1, 1), 5, (9, 13)),
+            (3, (1, 1), (1, 1), 3, (6, 70)),
+            (5, (2, 2), (2, 2), 4, (7, 40)),
+            (3, (0, 0), (2, 2), 2, (5, 64)),
+            (5, (3, 4), (0, 0), 2, (6, 21)),
+            (3, (1, 1), (1, 1), 2, (4, 8)),
+            (5, (2, 2), (2, 2), 2, (4, 3)),
+        ] {
+            let (out_h, out_w) = (in_h + top + bottom - k + 1, in_w + left + right - k + 1);
+            let g = Geometry { channels, in_h, in_w, out_h, out_w, kh: k, kw: k, sy: 1, sx: 1, top, left };
             let (w, bias, x) = (values(k * k * channels, 4), values(channels, 5), values(in_h * in_w * channels, 6));
             let clip = (-1.0, 1.5);
             for isa in Isa::here() {
@@ -501,7 +530,7 @@ mod tests {
                             for ky in 0..k {
                                 for kx in 0..k {
                                     let (iy, ix) =
-                                        ((y + ky) as isize - pad as isize, (xo + kx) as isize - pad as isize);
+                                        ((y + ky) as isize - top as isize, (xo + kx) as isize - left as isize);
                                     if iy >= 0 && ix >= 0 && (iy as usize) < in_h && (ix as usize) < in_w {
                                         let v = x[(c * in_h + iy as usize) * in_w + ix as usize];
                                         s += (w[(c * k + ky) * k + kx] * v) as f64;
