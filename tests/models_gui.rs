@@ -136,6 +136,9 @@ fn predictions_beside_the_chart_and_the_disagreement_filter() {
     save_screen(&mut h, "models_disagree_filter_en");
 }
 
+/// What the details panel says of a photo no model has looked at (English).
+const NOT_YET: &str = "No model has looked at this photo yet. Models → Run the models on cleared photos runs them on every photo screened and cleared (Photo → Screen photos…).";
+
 /// Another process's writes reach the open app. A cleared dermoscopy photo is open in the
 /// details panel with no prediction; the command line's `dermdesk infer` (a separate process,
 /// its own connection) stores the demo classifier's answer; with nothing done in the window,
@@ -159,7 +162,7 @@ fn another_process_inference_shows_in_the_open_panel() {
         h.state_mut().push(Command::ToggleDetails);
     }
     settle(&mut h, "the panel", |a| a.focused_id() == Some(ids[0]) && a.predictions.value().is_some());
-    wait_for_label(&mut h, "No model has looked at this photo yet (Models → Run a model).");
+    wait_for_label(&mut h, NOT_YET);
 
     let out = std::process::Command::new(bin())
         .args(["--db", db.to_str().unwrap(), "infer", "--model", dermdesk::models::DEMO_CLASSIFIER, "--threads", "1"])
@@ -177,7 +180,7 @@ fn another_process_inference_shows_in_the_open_panel() {
     // Nothing is pushed or clicked: frames only, as an idle window gets them.
     let never = format!("the panel never showed {share}");
     frames_until(&mut h, &never, Duration::from_secs(15), |h| h.query_by_label(&share).is_some());
-    assert!(h.query_by_label("No model has looked at this photo yet (Models → Run a model).").is_none());
+    assert!(h.query_by_label(NOT_YET).is_none());
 }
 
 /// The Models window: the demo models' cards, a broken model refused with the reason, and a

@@ -73,7 +73,7 @@ catalogue! {
     ChartDiagnosis => "Chart diagnosis", "カルテの診断";
     PathologyDiagnosis => "Pathology diagnosis", "病理診断";
     ModelPredictions => "Model predictions", "モデルの予測";
-    NoPredictionsYet => "No model has looked at this photo yet (Models → Run a model).", "この写真はまだモデルにかけていません (モデル → モデルを実行)。";
+    NoPredictionsYet => "No model has looked at this photo yet. Models → Run the models on cleared photos runs them on every photo screened and cleared (Photo → Screen photos…).", "この写真はまだモデルにかけていません。モデル → 確認済みの写真にモデルを実行 で、スクリーニングで問題なしとされた写真すべてにかけます (写真 → 写真をスクリーニング…)。";
     ModelMaskShare => "lesion mask: {p}% of the photo", "病変マスク: 写真の {p}%";
     ModelEmbedding => "embedding: {n} values", "埋め込み: {n} 値";
     NotForClinicalUse => "Not for clinical use.", "臨床には使用しないでください。";
