@@ -31,23 +31,40 @@ pub struct DermdeskConv {
     what: String,
 }
 
-/// How the sums are made: the kernel's direct sums over the packed weights (a k×k over its
-/// zero-padded input, whose rows are split by column parity where `by_parity`), or, for a 3×3
-/// at stride 1 over enough pixels, Winograd's transforms (which hold their own transformed
-/// weights).
+/// How the sums are made: the kernel's direct sums over the packed weights and the input laid
+/// out as `input` says, or, for a 3×3 at stride 1 over enough pixels, Winograd's transforms
+/// (which hold their own transformed weights).
 #[derive(Debug, Clone)]
 enum Sums {
-    Direct { weights: Arc<Packed>, pad: Option<Pad>, by_parity: bool },
+    Direct { weights: Arc<Packed>, input: Layout },
     Winograd(Arc<Winograd>),
+}
+
+/// The input of the direct sums: as it comes (a 1×1, or a k×k without padding), copied into
+/// zeros, or copied into zeros with each row split by column parity (`Pad::apply_by_parity`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Layout {
+    AsIs,
+    Padded(Pad),
+    ByParity(Pad),
+}
+
+impl Layout {
+    fn apply(self, x: &[f32]) -> Option<Vec<f32>> {
+        match self {
+            Layout::AsIs => None,
+            Layout::Padded(p) => Some(p.apply(x)),
+            Layout::ByParity(p) => Some(p.apply_by_parity(x)),
+        }
+    }
 }
 
 impl PartialEq for Sums {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (
-                Sums::Direct { weights: a, pad: pa, by_parity: qa },
-                Sums::Direct { weights: b, pad: pb, by_parity: qb },
-            ) => (Arc::ptr_eq(a, b) || a == b) && pa == pb && qa == qb,
+            (Sums::Direct { weights: a, input: ia }, Sums::Direct { weights: b, input: ib }) => {
+                (Arc::ptr_eq(a, b) || a == b) && ia == ib
+            }
             (Sums::Winograd(a), Sums::Winograd(b)) => a == b,
             _ => false,
         }
@@ -91,8 +108,8 @@ impl EvalOp for DermdeskConv {
         };
         let out = match &self.sums {
             Sums::Winograd(w) => w.run(x, self.clip, residual, &self.shape)?,
-            Sums::Direct { weights, pad, by_parity } => {
-                let padded = pad.map(|p| if *by_parity { p.apply_by_parity(x) } else { p.apply(x) });
+            Sums::Direct { weights, input } => {
+                let padded = input.apply(x);
                 let x = padded.as_deref().unwrap_or(x);
                 kernel::run(&self.geometry, weights, self.clip, x, residual, &self.shape)?
             }
@@ -146,9 +163,7 @@ struct Found {
     offsets: Vec<usize>,
     weights: Vec<f32>,
     bias: Vec<f32>,
-    pad: Option<Pad>,
-    /// Whether `pad` splits each row by column parity (`Pad::apply_by_parity`).
-    by_parity: bool,
+    input: Layout,
     /// Where Winograd's transforms pay: the input's channels, size and leading zeros.
     winograd: Option<Input>,
     /// The output's shape, and which of its axes holds the channels.
@@ -186,7 +201,7 @@ impl Found {
             }
             None => {
                 let packed = Packed::new(g.outputs, self.offsets, |o, k| w[o * terms + k], &self.bias);
-                Sums::Direct { weights: Arc::new(packed), pad: self.pad, by_parity: self.by_parity }
+                Sums::Direct { weights: Arc::new(packed), input: self.input }
             }
         };
         let node = model.node(self.id);
@@ -306,8 +321,7 @@ fn one_by_one(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
         offsets: (0..inputs).map(|i| i * x_st[kx]).collect(),
         weights,
         bias: vec![0.0; outputs],
-        pad: None,
-        by_parity: false,
+        input: Layout::AsIs,
         winograd: None,
         shape: cs.into(),
         channel_axis: oc,
@@ -432,8 +446,11 @@ fn k_by_k(model: &TypedModel, id: usize) -> TractResult<Option<Found>> {
         offsets,
         weights: w.try_as_plain_ram()?.as_slice::<f32>()?.to_vec(),
         bias: bias.try_as_plain_ram()?.as_slice::<f32>()?.to_vec(),
-        pad: (!unpadded || by_parity).then_some(pad),
-        by_parity,
+        input: match (by_parity, unpadded) {
+            (true, _) => Layout::ByParity(pad),
+            (false, false) => Layout::Padded(pad),
+            (false, true) => Layout::AsIs,
+        },
         winograd: winograd.then_some(Input { channels, size: (h, wd), before: (before[0], before[1]) }),
         shape: cs.into(),
         channel_axis: 1,

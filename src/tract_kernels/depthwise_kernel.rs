@@ -154,44 +154,42 @@ fn run_channel_first_on(
     check(g, weights, bias, x, shape)?;
     ensure!(isa.runs(), "this CPU cannot run the {isa:?} depthwise kernel");
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx2 && {
-        let (first, end) = avx2::inside(g, g.kw);
-        end >= first + 8
-    } {
-        // SAFETY: `check` made sure of the input's and the output's sizes; at least 8 outputs
-        // of a row have every tap inside (as `channel_first_in_place` needs); it writes each
-        // of the new tensor's values before it is read.
+    {
+        let in_place = isa == Isa::Avx2 && {
+            let (first, end) = avx2::inside(g, g.kw);
+            end >= first + 8
+        };
+        let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
+        let pad = super::Pad {
+            channels: g.channels,
+            height: g.in_h,
+            width: g.in_w,
+            top: g.top,
+            left: g.left,
+            padded: (ph, pw),
+        };
+        let padded = if in_place { Vec::new() } else { pad.apply(x) };
+        let planes = Planes { channels: g.channels, height: ph, width: pw, out_h: g.out_h, out_w: g.out_w };
+        // SAFETY: read in place, at least 8 outputs of a row have every tap inside (as
+        // `channel_first_in_place` needs) and `check` made sure of the input's size; padded,
+        // every tap of every output lies inside the padded planes (ph, pw cover the last
+        // output's taps) and loads and stores past a row's last output are masked off
+        // (masked-off lanes are neither read nor written). Either way each of the out_h ×
+        // out_w × channels values of the new tensor is written before it is read.
         unsafe {
             let mut out = Tensor::uninitialized::<f32>(shape)?;
             let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
-            match (g.kh, g.kw) {
-                (3, 3) => avx2::channel_first_in_place::<9, 3>(g, weights, bias, clip, x.as_ptr(), o),
-                _ => avx2::channel_first_in_place::<25, 5>(g, weights, bias, clip, x.as_ptr(), o),
+            let (x, xp) = (x.as_ptr(), padded.as_ptr());
+            match (isa, in_place, g.kh, g.kw) {
+                (Isa::Avx2, true, 3, 3) => avx2::channel_first_in_place::<9, 3>(g, weights, bias, clip, x, o),
+                (Isa::Avx2, true, _, _) => avx2::channel_first_in_place::<25, 5>(g, weights, bias, clip, x, o),
+                (Isa::Avx512, _, 3, 3) => avx512_channel_first::<9, 3>(&planes, weights, bias, clip, xp, o),
+                (Isa::Avx512, _, _, _) => avx512_channel_first::<25, 5>(&planes, weights, bias, clip, xp, o),
+                (Isa::Avx2, false, 3, 3) => avx2::channel_first::<9, 3>(&planes, weights, bias, clip, xp, o),
+                (Isa::Avx2, false, _, _) => avx2::channel_first::<25, 5>(&planes, weights, bias, clip, xp, o),
             }
-            return Ok(out);
+            Ok(out)
         }
-    }
-    let (ph, pw) = ((g.out_h - 1 + g.kh).max(g.in_h + g.top), (g.out_w - 1 + g.kw).max(g.in_w + g.left));
-    let pad =
-        super::Pad { channels: g.channels, height: g.in_h, width: g.in_w, top: g.top, left: g.left, padded: (ph, pw) };
-    let padded = pad.apply(x);
-    // SAFETY: every tap of every output lies inside the padded planes (ph, pw cover the last
-    // output's taps); loads and stores past a row's last output are masked off (masked-off
-    // lanes are neither read nor written); each of the out_h × out_w × channels values of the
-    // new tensor is written once, before it is read.
-    #[cfg(target_arch = "x86_64")]
-    unsafe {
-        let mut out = Tensor::uninitialized::<f32>(shape)?;
-        let o = out.try_as_plain_ram_mut()?.as_slice_mut::<f32>()?.as_mut_ptr();
-        let planes = Planes { channels: g.channels, height: ph, width: pw, out_h: g.out_h, out_w: g.out_w };
-        let x = padded.as_ptr();
-        match (isa, g.kh, g.kw) {
-            (Isa::Avx512, 3, 3) => avx512_channel_first::<9, 3>(&planes, weights, bias, clip, x, o),
-            (Isa::Avx512, _, _) => avx512_channel_first::<25, 5>(&planes, weights, bias, clip, x, o),
-            (Isa::Avx2, 3, 3) => avx2::channel_first::<9, 3>(&planes, weights, bias, clip, x, o),
-            (Isa::Avx2, _, _) => avx2::channel_first::<25, 5>(&planes, weights, bias, clip, x, o),
-        }
-        Ok(out)
     }
     #[cfg(not(target_arch = "x86_64"))]
     unreachable!("available() is false off x86_64")

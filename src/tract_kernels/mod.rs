@@ -74,31 +74,22 @@ impl Pad {
     /// outputs side by side (a tap at column `x` in half `x % 2`, `x / 2` from its start; see
     /// `by_parity`), so a kernel can load them as vectors.
     pub fn apply_by_parity(&self, x: &[f32]) -> Vec<f32> {
-        let (ph, pw) = self.padded;
-        let right = pw - self.left - self.width;
-        let mut out = Vec::with_capacity(self.channels * ph * pw);
-        // One padded row at a time, then its even and its odd values (written straight into
-        // zeros, value by value, this cost the stem 0.14 ms a photo; this way 0.03).
-        let mut line = Vec::with_capacity(pw);
-        for c in 0..self.channels {
-            out.resize(out.len() + self.top * pw, 0.0);
-            for y in 0..self.height {
-                line.clear();
-                line.resize(self.left, 0.0);
-                line.extend_from_slice(&x[(c * self.height + y) * self.width..][..self.width]);
-                line.resize(self.left + self.width + right, 0.0);
-                let start = out.len();
-                out.resize(start + pw, 0.0);
-                let (even, odd) = out[start..].split_at_mut(pw.div_ceil(2));
-                let pairs = line.chunks_exact(2);
-                if let [last] = pairs.remainder() {
-                    even[pw / 2] = *last;
-                }
-                for ((e, o), p) in even.iter_mut().zip(odd.iter_mut()).zip(pairs) {
-                    (*e, *o) = (p[0], p[1]);
-                }
+        let mut out = self.apply(x);
+        // Then each row through a copy of itself: its even values, then its odd ones. The stem:
+        // 0.03–0.05 ms a photo, as a pass over each row built beside the copy was (written
+        // value by value into zeros, 0.14).
+        let pw = self.padded.1;
+        let mut line = vec![0f32; pw];
+        for row in out.chunks_exact_mut(pw) {
+            line.copy_from_slice(row);
+            let (even, odd) = row.split_at_mut(pw.div_ceil(2));
+            let pairs = line.chunks_exact(2);
+            if let [last] = pairs.remainder() {
+                even[pw / 2] = *last;
             }
-            out.resize(out.len() + (ph - self.top - self.height) * pw, 0.0);
+            for ((e, o), p) in even.iter_mut().zip(odd.iter_mut()).zip(pairs) {
+                (*e, *o) = (p[0], p[1]);
+            }
         }
         out
     }
