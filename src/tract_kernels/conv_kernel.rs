@@ -174,9 +174,14 @@ impl Isa {
         }
     }
 
-    /// The best this machine runs.
+    /// The best this machine runs. `DERMDESK_KERNELS=avx2` keeps an AVX-512 machine on the AVX2
+    /// path, so that both paths can be timed on one machine (`bench models`).
     pub fn best() -> Option<Isa> {
-        [Isa::Avx512, Isa::Avx2].into_iter().find(|isa| isa.runs())
+        static BEST: std::sync::OnceLock<Option<Isa>> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| {
+            let avx2_only = std::env::var("DERMDESK_KERNELS").is_ok_and(|v| v.eq_ignore_ascii_case("avx2"));
+            [Isa::Avx512, Isa::Avx2].into_iter().find(|isa| isa.runs() && !(avx2_only && *isa == Isa::Avx512))
+        })
     }
 
     /// Every one this machine runs, best first (the tests run each).
