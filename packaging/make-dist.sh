@@ -15,6 +15,16 @@ exe=target/release/dermdesk
 cp "$exe" "$out/"
 cp README.md "$out/"
 cp assets/fonts/LICENSE-BIZUDGothic.txt "$out/LICENSES/"
+# Everything compiled into the executable keeps its notice: dermdesk's own licence, every
+# crate's (packaging/licences.py), the models' and the taxonomy's.
+{ echo "Copyright (c) the dermdesk developers"; echo; cat packaging/licence-texts/MIT.txt; } > "$out/LICENSES/dermdesk-MIT.txt"
+cp packaging/licence-texts/Apache-2.0.txt "$out/LICENSES/dermdesk-Apache-2.0.txt"
+python3 packaging/licences.py "$out/LICENSES/THIRD-PARTY-LICENSES.txt" --target "$target"
+for card in assets/models/*/LICENSE.md; do
+  cp "$card" "$out/LICENSES/model-$(basename "$(dirname "$card")").md"
+done
+cp assets/models/LICENSE-*.txt assets/models/NOTICE-*.txt assets/models/PROVENANCE-*.md "$out/LICENSES/"
+cp assets/taxonomy/LICENSES.md "$out/LICENSES/taxonomy.md"
 
 if [ "${1:-}" = "--with-demo" ]; then
   shared="${2:-${DERMDESK_SHARED:-../shared}}"
