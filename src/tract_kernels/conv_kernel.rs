@@ -478,10 +478,7 @@ impl Tile<'_> {
             }
         }
     }
-}
 
-#[cfg(target_arch = "x86_64")]
-impl Tile<'_> {
     /// A tile's sums `acc` (pixel by pixel, 16 channels a register) stored into a channel-first
     /// output whose pixels along a row are adjacent: each 16-channel half turned around in
     /// registers (rows past the tile's `R` pixels zero), then each channel's `R` pixels stored

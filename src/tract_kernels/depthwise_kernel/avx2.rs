@@ -65,11 +65,7 @@ pub(super) unsafe fn run<const T: usize, const KW: usize, const P: usize>(
             .collect();
         for y in 0..g.out_h {
             let dst = out.add(y * g.out_w * c);
-            let corner = |xo: usize| {
-                let iy = (y * g.sy) as isize - g.top as isize;
-                let ix = (xo * g.sx) as isize - g.left as isize;
-                x.wrapping_offset((iy * g.width as isize + ix) * c as isize)
-            };
+            let corner = |xo: usize| super::corner(g, x, y, xo);
             let kys = taps_inside(y * g.sy, g.top, T / KW, g.height);
             // The outputs at the left and right borders: only the taps inside.
             for xo in (0..g.xs.start.min(g.out_w)).chain(g.xs.end.max(g.xs.start)..g.out_w) {
