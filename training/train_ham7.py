@@ -52,6 +52,7 @@ def parse_args():
     p.add_argument("--colour", type=float, default=0.0, help="sd of the log gain per colour channel (0: off)")
     p.add_argument("--shades-of-gray", type=int, default=0, help="colour constancy on every model input, Shades of Gray with this norm (6 is usual; 0: off); the cards then ask the app for it")
     p.add_argument("--ema", type=float, default=0.0, help="decay of the weights' moving average that is evaluated and kept (0: off)")
+    p.add_argument("--channels-last", action="store_true", help="NHWC tensors in torch: the same network about 1.7x faster on these CPUs (17 -> 29 images/s for the joint step)")
     p.add_argument("--limit", type=int, default=0, help="smoke test: use only this many images")
     p.add_argument("--steps", type=int, default=0, help="smoke test: stop an epoch after this many steps")
     return p.parse_args()
@@ -279,6 +280,8 @@ def predict(net, imgs, batch=64):
     probs, masks = [], []
     for i in range(0, len(imgs), batch):
         x = torch.stack([plain(torch.from_numpy(im)) for im in imgs[i : i + batch]])
+        if net.b._conv_stem.weight.is_contiguous(memory_format=torch.channels_last):
+            x = x.contiguous(memory_format=torch.channels_last)
         logits, m = net(x)
         probs.append(logits)
         masks.append(m)
@@ -320,6 +323,8 @@ def main():
     print(f"loaded {len(rows)} images in {time.time() - t0:.0f} s; train/val/test {[len(idx[s]) for s in ('train', 'val', 'test')]}", flush=True)
 
     net, weights_path = build(a.freeze_blocks)
+    fmt = torch.channels_last if a.channels_last else torch.contiguous_format
+    net = net.to(memory_format=fmt)
     counts = np.bincount(y_all[idx["train"]], minlength=len(CLASSES)).astype(np.float64)
     # class balance, half by sampling and half by loss weight: each class's share ends up equal
     sample_w = counts ** -0.5
@@ -377,7 +382,7 @@ def main():
                 grp["lr"] = b * f
             batch = picks[step * a.batch : (step + 1) * a.batch]
             xs, ms = zip(*(augment(torch.from_numpy(imgs[i]), torch.from_numpy(masks[i]), rng, a.zoom_out, a.colour) for i in batch))
-            x, m = torch.stack(xs), torch.stack(ms)
+            x, m = torch.stack(xs).contiguous(memory_format=fmt), torch.stack(ms)
             yb = torch.from_numpy(y_all[batch])
             logits, mlog = net(x)
             lc = F.cross_entropy(logits, yb, weight=loss_w, label_smoothing=0.1)
