@@ -803,7 +803,7 @@ fn the_demo_classifier_is_built_in_and_names_ham10000_diagnoses() {
 fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
     let tmp = tempfile::tempdir().unwrap();
     let shared = shared();
-    let args = ["--photos", "2", "--threads", "1", "--repeats", "2", "--rounds", "2", "--nodes", "3", "--json"];
+    let args = ["--photos", "2", "--threads", "1", "--repeats", "2", "--rounds", "2", "--nodes", "5", "--json"];
     let out = cli_ok(
         &tmp.path().join("unused.sqlite"),
         &[&["bench", "models", "--shared", shared.to_str().unwrap()][..], &args[..]].concat(),
@@ -823,23 +823,21 @@ fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
     }
     for key in ["tract_profile", "onnxruntime_profile"] {
         let nodes = v[key].as_array().unwrap();
-        assert_eq!(
-            names(key),
-            ["ham7-lite0", "ham7-lite0", "ham7-lite0", "lesion-seg-lite0", "lesion-seg-lite0", "lesion-seg-lite0"],
-            "{key}"
-        );
+        assert_eq!(names(key), [["ham7-lite0"; 5], ["lesion-seg-lite0"; 5]].concat(), "{key}");
         for (i, n) in nodes.iter().enumerate() {
             assert!(n["ms"].as_f64().unwrap() > 0.0, "{key} {n}");
-            if i % 3 > 0 {
+            if i % 5 > 0 {
                 assert!(n["ms"].as_f64() <= nodes[i - 1]["ms"].as_f64(), "{key}: slowest first: {nodes:?}");
             }
         }
     }
-    // onnxruntime's slowest node of the segmenter: its 3×3 64→64 decoder convolution over
-    // 40×56 pixels (three times the next), named with its shapes.
-    let peer = &v["onnxruntime_profile"][3];
-    assert_eq!(peer["op"], "Conv", "{peer}");
-    assert_eq!(peer["shapes"], serde_json::json!([[1, 64, 40, 56], [64, 64, 3, 3], [1, 64, 40, 56]]), "{peer}");
+    // Among onnxruntime's slowest nodes of the segmenter: its 3×3 64→64 decoder convolution
+    // over 40×56 pixels (three times the next when the machine is quiet), named with its
+    // shapes. Among the five, not first: two runs a profile, and on a busy machine one stalled
+    // run can put another node above it (seen: a 1×1 at 10 ms while a build ran).
+    let decoder = serde_json::json!([[1, 64, 40, 56], [64, 64, 3, 3], [1, 64, 40, 56]]);
+    let peers = &v["onnxruntime_profile"].as_array().unwrap()[5..];
+    assert!(peers.iter().any(|n| n["op"] == "Conv" && n["shapes"] == decoder), "{peers:?}");
     assert!(v["tract_profile"].as_array().unwrap().iter().all(|n| !n["op"].as_str().unwrap().is_empty()));
     let batch = v["batch"].as_array().unwrap();
     assert_eq!(batch.len(), 2);
