@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Images per second of train_ham7.py's joint training step (forward, both losses, backward,
+AdamW), on random inputs, as the options would run it: the median of 5 steps after 2 warm-up
+steps, batch 32 at 224x160.
+
+    python3 training/step_speed.py [--channels-last] [--bf16] [--freeze-blocks N] [--threads 2]
+"""
+import argparse
+import time
+
+import torch
+import torch.nn.functional as F
+
+import train_ham7 as T
+
+p = argparse.ArgumentParser()
+p.add_argument("--channels-last", action="store_true")
+p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (not a train_ham7.py option: measured, not kept)")
+p.add_argument("--freeze-blocks", type=int, default=3)
+p.add_argument("--threads", type=int, default=2)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+torch.manual_seed(0)
+net, _ = T.build(a.freeze_blocks)
+net.train()
+opt = torch.optim.AdamW([q for q in net.parameters() if q.requires_grad], lr=1e-4)
+x = torch.randn(32, 3, T.H, T.W)
+m = (torch.rand(32, 1, T.H, T.W) > 0.5).float()
+y = torch.randint(0, len(T.CLASSES), (32,))
+if a.channels_last:
+    net = net.to(memory_format=torch.channels_last)
+    x = x.contiguous(memory_format=torch.channels_last)
+times = []
+for _ in range(7):
+    t0 = time.time()
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.bf16):
+        logits, mlog = net(x)
+        loss = F.cross_entropy(logits.float(), y) + F.binary_cross_entropy_with_logits(mlog.float(), m)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    times.append(time.time() - t0)
+times = sorted(times[2:])
+print(f"{vars(a)}: {32 / times[len(times) // 2]:.1f} images/s")
