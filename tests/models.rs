@@ -803,7 +803,9 @@ fn the_demo_classifier_is_built_in_and_names_ham10000_diagnoses() {
 fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
     let tmp = tempfile::tempdir().unwrap();
     let shared = shared();
-    let args = ["--photos", "2", "--threads", "1", "--repeats", "2", "--rounds", "2", "--nodes", "5", "--json"];
+    const NODES: usize = 5;
+    let nodes_arg = NODES.to_string();
+    let args = ["--photos", "2", "--threads", "1", "--repeats", "2", "--rounds", "2", "--nodes", &nodes_arg, "--json"];
     let out = cli_ok(
         &tmp.path().join("unused.sqlite"),
         &[&["bench", "models", "--shared", shared.to_str().unwrap()][..], &args[..]].concat(),
@@ -823,10 +825,10 @@ fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
     }
     for key in ["tract_profile", "onnxruntime_profile"] {
         let nodes = v[key].as_array().unwrap();
-        assert_eq!(names(key), [["ham7-lite0"; 5], ["lesion-seg-lite0"; 5]].concat(), "{key}");
+        assert_eq!(names(key), [["ham7-lite0"; NODES], ["lesion-seg-lite0"; NODES]].concat(), "{key}");
         for (i, n) in nodes.iter().enumerate() {
             assert!(n["ms"].as_f64().unwrap() > 0.0, "{key} {n}");
-            if i % 5 > 0 {
+            if i % NODES > 0 {
                 assert!(n["ms"].as_f64() <= nodes[i - 1]["ms"].as_f64(), "{key}: slowest first: {nodes:?}");
             }
         }
@@ -836,7 +838,7 @@ fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
     // shapes. Among the five, not first: two runs a profile, and on a busy machine one stalled
     // run can put another node above it (seen: a 1×1 at 10 ms while a build ran).
     let decoder = serde_json::json!([[1, 64, 40, 56], [64, 64, 3, 3], [1, 64, 40, 56]]);
-    let peers = &v["onnxruntime_profile"].as_array().unwrap()[5..];
+    let peers = &v["onnxruntime_profile"].as_array().unwrap()[NODES..];
     assert!(peers.iter().any(|n| n["op"] == "Conv" && n["shapes"] == decoder), "{peers:?}");
     assert!(v["tract_profile"].as_array().unwrap().iter().all(|n| !n["op"].as_str().unwrap().is_empty()));
     let batch = v["batch"].as_array().unwrap();
