@@ -223,6 +223,7 @@ def main():
     train_info = json.loads((run / "train.json").read_text()) if (run / "train.json").exists() else {}
     # The run's colour constancy, applied wherever a photo becomes an input, and named in the cards.
     T.SOG_P = int(train_info.get("args", {}).get("shades_of_gray") or 0)
+    T.set_size(train_info.get("args", {}).get("size") or f"{T.W}x{T.H}")  # runs before --size were 224x160
     split = json.loads((run / "split.json").read_text())
     rows, imgs, masks = T.read_ham(a.shared, 0)
     pos = {r["image_id"]: i for i, r in enumerate(rows)}

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Images per second of train_ham7.py's joint training step (forward, both losses as
 train_ham7.joint_loss computes them, backward, AdamW), on random inputs, as the options would
-run it: the median of 5 steps after 2 warm-up steps, batch 32 at 224x160.
+run it: the median of 5 steps after 2 warm-up steps, batch 32 at 224x160 (or --size).
 
-    python3 training/step_speed.py [--channels-last] [--bf16] [--freeze-blocks N] [--threads 2]
+    python3 training/step_speed.py [--channels-last] [--bf16] [--freeze-blocks N] [--threads 2] [--size WxH]
 """
 import argparse
 import time
@@ -17,7 +17,9 @@ p.add_argument("--channels-last", action="store_true")
 p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (not a train_ham7.py option: measured, not kept)")
 p.add_argument("--freeze-blocks", type=int, default=3)
 p.add_argument("--threads", type=int, default=2)
+p.add_argument("--size", default=f"{T.W}x{T.H}", help="model input WxH, as train_ham7.py --size")
 a = p.parse_args()
+T.set_size(a.size)
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
 net, _ = T.build(a.freeze_blocks)

@@ -33,6 +33,12 @@ MEAN, STD = 127.0, 128.0  # EfficientNet-Lite's own normalisation (the TF weight
 SOG_P = 0  # Shades-of-Gray colour constancy's norm (0: off); set from --shades-of-gray, read by plain() and augment()
 
 
+def set_size(size):
+    """--size WxH: the model input, set before build() (the backbone's 'same' padding is fixed per size)."""
+    global H, W
+    W, H = (int(v) for v in size.lower().split("x"))
+
+
 def parse_args():
     p = argparse.ArgumentParser()
     p.add_argument("--shared", default=os.environ.get("DERMDESK_SHARED", "../shared"))
@@ -52,6 +58,8 @@ def parse_args():
     p.add_argument("--colour", type=float, default=0.0, help="sd of the log gain per colour channel (0: off)")
     p.add_argument("--shades-of-gray", type=int, default=0, help="colour constancy on every model input, Shades of Gray with this norm (6 is usual; 0: off); the cards then ask the app for it")
     p.add_argument("--ema", type=float, default=0.0, help="decay of the weights' moving average that is evaluated and kept (0: off)")
+    p.add_argument("--size", default=f"{W}x{H}", help="model input WxH; the photos are stretched (and upsampled) to it, in training and in the app (the card states it)")
+    p.add_argument("--device", default="cpu", help="torch device: cpu (the recipe as measured) or cuda (the same steps, faster; training/README.md, GPU)")
     p.add_argument("--channels-last", action="store_true", help="NHWC tensors in torch: the same network 1.7-1.9x faster on these CPUs (training/step_speed.py: 20.0 -> 38.2 images/s for the joint step)")
     p.add_argument("--limit", type=int, default=0, help="smoke test: use only this many images")
     p.add_argument("--steps", type=int, default=0, help="smoke test: stop an epoch after this many steps")
@@ -145,7 +153,7 @@ def augment(img, mask, rng, zoom_out=0.0, colour=0.0):
     x = shades_of_gray(x, SOG_P)
     if colour:
         # the dermoscope's light and camera: a gain per channel and a gamma (colour constancy by augmentation)
-        x = x * torch.tensor([math.exp(rng.gauss(0, colour)) for _ in range(3)])[:, None, None]
+        x = x * torch.tensor([math.exp(rng.gauss(0, colour)) for _ in range(3)], device=x.device)[:, None, None]
         x = 255.0 * (x.clamp(0, 255) / 255.0) ** math.exp(rng.uniform(-0.2, 0.2))
     # colour: brightness, contrast, saturation (dermoscopes differ in all three)
     x = x * rng.uniform(0.8, 1.2)
@@ -277,14 +285,15 @@ def gt_mask(mask):
 @torch.no_grad()
 def predict(net, imgs, batch=64):
     net.eval()
+    dev = net.b._conv_stem.weight.device
     probs, masks = [], []
     for i in range(0, len(imgs), batch):
-        x = torch.stack([plain(torch.from_numpy(im)) for im in imgs[i : i + batch]])
+        x = torch.stack([plain(torch.from_numpy(im)) for im in imgs[i : i + batch]]).to(dev)
         if net.b._conv_stem.weight.is_contiguous(memory_format=torch.channels_last):
             x = x.contiguous(memory_format=torch.channels_last)
         logits, m = net(x)
-        probs.append(logits)
-        masks.append(m)
+        probs.append(logits.cpu())
+        masks.append(m.cpu())
     return torch.cat(probs).numpy(), torch.cat(masks)
 
 
@@ -321,6 +330,8 @@ def main():
     global SOG_P
     a = parse_args()
     SOG_P = a.shades_of_gray
+    set_size(a.size)
+    dev = torch.device(a.device)
     seed_all(a.seed)
     torch.set_num_threads(a.threads)
     out = Path(a.out)
@@ -331,16 +342,19 @@ def main():
     y_all = np.array([CLASSES.index(r["dx"]) for r in rows])
     idx = {s: np.array([i for i, v in enumerate(split) if v == s]) for s in ("train", "val", "test")}
     json.dump({s: [rows[i]["image_id"] for i in v] for s, v in idx.items()}, open(out / "split.json", "w"))
+    json.dump(vars(a), open(out / "args.json", "w"), indent=1)  # train.json repeats them at the end; this one is there from the start
     print(f"loaded {len(rows)} images in {time.time() - t0:.0f} s; train/val/test {[len(idx[s]) for s in ('train', 'val', 'test')]}", flush=True)
 
     net, weights_path = build(a.freeze_blocks)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
-    net = net.to(memory_format=fmt)
+    net = net.to(dev).to(memory_format=fmt)
+    # on a GPU the whole archive sits in its memory (0.9 GB) and augment() runs there
+    imgs_d, masks_d = torch.from_numpy(imgs).to(dev), torch.from_numpy(masks).to(dev)
     counts = np.bincount(y_all[idx["train"]], minlength=len(CLASSES)).astype(np.float64)
     # class balance, half by sampling and half by loss weight: each class's share ends up equal
     sample_w = counts ** -0.5
     loss_w = torch.tensor(counts ** -0.5, dtype=torch.float32)
-    loss_w = loss_w / loss_w.mean()
+    loss_w = (loss_w / loss_w.mean()).to(dev)
     train_weights = sample_w[y_all[idx["train"]]]
     train_weights /= train_weights.sum()
 
@@ -370,7 +384,7 @@ def main():
     state_path = out / "last.pt"
     start_epoch, history, best = 0, [], (-1.0, None)
     if state_path.exists():
-        st = torch.load(state_path, weights_only=False)
+        st = torch.load(state_path, weights_only=False, map_location=dev)
         net.load_state_dict(st["net"])
         opt.load_state_dict(st["opt"])
         if ema is not None and "ema" in st:
@@ -392,9 +406,9 @@ def main():
             for grp, b in zip(opt.param_groups, base):
                 grp["lr"] = b * f
             batch = picks[step * a.batch : (step + 1) * a.batch]
-            xs, ms = zip(*(augment(torch.from_numpy(imgs[i]), torch.from_numpy(masks[i]), rng, a.zoom_out, a.colour) for i in batch))
+            xs, ms = zip(*(augment(imgs_d[i], masks_d[i], rng, a.zoom_out, a.colour) for i in batch))
             x, m = torch.stack(xs).contiguous(memory_format=fmt), torch.stack(ms)
-            yb = torch.from_numpy(y_all[batch])
+            yb = torch.from_numpy(y_all[batch]).to(dev)
             loss, lc, ls = joint_loss(net, x, m, yb, loss_w, a.seg_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -428,7 +442,7 @@ def main():
         torch.save(st, state_path)
 
     json.dump({"history": history, "best_epoch": best[1], "args": vars(a), "weights": str(weights_path), "train_counts": counts.tolist(),
-               "torch": torch.__version__, "seconds": time.time() - t0}, open(out / "train.json", "w"), indent=1)
+               "torch": torch.__version__, "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu", "seconds": time.time() - t0}, open(out / "train.json", "w"), indent=1)
     print(f"done: best val balanced accuracy {best[0]:.3f} at epoch {best[1]}", flush=True)
 
 
