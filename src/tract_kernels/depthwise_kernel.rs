@@ -121,7 +121,7 @@ fn run_on(
         (&padded[..], Image::new(g, ph, pw, 0, 0))
     };
     // SAFETY: the input holds height × width × channels values; `avx512` and `avx2::run` read
-    // only the taps inside it (`taps_inside` at the borders), and write
+    // only the taps inside it (at the borders, `Borders` or `taps_inside`), and write
     // each of the out_h × out_w × channels values of the new tensor once, before it is read.
     #[cfg(target_arch = "x86_64")]
     unsafe {
@@ -349,9 +349,19 @@ impl Image {
 /// profiles of 40 runs each): 3×3 stride 2 over 80×112×96 (3.4 MB) 0.40–0.42 → 0.17–0.25 ms
 /// with the blocks inside the groups (onnxruntime 0.24), while over 40×56×144 (1.3 MB) they
 /// took 0.15–0.16 against 0.12–0.13, and the 5×5s 0.16–0.21 against 0.11–0.13 (their 25 taps'
-/// weights loaded again for each group). The input is read where it lies: the outputs at its
-/// borders take only the taps inside (`taps_inside`), the rows at its top and bottom in groups
-/// too.
+/// weights loaded again for each group).
+///
+/// The input is read where it lies. The outputs with every tap inside run as above; those at
+/// its borders (`Borders`) read each tap through a table of addresses, where a tap outside the
+/// input reads zeros, four outputs at once (four chains of multiply-adds) with the same
+/// unrolled taps. Before, each border output summed only its taps inside, in loops over the
+/// kernel rows and columns inside, one or two chains at a time. An input of few pixels
+/// (`FEW_PIXELS`) also runs every block of a group before the next group: one block at a time
+/// read one 64-byte line of each pixel 4.6 KB apart (1,152 channels). On an AMD EPYC (Zen 4),
+/// the fastest of three profiles of 40 runs, the two builds alternating: the 5×5s over
+/// 5×7×1,152 0.079 → 0.050 ms a node (onnxruntime 0.042), the 3×3 over 5×7×1,152 0.044 → 0.025
+/// (0.024), the 3×3s over 10×14×480 0.054 → 0.038 (0.036); the classifier's ratio to
+/// onnxruntime over eight alternating pairs of whole runs 1.019 → 1.005.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 unsafe fn avx512<const T: usize, const KW: usize, const P: usize>(
@@ -381,12 +391,24 @@ unsafe fn avx512<const T: usize, const KW: usize, const P: usize>(
             }
         }
     };
-    // SAFETY: as `avx512_row` says, for rows below out_h.
+    let zeros = vec![0f32; c];
+    let borders = Borders::<T>::new::<KW>(g, x, zeros.as_ptr());
+    // SAFETY: as `avx512_row` and `Block::borders` say, for rows below out_h and the border
+    // outputs.
     unsafe {
-        if g.height * g.width * c > BLOCKS_INSIDE_FROM {
+        if g.height * g.width * c > BLOCKS_INSIDE_FROM || g.height * g.width <= FEW_PIXELS {
             let blocks: Vec<(usize, Block<'_, T, KW>)> = (0..c).step_by(16).map(|c0| (c0, block(c0))).collect();
-            for y in 0..g.out_h {
+            for y in g.ys.clone() {
                 avx512_row::<T, KW, P>(g, &blocks, x, y, out);
+            }
+            let (mut to, mut from) = (borders.to.chunks_exact(4), borders.from.chunks_exact(4));
+            for (to, from) in (&mut to).zip(&mut from) {
+                for (c0, k) in &blocks {
+                    k.gather::<4>(to, from, out, *c0);
+                }
+            }
+            for (c0, k) in &blocks {
+                k.borders_left(to.remainder(), from.remainder(), out, *c0);
             }
         } else {
             // The same as `avx512_row` over one block, written out: handed a one-block slice,
@@ -394,40 +416,26 @@ unsafe fn avx512<const T: usize, const KW: usize, const P: usize>(
             // 0.16–0.25 ms in the classifier).
             for c0 in (0..c).step_by(16) {
                 let k = block(c0);
-                for y in 0..g.out_h {
+                for y in g.ys.clone() {
                     let dst = out.add(y * g.out_w * c + c0);
-                    let corner = |xo: usize| corner(g, x, y, xo).wrapping_add(c0);
-                    let kys = taps_inside(y * g.sy, g.top, T / KW, g.height);
-                    for xo in (0..g.xs.start.min(g.out_w)).chain(g.xs.end.max(g.xs.start)..g.out_w) {
-                        let kxs = taps_inside(xo * g.sx, g.left, KW, g.width);
-                        k.part::<1>(corner(xo), dst.add(xo * c), c, kys.clone(), kxs);
-                    }
+                    let corner = |xo: usize| corner(g, x, y, xo).add(c0);
                     let mut xo = g.xs.start;
-                    if kys.len() < T / KW {
-                        // A border row: its outputs in groups too, over the kernel rows inside.
-                        while xo + P <= g.xs.end {
-                            k.part::<P>(corner(xo), dst.add(xo * c), c, kys.clone(), 0..KW);
-                            xo += P;
-                        }
-                        for xo in xo..g.xs.end {
-                            k.part::<1>(corner(xo), dst.add(xo * c), c, kys.clone(), 0..KW);
-                        }
-                        continue;
-                    }
                     while xo + P <= g.xs.end {
                         k.run::<P>(corner(xo), dst.add(xo * c), c);
                         xo += P;
                     }
-                    let (from, to) = (corner(xo), dst.add(xo * c));
-                    match g.xs.end.saturating_sub(xo) {
-                        0 => {}
-                        1 => k.run::<1>(from, to, c),
-                        2 => k.run::<2>(from, to, c),
-                        3 => k.run::<3>(from, to, c),
-                        4 => k.run::<4>(from, to, c),
-                        _ => k.run::<5>(from, to, c),
+                    if xo < g.xs.end {
+                        let (from, to) = (corner(xo), dst.add(xo * c));
+                        match g.xs.end - xo {
+                            1 => k.run::<1>(from, to, c),
+                            2 => k.run::<2>(from, to, c),
+                            3 => k.run::<3>(from, to, c),
+                            4 => k.run::<4>(from, to, c),
+                            _ => k.run::<5>(from, to, c),
+                        }
                     }
                 }
+                k.borders(&borders, out, c0);
             }
         }
     }
@@ -444,11 +452,48 @@ fn corner(g: &Image, x: *const f32, y: usize, xo: usize) -> *const f32 {
 /// blocks inside the groups (`avx512`).
 const BLOCKS_INSIDE_FROM: usize = 1 << 19;
 
-/// Output row `y` of the given 16-channel blocks, every block of a group of `P` outputs before
-/// the next group.
-/// SAFETY: input reads at the taps of outputs below out_h × out_w, inside the (maybe padded)
-/// input (`run`), at its borders only the taps inside; output writes below out_h × out_w, masked to
-/// each block's channels.
+/// Inputs of at most this many pixels too (the 10×14s and 5×7s of the demo models; the 3×3s
+/// over 10×14×480 0.051 → 0.038 ms with 160 against 64 here, the 5×5s level).
+const FEW_PIXELS: usize = 160;
+
+/// The outputs with a tap outside the input: for each, where its values go (its first
+/// channel's offset in the output) and where each of its taps reads its first channel, the
+/// taps outside at `zeros` (at least `channels` zeros).
+#[cfg(target_arch = "x86_64")]
+struct Borders<const T: usize> {
+    to: Vec<usize>,
+    from: Vec<[*const f32; T]>,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl<const T: usize> Borders<T> {
+    fn new<const KW: usize>(g: &Image, x: *const f32, zeros: *const f32) -> Self {
+        let (mut to, mut from) = (Vec::new(), Vec::new());
+        for y in 0..g.out_h {
+            for xo in 0..g.out_w {
+                if g.ys.contains(&y) && g.xs.contains(&xo) {
+                    continue;
+                }
+                to.push((y * g.out_w + xo) * g.channels);
+                from.push(std::array::from_fn(|t| {
+                    let iy = (y * g.sy + t / KW) as isize - g.top as isize;
+                    let ix = (xo * g.sx + t % KW) as isize - g.left as isize;
+                    if iy >= 0 && ix >= 0 && (iy as usize) < g.height && (ix as usize) < g.width {
+                        x.wrapping_add((iy as usize * g.width + ix as usize) * g.channels)
+                    } else {
+                        zeros
+                    }
+                }));
+            }
+        }
+        Borders { to, from }
+    }
+}
+
+/// Output row `y` (every tap inside) of the given 16-channel blocks, every block of a group of
+/// `P` outputs before the next group.
+/// SAFETY: `y` in `g.ys`: input reads at the taps of outputs in `g.xs`, inside the (maybe
+/// padded) input (`run`); output writes below out_h × out_w, masked to each block's channels.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
@@ -464,32 +509,19 @@ unsafe fn avx512_row<const T: usize, const KW: usize, const P: usize>(
     unsafe {
         let dst = out.add(y * g.out_w * c);
         let corner = |xo: usize| corner(g, x, y, xo);
-        let kys = taps_inside(y * g.sy, g.top, T / KW, g.height);
-        for xo in (0..g.xs.start.min(g.out_w)).chain(g.xs.end.max(g.xs.start)..g.out_w) {
-            let kxs = taps_inside(xo * g.sx, g.left, KW, g.width);
-            for (c0, k) in blocks {
-                k.part::<1>(corner(xo).wrapping_add(*c0), dst.add(xo * c + c0), c, kys.clone(), kxs.clone());
-            }
-        }
         let mut xo = g.xs.start;
-        if kys.len() < T / KW {
-            for xo in xo..g.xs.end {
-                for (c0, k) in blocks {
-                    k.part::<1>(corner(xo).wrapping_add(*c0), dst.add(xo * c + c0), c, kys.clone(), 0..KW);
-                }
-            }
-            return;
-        }
         while xo + P <= g.xs.end {
             for (c0, k) in blocks {
                 k.run::<P>(corner(xo).add(*c0), dst.add(xo * c + c0), c);
             }
             xo += P;
         }
+        if xo >= g.xs.end {
+            return;
+        }
         for (c0, k) in blocks {
-            let (from, to) = (corner(xo).wrapping_add(*c0), dst.add(xo * c + c0));
-            match g.xs.end.saturating_sub(xo) {
-                0 => {}
+            let (from, to) = (corner(xo).add(*c0), dst.add(xo * c + c0));
+            match g.xs.end - xo {
                 1 => k.run::<1>(from, to, c),
                 2 => k.run::<2>(from, to, c),
                 3 => k.run::<3>(from, to, c),
@@ -537,54 +569,55 @@ impl<const T: usize, const KW: usize> Block<'_, T, KW> {
         }
     }
 
-    /// `R` outputs along a row whose taps inside the input are those in kernel rows `kys` and
-    /// columns `kxs` (the others left out); `from` is where tap (0, 0) of the first would read.
+    /// This block's channels of every border output, four at a time.
+    /// SAFETY: `borders` made for this input (its addresses inside it, or at zeros of at least
+    /// `channels` values) and `out` of out_h × out_w × channels values; this block's channels
+    /// start at `c0`, read and written under its mask.
     #[target_feature(enable = "avx512f")]
     #[inline]
-    unsafe fn part<const R: usize>(
-        &self,
-        from: *const f32,
-        to: *mut f32,
-        channels: usize,
-        kys: std::ops::Range<usize>,
-        kxs: std::ops::Range<usize>,
-    ) {
-        use std::arch::x86_64::*;
-        // SAFETY: as `run` says for the outputs it hands here: every tap read is inside.
+    unsafe fn borders(&self, borders: &Borders<T>, out: *mut f32, c0: usize) {
+        // SAFETY: as the function says.
         unsafe {
-            if R == 1 {
-                // One output: its taps in two chains of multiply-adds, as one chain waits on
-                // each add before the next (nearly every output of the 5×5s over 5×7×1,152 comes
-                // here).
-                let (mut a, mut other) = (self.b, _mm512_setzero_ps());
-                for ky in kys {
-                    for kx in kxs.clone() {
-                        let t = ky * KW + kx;
-                        let v = _mm512_maskz_loadu_ps(self.m, from.wrapping_add(self.taps[t]));
-                        a = _mm512_fmadd_ps(self.w[t], v, a);
-                        std::mem::swap(&mut a, &mut other);
-                    }
-                }
-                let a = _mm512_add_ps(a, other);
-                _mm512_mask_storeu_ps(to, self.m, _mm512_min_ps(_mm512_max_ps(a, self.lo), self.hi));
-                return;
+            let (mut to, mut from) = (borders.to.chunks_exact(4), borders.from.chunks_exact(4));
+            for (to, from) in (&mut to).zip(&mut from) {
+                self.gather::<4>(to, from, out, c0);
             }
+            self.borders_left(to.remainder(), from.remainder(), out, c0);
+        }
+    }
+
+    /// The last border outputs, fewer than four.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn borders_left(&self, to: &[usize], from: &[[*const f32; T]], out: *mut f32, c0: usize) {
+        // SAFETY: as `borders` says.
+        unsafe {
+            match to.len() {
+                0 => {}
+                1 => self.gather::<1>(to, from, out, c0),
+                2 => self.gather::<2>(to, from, out, c0),
+                _ => self.gather::<3>(to, from, out, c0),
+            }
+        }
+    }
+
+    /// `R` border outputs, each tap read at its address in `from` (+ `c0`).
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn gather<const R: usize>(&self, to: &[usize], from: &[[*const f32; T]], out: *mut f32, c0: usize) {
+        use std::arch::x86_64::*;
+        // SAFETY: as `borders` says.
+        unsafe {
             let mut acc = [self.b; R];
-            for ky in kys {
-                for kx in kxs.clone() {
-                    let t = ky * KW + kx;
-                    let at = from.wrapping_add(self.taps[t]);
-                    for (p, a) in acc.iter_mut().enumerate() {
-                        *a = _mm512_fmadd_ps(
-                            self.w[t],
-                            _mm512_maskz_loadu_ps(self.m, at.wrapping_add(p * self.step)),
-                            *a,
-                        );
-                    }
+            for (t, w) in self.w.iter().enumerate() {
+                for (p, a) in acc.iter_mut().enumerate() {
+                    let v = _mm512_maskz_loadu_ps(self.m, from[p][t].add(c0));
+                    *a = _mm512_fmadd_ps(*w, v, *a);
                 }
             }
             for (p, a) in acc.iter().enumerate() {
-                _mm512_mask_storeu_ps(to.add(p * channels), self.m, _mm512_min_ps(_mm512_max_ps(*a, self.lo), self.hi));
+                let v = _mm512_min_ps(_mm512_max_ps(*a, self.lo), self.hi);
+                _mm512_mask_storeu_ps(out.add(to[p] + c0), self.m, v);
             }
         }
     }
