@@ -55,6 +55,10 @@ def member_onnx(spec, work):
             offsets = np.array(d["logit_offsets"] if "logit_offsets" in d else d["held_out"]["logit_offsets"], np.float32)
         return Path(path), offsets, f"{Path(path).parent.name}/{Path(path).name}"
     ckpt, _, key = spec.partition(":")
+    size = json.loads((Path(ckpt).parent / "args.json").read_text()).get("size") if (Path(ckpt).parent / "args.json").exists() else None
+    if size and size != f"{T.W}x{T.H}":
+        # the inputs are made once for all members, at 224x160
+        raise SystemExit(f"ensemble.py combines 224x160 members only; {ckpt} was trained at {size}")
     st = torch.load(ckpt)
     if key:
         st = st[key]
