@@ -59,7 +59,7 @@ def member_onnx(spec, work):
     if size and size != f"{T.W}x{T.H}":
         # the inputs are made once for all members, at 224x160
         raise SystemExit(f"ensemble.py combines 224x160 members only; {ckpt} was trained at {size}")
-    st = torch.load(ckpt)
+    st = torch.load(ckpt, map_location="cpu")  # a run on a GPU (--device cuda) saved its tensors there
     if key:
         st = st[key]
     net, _ = T.build(0)

@@ -230,7 +230,7 @@ def main():
     idx = {s: np.array([pos[i] for i in ids]) for s, ids in split.items()}
     y = np.array([T.CLASSES.index(r["dx"]) for r in rows])
     net, weights = T.build(0)
-    net.load_state_dict(torch.load(run / "best.pt"))
+    net.load_state_dict(torch.load(run / "best.pt", map_location="cpu"))  # also a run made on a GPU (--device cuda)
     net.eval()
 
     # ---- held-out HAM10000 (val tunes the offsets, test reports)
