@@ -425,14 +425,7 @@ unsafe fn avx512<const T: usize, const KW: usize, const P: usize>(
                         xo += P;
                     }
                     if xo < g.xs.end {
-                        let (from, to) = (corner(xo), dst.add(xo * c));
-                        match g.xs.end - xo {
-                            1 => k.run::<1>(from, to, c),
-                            2 => k.run::<2>(from, to, c),
-                            3 => k.run::<3>(from, to, c),
-                            4 => k.run::<4>(from, to, c),
-                            _ => k.run::<5>(from, to, c),
-                        }
+                        k.run_last(g.xs.end - xo, corner(xo), dst.add(xo * c), c);
                     }
                 }
                 k.borders(&borders, out, c0);
@@ -520,14 +513,7 @@ unsafe fn avx512_row<const T: usize, const KW: usize, const P: usize>(
             return;
         }
         for (c0, k) in blocks {
-            let (from, to) = (corner(xo).add(*c0), dst.add(xo * c + c0));
-            match g.xs.end - xo {
-                1 => k.run::<1>(from, to, c),
-                2 => k.run::<2>(from, to, c),
-                3 => k.run::<3>(from, to, c),
-                4 => k.run::<4>(from, to, c),
-                _ => k.run::<5>(from, to, c),
-            }
+            k.run_last(g.xs.end - xo, corner(xo).add(*c0), dst.add(xo * c + c0), c);
         }
     }
 }
@@ -565,6 +551,22 @@ impl<const T: usize, const KW: usize> Block<'_, T, KW> {
             }
             for (p, a) in acc.iter().enumerate() {
                 _mm512_mask_storeu_ps(to.add(p * channels), self.m, _mm512_min_ps(_mm512_max_ps(*a, self.lo), self.hi));
+            }
+        }
+    }
+
+    /// The last `n` (1 to 5, fewer than a group of `P`) outputs of a row, as `run`.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn run_last(&self, n: usize, from: *const f32, to: *mut f32, channels: usize) {
+        // SAFETY: as `run` says.
+        unsafe {
+            match n {
+                1 => self.run::<1>(from, to, channels),
+                2 => self.run::<2>(from, to, channels),
+                3 => self.run::<3>(from, to, channels),
+                4 => self.run::<4>(from, to, channels),
+                _ => self.run::<5>(from, to, channels),
             }
         }
     }
