@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from PIL import Image, ImageOps
 
 import train_ham7 as T
-from metrics import auc_ci, mel_given_nv
+from metrics import auc_ci, mel_given_nv, softmax
 
 LABELS = [  # key, English, Japanese, ICD-10 code in dermdesk's taxonomy, group
     ("akiec", "Actinic keratosis / intraepithelial carcinoma", "日光角化症・表皮内癌", "L57.0", "premalignant"),
@@ -34,12 +34,6 @@ LABELS = [  # key, English, Japanese, ICD-10 code in dermdesk's taxonomy, group
     ("vasc", "Vascular lesion (angioma, angiokeratoma, pyogenic granuloma)", "血管病変（血管腫など）", "D18.0", "benign"),
 ]
 MALIGNANT = [1, 4, 0]  # bcc, mel, akiec (akiec includes intraepithelial carcinoma): the usual HAM10000 split
-
-
-def softmax(z):
-    z = z - z.max(1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(1, keepdims=True)
 
 
 def app_input(path):

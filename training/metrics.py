@@ -3,6 +3,13 @@ without torch)."""
 import numpy as np
 
 
+def softmax(z):
+    """Row-wise softmax of logits (N x classes)."""
+    z = z - z.max(1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(1, keepdims=True)
+
+
 def auc(scores, positive):
     """Mann-Whitney AUC; ties count half."""
     scores, positive = np.asarray(scores, np.float64), np.asarray(positive, bool)

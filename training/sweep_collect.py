@@ -22,14 +22,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_ham7 as T  # noqa: E402
-from metrics import auc  # noqa: E402
+from metrics import auc, softmax  # noqa: E402
 
 MEL = T.CLASSES.index("mel")
-
-
-def softmax(z):
-    e = np.exp(z - z.max(1, keepdims=True))
-    return e / e.sum(1, keepdims=True)
 
 
 def score(net, imgs, idx, y):
