@@ -50,6 +50,7 @@ def parse_args():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=20261201, help="training randomness (sampling, augmentation, head init)")
     p.add_argument("--split-seed", type=int, default=20261201, help="the lesion split; keep it to compare or combine runs")
+    p.add_argument("--init-seed", type=int, default=None, help="the new layers' initial weights (default: --seed); runs to be averaged (training/soup.py) share it")
     p.add_argument("--freeze-blocks", type=int, default=3, help="stem + this many MBConv blocks stay frozen")
     p.add_argument("--seg-weight", type=float, default=1.0)
     # Off in the shipped recipe: tried 2026-12-02 (0.3, 0.08, 0.998, 10 epochs) and worse on every
@@ -282,13 +283,23 @@ def gt_mask(mask):
     return (F.interpolate(m, size=(H, W), mode="nearest")[0, 0] > 0).numpy()
 
 
+def inputs(imgs):
+    """The model inputs of uint8 photos, as the app makes them (plain()): made once, for a split
+    that is predicted again and again (validation after every epoch, the candidates of a soup)."""
+    return torch.stack([plain(torch.from_numpy(im)) for im in imgs])
+
+
 @torch.no_grad()
 def predict(net, imgs, batch=64):
+    """Logits and mask logits of uint8 photos (N x 150 x 200 x 3), or of their inputs() already made."""
     net.eval()
     dev = net.b._conv_stem.weight.device
     probs, masks = [], []
     for i in range(0, len(imgs), batch):
-        x = torch.stack([plain(torch.from_numpy(im)) for im in imgs[i : i + batch]]).to(dev)
+        if torch.is_tensor(imgs):
+            x = imgs[i : i + batch].to(dev)
+        else:
+            x = torch.stack([plain(torch.from_numpy(im)) for im in imgs[i : i + batch]]).to(dev)
         if net.b._conv_stem.weight.is_contiguous(memory_format=torch.channels_last):
             x = x.contiguous(memory_format=torch.channels_last)
         logits, m = net(x)
@@ -345,7 +356,11 @@ def main():
     json.dump(vars(a), open(out / "args.json", "w"), indent=1)  # train.json repeats them at the end; this one is there from the start
     print(f"loaded {len(rows)} images in {time.time() - t0:.0f} s; train/val/test {[len(idx[s]) for s in ('train', 'val', 'test')]}", flush=True)
 
+    if a.init_seed is not None:  # the same starting point for every member of a soup; training randomness still from --seed
+        torch.manual_seed(a.init_seed)
     net, weights_path = build(a.freeze_blocks)
+    if a.init_seed is not None:
+        torch.manual_seed(a.seed)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     net = net.to(dev).to(memory_format=fmt)
     # on a GPU the whole archive sits in its memory (0.9 GB) and augment() runs there
@@ -392,6 +407,8 @@ def main():
         start_epoch, history, best = st["epoch"], st["history"], tuple(st["best"])
         print(f"resumed after epoch {start_epoch}", flush=True)
 
+    val_x = inputs(imgs[idx["val"]])  # the same numbers predict() makes from the photos, made once
+    val_masks = [gt_mask(masks[j]) for j in idx["val"]]
     rng = random.Random(a.seed)
     for epoch in range(start_epoch, a.epochs):
         rng = random.Random(a.seed * 1000 + epoch)
@@ -427,10 +444,10 @@ def main():
                 print(f"epoch {epoch + 1} step {step + 1}/{steps_per_epoch} cls {run_c / 25:.3f} seg {run_s / 25:.3f} {((step + 1) * a.batch) / el:.1f} img/s", flush=True)
                 run_c = run_s = 0.0
         kept = ema if ema is not None else net
-        vp, vm = predict(kept, imgs[idx["val"]])
+        vp, vm = predict(kept, val_x)
         vy = y_all[idx["val"]]
         ba = balanced_accuracy(vy, vp.argmax(1))
-        vd = np.mean([dice_iou((vm[i, 0] > 0).numpy(), gt_mask(masks[j]))[0] for i, j in enumerate(idx["val"])])
+        vd = np.mean([dice_iou((vm[i, 0] > 0).numpy(), g)[0] for i, g in enumerate(val_masks)])
         history.append({"epoch": epoch + 1, "val_balanced_accuracy": ba, "val_dice": float(vd), "seconds": time.time() - te})
         print(f"epoch {epoch + 1}: val balanced accuracy {ba:.3f}, val Dice {vd:.3f}, {time.time() - te:.0f} s", flush=True)
         if ba > best[0]:
