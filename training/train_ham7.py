@@ -366,6 +366,9 @@ def main():
     # on a GPU the whole archive sits in its memory (0.9 GB) and augment() runs there
     imgs_d, masks_d = torch.from_numpy(imgs).to(dev), torch.from_numpy(masks).to(dev)
     counts = np.bincount(y_all[idx["train"]], minlength=len(CLASSES)).astype(np.float64)
+    if not counts.all():  # the class weights would be infinite and every loss NaN
+        missing = [c for c, n in zip(CLASSES, counts) if not n]
+        raise SystemExit(f"no training image of {', '.join(missing)} (--limit {a.limit} too small?)")
     # class balance, half by sampling and half by loss weight: each class's share ends up equal
     sample_w = counts ** -0.5
     loss_w = torch.tensor(counts ** -0.5, dtype=torch.float32)
