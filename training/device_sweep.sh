@@ -1,7 +1,8 @@
 #!/bin/bash
 # One call on a GPU machine (the project's `device` tool): every line of a sweep file is a
 # train_ham7.py run, all started at once as processes on the one GPU; then sweep_collect.py ranks
-# them by validation balanced accuracy with offsets and leaves the best checkpoints in $OUT, and
+# them by validation balanced accuracy with offsets and leaves the best checkpoints in $OUT (KEEP of
+# them, 1 unless set: the device tool returns at most 8 files, and each soup takes one), and
 # each `soup NAME MEMBERS` line of the file makes a greedy soup of those runs (training/soup.py).
 #
 #   training/device_sweep.sh SWEEP_FILE SECONDS_PER_RUN [SECONDS_PER_SOUP]
