@@ -51,7 +51,7 @@ for s in "${soups[@]}"; do
     read -r sname _ <<<"$s"
     [ -f "/tmp/soup-$sname/best.pt" ] || continue
     names+=("soup-$sname/soup.json" "soup-$sname/train.json" "soup-$sname/split.json")
-    python3 -c 'import sys, torch; st = torch.load(sys.argv[1], map_location="cpu"); torch.save({k: v for k, v in st.items() if not k.startswith("b._fc.")}, sys.argv[2])' \
+    python3 -c 'import sys, torch; sys.path.insert(0, "training"); import sweep_collect as S; S.save_without_imagenet_head(torch.load(sys.argv[1], map_location="cpu"), sys.argv[2])' \
         "/tmp/soup-$sname/best.pt" "$out/soup-$sname.pt"
 done
 [ ${#names[@]} -gt 0 ] && tar -czf "$out/soups.tar.gz" -C /tmp "${names[@]}" # the device tool returns 8 files at most

@@ -29,9 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train_ham7 as T  # noqa: E402
-from metrics import auc, softmax  # noqa: E402
-
-MEL = T.CLASSES.index("mel")
+from sweep_collect import score  # noqa: E402
 
 
 def final_weights(run):
@@ -105,13 +103,7 @@ class Scorer:
     def record(self, state, recal):
         """Validation and test figures, the test split scored with the offsets chosen on validation."""
         self.load(state, recal)
-        vl, _ = T.predict(self.net, self.x["val"])
-        shift, val_ba = T.tune_shift(vl, self.y[self.idx["val"]])
-        tl, _ = T.predict(self.net, self.x["test"])
-        tp = softmax(tl + shift)
-        yt = self.y[self.idx["test"]]
-        return {"val_balanced_accuracy_with_offsets": round(val_ba, 4), "test_balanced_accuracy": round(T.balanced_accuracy(yt, tp.argmax(1)), 4),
-                "test_melanoma_auc": round(auc(tp[:, MEL], yt == MEL), 4)}
+        return score(self.net, self.x["val"], self.y[self.idx["val"]], self.x["test"], self.y[self.idx["test"]])
 
 
 def check_members(runs):
@@ -178,8 +170,10 @@ def main():
     way = max(ways, key=lambda w: ways[w]["val"])  # ties: the plain average (first)
     kept = ways[way]["members"]
     soup = average([states[k] for k in kept])
+    chosen = {"bn_statistics": way, "members": kept, **sc.record(soup, way == "recalibrated")}
+    soup_state = {k: v.cpu().clone() for k, v in sc.net.state_dict().items()}  # with the statistics it was scored with
     result = {
-        "chosen": {"bn_statistics": way, "members": kept, **sc.record(soup, way == "recalibrated")},
+        "chosen": chosen,
         "greedy": ways,
         "uniform_all_val": uniform,
         "members_alone": {n: sc.record(states[n], False) for n in order} if a.record_members else {n: {"val_balanced_accuracy_with_offsets": round(single[n], 4)} for n in order},
@@ -187,10 +181,9 @@ def main():
         "recal_batches": a.recal_batches,
         "device": a.device,
     }
-    sc.load(soup, way == "recalibrated")  # the statistics the chosen soup is scored with are the ones kept
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    torch.save({k: v.cpu() for k, v in sc.net.state_dict().items()}, out / "best.pt")
+    torch.save(soup_state, out / "best.pt")
     (out / "split.json").write_text(sc.split_text)
     info = json.loads((runs[0] / "train.json").read_text())
     info["soup"] = {"members": kept, "candidates": [r.name for r in runs], "bn_statistics": way}

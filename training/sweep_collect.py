@@ -27,17 +27,25 @@ from metrics import auc, softmax  # noqa: E402
 MEL = T.CLASSES.index("mel")
 
 
-def score(net, imgs, idx, y):
-    vl, _ = T.predict(net, imgs[idx["val"]])
-    shift, val_ba = T.tune_shift(vl, y[idx["val"]])
-    tl, _ = T.predict(net, imgs[idx["test"]])
+def score(net, val_x, val_y, test_x, test_y):
+    """Validation with the offsets tuned on it, and the test split with those offsets. The inputs
+    are photos or train_ham7.inputs() of them, as predict() takes."""
+    vl, _ = T.predict(net, val_x)
+    shift, val_ba = T.tune_shift(vl, val_y)
+    tl, _ = T.predict(net, test_x)
     vp, tp = softmax(vl + shift), softmax(tl + shift)
     return {
         "val_balanced_accuracy_with_offsets": round(val_ba, 4),
-        "val_melanoma_auc": round(auc(vp[:, MEL], y[idx["val"]] == MEL), 4),
-        "test_balanced_accuracy": round(T.balanced_accuracy(y[idx["test"]], tp.argmax(1)), 4),
-        "test_melanoma_auc": round(auc(tp[:, MEL], y[idx["test"]] == MEL), 4),
+        "val_melanoma_auc": round(auc(vp[:, MEL], val_y == MEL), 4),
+        "test_balanced_accuracy": round(T.balanced_accuracy(test_y, tp.argmax(1)), 4),
+        "test_melanoma_auc": round(auc(tp[:, MEL], test_y == MEL), 4),
     }
+
+
+def save_without_imagenet_head(state, dest):
+    """A checkpoint without the backbone's unused ImageNet 1000-class layer (5 MB), which the device
+    tool's 16 MiB per file would not take; sweep_merge() puts it back."""
+    torch.save({k: v for k, v in state.items() if not k.startswith("b._fc.")}, dest)
 
 
 def collect(run, imgs, y, pos, dev):
@@ -55,7 +63,7 @@ def collect(run, imgs, y, pos, dev):
     info = json.loads((run / "train.json").read_text()) if done else torch.load(run / "last.pt", map_location="cpu", weights_only=False)
     hist = info["history"]
     row = {"run": run.name, "finished": done, "epochs_run": len(hist), "best_epoch": max(hist, key=lambda h: h["val_balanced_accuracy"])["epoch"],
-           "seconds": round(sum(h["seconds"] for h in hist)), **score(net, imgs, idx, y),
+           "seconds": round(sum(h["seconds"] for h in hist)), **score(net, imgs[idx["val"]], y[idx["val"]], imgs[idx["test"]], y[idx["test"]]),
            "args": {k: args[k] for k in ("size", "epochs", "freeze_blocks", "lr", "seed", "epoch_samples", "batch", "zoom_out", "colour", "ema", "shades_of_gray", "seg_weight")}}
     return row
 
@@ -94,8 +102,7 @@ def main():
                 if (run / n).exists():
                     tar.add(run / n, arcname=f"{run.name}/{n}")
     for row in table[: a.keep]:
-        st = torch.load(Path(a.runs) / row["run"] / "best.pt", map_location="cpu")
-        torch.save({k: v for k, v in st.items() if not k.startswith("b._fc.")}, out / f"{row['run']}.pt")
+        save_without_imagenet_head(torch.load(Path(a.runs) / row["run"] / "best.pt", map_location="cpu"), out / f"{row['run']}.pt")
     print(f"collected {len(table)} runs in {time.time() - t0:.0f} s", flush=True)
 
 

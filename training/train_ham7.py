@@ -296,10 +296,8 @@ def predict(net, imgs, batch=64):
     dev = net.b._conv_stem.weight.device
     probs, masks = [], []
     for i in range(0, len(imgs), batch):
-        if torch.is_tensor(imgs):
-            x = imgs[i : i + batch].to(dev)
-        else:
-            x = torch.stack([plain(torch.from_numpy(im)) for im in imgs[i : i + batch]]).to(dev)
+        chunk = imgs[i : i + batch]
+        x = (chunk if torch.is_tensor(chunk) else inputs(chunk)).to(dev)
         if net.b._conv_stem.weight.is_contiguous(memory_format=torch.channels_last):
             x = x.contiguous(memory_format=torch.channels_last)
         logits, m = net(x)
