@@ -625,6 +625,188 @@ fn inference_runs_only_on_released_photos_and_keeps_every_version() {
     assert_eq!(json_lines(&cli_ok(&db, &["models", "list", "--json"])).len(), listed.len());
 }
 
+/// `models compare`: two versions of a classifier on the photos both looked at, counted here
+/// again from the stored results (each version's most probable label, and agreement with the
+/// chart by hand: melanoma or naevus in the chart, each some label's category, agree only
+/// with that label); the refusals name their reason.
+#[test]
+fn two_versions_of_a_classifier_are_compared_on_the_photos_both_saw() {
+    const KEYS: [&str; 7] = ["akiec", "bcc", "bkl", "df", "mel", "nv", "vasc"];
+    let tmp = tempfile::tempdir().unwrap();
+    // Four photos each of melanoma and naevus (charted so) and of basal cell carcinoma.
+    let rows = ham_rows();
+    let of =
+        |dx: &str| -> Vec<PathBuf> { rows.iter().filter(|r| r.0 == dx).take(4).map(|r| ham_image(&r.1)).collect() };
+    let archive = tmp.path().join("archive");
+    let mel = copy_files(&of("mel"), &archive.join("11111111_20150101"));
+    let nv = copy_files(&of("nv"), &archive.join("33333333_20150103"));
+    copy_files(&of("bcc"), &archive.join("other"));
+    let db = tmp.path().join("a.sqlite");
+    dermdesk::archive::import(&db, std::slice::from_ref(&archive), &import_opts(), &dermdesk::jobs::Progress::new())
+        .unwrap();
+    let charts = tmp.path().join("visits.csv");
+    std::fs::write(&charts, "患者ID,受診日,病名\n11111111,2015-01-01,悪性黒色腫\n33333333,2015-01-03,色素性母斑\n")
+        .unwrap();
+    cli_ok(&db, &["charts", "import", charts.to_str().unwrap()]);
+    cli_ok(&db, &["link"]);
+    let ids = ids_by_name(&db);
+    let all: Vec<String> = ids.values().map(|i| i.to_string()).collect();
+    let mut args = vec!["set-modality", "dermoscopy"];
+    args.extend(all.iter().map(String::as_str));
+    cli_ok(&db, &args);
+    let mut store = Store::open(&db).unwrap();
+    for &i in ids.values() {
+        screened_clear(&mut store, i);
+    }
+    let every: Vec<i64> = ids.values().copied().collect();
+    store.set_review(&every, Review::Cleared, "dr.sato").unwrap();
+    let dir = tmp.path().join("models-in");
+    let v1 = write_model(&dir, "v1", &CardSpec::default(), &tiny_classifier(7, 32, 48, false, 1));
+    registry::add(&mut store, &v1, None).unwrap();
+    drop(store);
+    cli_ok(&db, &["infer", "--model", "tiny7", "--json"]);
+    // The second version does not see one photo (excluded after the first version ran).
+    let name = |p: &PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+    let excluded = ids[&name(&nv[3])];
+    Store::open(&db).unwrap().set_review(&[excluded], Review::Excluded, "dr.sato").unwrap();
+    // The second version: the demo classifier under this name, so that the two answers differ
+    // on some photos (the tiny one says "bcc" whatever it sees).
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/ham7-lite0");
+    let card = std::fs::read_to_string(demo.join("card.toml"))
+        .unwrap()
+        .replacen("name = \"ham7-lite0\"", "name = \"tiny7\"", 1)
+        .replacen("version = \"1.0.0\"", "version = \"1.1.0\"", 1);
+    let v2 = dir.join("v2");
+    std::fs::create_dir_all(&v2).unwrap();
+    std::fs::write(v2.join("card.toml"), card).unwrap();
+    std::fs::copy(demo.join("model.onnx"), v2.join("model.onnx")).unwrap();
+    let v2 = v2.join("card.toml");
+    cli_ok(&db, &["models", "add", "--card", v2.to_str().unwrap()]);
+    cli_ok(&db, &["infer", "--model", "tiny7", "--json"]);
+
+    // Counted again from the stored results.
+    let store = Store::open(&db).unwrap();
+    let chart_of = |id: i64| -> Option<&str> {
+        if mel.iter().any(|p| ids[&name(p)] == id) {
+            Some("mel")
+        } else if nv.iter().any(|p| ids[&name(p)] == id) {
+            Some("nv")
+        } else {
+            None
+        }
+    };
+    let top = |p: &[f32]| KEYS[p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0];
+    let (mut photos, mut same, mut charted, mut agree1, mut agree2, mut fixed, mut broke) = (0, 0, 0, 0, 0, 0, 0);
+    let mut changed = Vec::new();
+    let mut sorted: Vec<i64> = every.clone();
+    sorted.sort();
+    for &id in &sorted {
+        let res = store.model_results_of(&hash_of(&store, id)).unwrap();
+        let of = |v: &str| {
+            res.iter().find(|r| r.name == "tiny7" && r.version == v).map(|r| match &r.prediction {
+                dermdesk::models::Prediction::Classes { probabilities } => top(probabilities),
+                other => panic!("{other:?}"),
+            })
+        };
+        let (Some(a), Some(b)) = (of("1.0.0"), of("1.1.0")) else { continue };
+        photos += 1;
+        if a == b {
+            same += 1;
+        } else {
+            changed.push((id, a, b));
+        }
+        if let Some(c) = chart_of(id) {
+            charted += 1;
+            agree1 += usize::from(a == c);
+            agree2 += usize::from(b == c);
+            fixed += usize::from(a != c && b == c);
+            broke += usize::from(a == c && b != c);
+        }
+    }
+    drop(store);
+    eprintln!("{photos} photos, {same} same, changed {changed:?}");
+    assert_eq!(photos, 11, "one photo was not seen by 1.1.0");
+    assert!(same > 0 && same < photos, "the two tiny versions should differ on some photos only: {changed:?}");
+
+    let v = json(&cli_ok(&db, &["models", "compare", "tiny7", "--json"]));
+    assert_eq!(
+        (v["model"].as_str(), v["from"].as_str(), v["to"].as_str()),
+        (Some("tiny7"), Some("1.0.0"), Some("1.1.0")),
+        "{v}"
+    );
+    let n = |k: &str| v[k].as_u64().unwrap() as usize;
+    assert_eq!((n("photos"), n("same_top"), n("only_from"), n("only_to")), (photos, same, 1, 0), "{v}");
+    assert_eq!(
+        (n("charted"), n("from_agrees"), n("to_agrees"), n("now_agrees"), n("now_disagrees")),
+        (charted, agree1, agree2, fixed, broke),
+        "{v}"
+    );
+    let got: Vec<(i64, String, String)> = v["changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["photo_id"].as_i64().unwrap(),
+                c["from"]["label"].as_str().unwrap().into(),
+                c["to"]["label"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want: Vec<(i64, String, String)> = changed.iter().map(|(i, a, b)| (*i, a.to_string(), b.to_string())).collect();
+    assert_eq!(got, want);
+    for c in v["changed"].as_array().unwrap() {
+        let id = c["photo_id"].as_i64().unwrap();
+        match chart_of(id) {
+            Some(k) => {
+                assert_eq!(c["chart_code"].as_str(), Some(if k == "mel" { "C43.9" } else { "D22.9" }), "{c}");
+                assert_eq!(c["from_agrees"].as_bool(), Some(c["from"]["label"] == k), "{c}");
+                assert_eq!(c["to_agrees"].as_bool(), Some(c["to"]["label"] == k), "{c}");
+            }
+            None => assert!(c["chart_code"].is_null() && c["from_agrees"].is_null(), "{c}"),
+        }
+    }
+    // `list --json`: the newest version's answer, with the older one's under `earlier`.
+    let listed = json_lines(&cli_ok(&db, &["list", "--json"]));
+    for (id, a, b) in &changed {
+        let p = &listed.iter().find(|r| r["id"] == *id).unwrap()["predictions"]["tiny7"];
+        assert_eq!((p["version"].as_str(), p["top"][0]["label"].as_str()), (Some("1.1.0"), Some(*b)), "{p}");
+        let e = &p["earlier"];
+        assert_eq!(
+            (e.as_array().map(Vec::len), e[0]["version"].as_str(), e[0]["top"]["label"].as_str()),
+            (Some(1), Some("1.0.0"), Some(*a)),
+            "{p}"
+        );
+        let agrees = chart_of(*id).map(|k| k == *a);
+        assert_eq!(e[0]["agrees_with_chart"].as_bool(), agrees, "{p}");
+    }
+    let seen_once = &listed.iter().find(|r| r["id"] == excluded).unwrap()["predictions"]["tiny7"];
+    assert!(seen_once["earlier"].is_null(), "one version only: no `earlier`: {seen_once}");
+    // Named the other way round, the same photos with the roles swapped.
+    let back = json(&cli_ok(&db, &["models", "compare", "tiny7", "--from", "1.1.0", "--to", "1.0.0", "--json"]));
+    assert_eq!(
+        (back["photos"].as_u64(), back["only_from"].as_u64(), back["only_to"].as_u64()),
+        (Some(11), Some(0), Some(1))
+    );
+    assert_eq!((back["from_agrees"].as_u64(), back["now_agrees"].as_u64()), (Some(agree2 as u64), Some(broke as u64)));
+    // The text form says the same.
+    let text = cli_ok(&db, &["models", "compare", "tiny7"]);
+    assert!(text.contains(&format!("same most probable class: {same} of {photos}")), "{text}");
+    assert!(text.contains(&format!("answer changed on {} photo(s)", changed.len())), "{text}");
+    // Refused, with the reason.
+    for (args, says) in [
+        (vec!["models", "compare", "tiny7", "--from", "1.1.0", "--to", "1.1.0"], "two different versions"),
+        (vec!["models", "compare", "tiny7", "--from", "2.0.0"], "no model named tiny7 at version 2.0.0"),
+        (vec!["models", "compare", "ham7-lite0"], "no version older than 1.0.0"),
+        (vec!["models", "compare", "lesion-seg-lite0"], "classifiers only"),
+        (vec!["models", "compare", "nosuch"], "no model named nosuch"),
+    ] {
+        let out = cli(&db, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(says), "{args:?}: {err}");
+    }
+}
+
 fn hash_of(store: &Store, id: i64) -> String {
     store.grid_rows(&[id]).unwrap()[0].hash.clone()
 }
@@ -806,10 +988,27 @@ fn bench_models_lists_the_slowest_nodes_of_both_runtimes() {
     const NODES: usize = 5;
     let nodes_arg = NODES.to_string();
     let args = ["--photos", "2", "--threads", "1", "--repeats", "2", "--rounds", "2", "--nodes", &nodes_arg, "--json"];
-    let out = cli_ok(
-        &tmp.path().join("unused.sqlite"),
-        &[&["bench", "models", "--shared", shared.to_str().unwrap()][..], &args[..]].concat(),
-    );
+    // Its own temporary folder, to see that the bench leaves nothing behind (it once left
+    // 28 MB a run).
+    let scratch = tmp.path().join("tmp");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let run = std::process::Command::new(bin())
+        .arg("--db")
+        .arg(tmp.path().join("unused.sqlite"))
+        .args(["bench", "models", "--shared", shared.to_str().unwrap()])
+        .args(args)
+        .env("TMPDIR", &scratch)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    // (Only dermdesk's own: the Python peer's libraries leave a `.ses` file there.)
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("dermdesk")))
+        .collect();
+    assert!(left.is_empty(), "the bench left {left:?} behind");
+    let out = String::from_utf8(run.stdout).unwrap();
     let v = json(&out[out.find('{').expect("a JSON object")..]);
     let names = |key: &str| -> Vec<String> {
         v[key].as_array().unwrap().iter().map(|m| m["model"].as_str().unwrap().to_owned()).collect()

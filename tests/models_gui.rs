@@ -320,3 +320,117 @@ fn the_models_window_shows_cards_refuses_a_broken_model_adds_one_and_removes_it(
     assert_eq!(left, [version], "only 9.0.0 went");
     assert!(v2.join("model.onnx").is_file(), "the folder it was added from stays");
 }
+
+/// A classifier's version beside an earlier one, in the Models window: the figures of
+/// `models::compare` on screen, the photos whose answer changed listed, and one opened by its
+/// link, whose details panel then gives the earlier version's answer under the newer one's.
+/// The two versions are the demo classifier's file under two cards, the second with two
+/// labels' places swapped (benign keratosis and naevus), so that exactly the photos it calls
+/// either change their answer.
+#[test]
+fn a_version_is_compared_with_an_earlier_one_in_the_models_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("c.sqlite");
+    import(&db, &ham_photos());
+    let mut store = Store::open(&db).unwrap();
+    dermdesk::charts::demo_archive::setup(&mut store, &shared(), &tmp.path().join("charts")).unwrap();
+    let ids: Vec<i64> = store.grid_ids(&Default::default()).unwrap();
+    for &id in &ids {
+        screened_clear(&mut store, id);
+    }
+    store.set_modality(&ids, dermdesk::modality::Modality::Dermoscopy).unwrap();
+    store.set_review(&ids, Review::Cleared, "dr.sato").unwrap();
+    drop(store);
+    let asset = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/ham7-lite0");
+    let card = std::fs::read_to_string(asset.join("card.toml")).unwrap().replacen(
+        "name = \"ham7-lite0\"",
+        "name = \"my-ham7\"",
+        1,
+    );
+    let block = |key: &str| -> String {
+        let start = card.find(&format!("[[labels]]\nkey = \"{key}\"")).unwrap();
+        let end = start + card[start..].find("\n\n").unwrap();
+        card[start..end].to_owned()
+    };
+    let (bkl, nv) = (block("bkl"), block("nv"));
+    let swapped = card.replacen(&bkl, "@BKL@", 1).replacen(&nv, &bkl, 1).replacen("@BKL@", &nv, 1).replacen(
+        "version = \"1.0.0\"",
+        "version = \"2.0.0\"",
+        1,
+    );
+    for (sub, text) in [("v1", &card), ("v2", &swapped)] {
+        let d = tmp.path().join(sub);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("card.toml"), text).unwrap();
+        std::fs::copy(asset.join("model.onnx"), d.join("model.onnx")).unwrap();
+        cli_ok(&db, &["models", "add", "--card", d.join("card.toml").to_str().unwrap()]);
+    }
+    cli_ok(&db, &["infer", "--model", "my-ham7", "--version", "1.0.0", "--threads", "1"]);
+    cli_ok(&db, &["infer", "--model", "my-ham7", "--threads", "1"]);
+    let store = Store::open(&db).unwrap();
+    let c = dermdesk::models::compare::compare(&store, "my-ham7", None, None).unwrap();
+    drop(store);
+    assert_eq!((c.from.as_str(), c.to.as_str(), c.photos), ("1.0.0", "2.0.0", 14));
+    assert!(
+        c.changed
+            .iter()
+            .all(|ch| [("bkl", "nv"), ("nv", "bkl")].contains(&(ch.from.label.as_str(), ch.to.label.as_str()))),
+        "{:?}",
+        c.changed
+    );
+    assert!(!c.changed.is_empty() && c.same_top > 0, "{c:?}");
+
+    let mut h = harness_as(&db, "dr.sato");
+    settle(&mut h, "the grid", |a| !a.grid.is_empty() && a.screen_filled());
+    h.state_mut().push(Command::ToggleModels);
+    settle(&mut h, "the models read", |a| {
+        a.models.models().is_some_and(|m| m.iter().any(|(m, _)| m.name() == "my-ham7"))
+    });
+    h.state_mut().models.selected = Some(("my-ham7".to_owned(), "2.0.0".to_owned()));
+    h.step();
+    h.get_by_label("Compare with an earlier version").click();
+    settle(&mut h, "the comparison", |a| a.models.compare.shown().is_some());
+    h.step();
+    h.step();
+    let shown = h.state().models.compare.shown().unwrap().clone().unwrap();
+    assert_eq!(shown, c, "the window's comparison is the command line's");
+    let pct = |n: usize, of: usize| format!("{:.0}", 100.0 * n as f64 / of as f64);
+    h.get_by_label(&format!("Same most probable class on {} of 14 ({}%).", c.same_top, pct(c.same_top, 14)));
+    h.get_by_label(&format!(
+        "Agrees with the chart, of {n} photo(s) with a linked diagnosis: 1.0.0 on {x} ({px}%), 2.0.0 on {y} ({py}%); {g} now agree, {l} no longer.",
+        n = c.charted,
+        x = c.from_agrees,
+        px = pct(c.from_agrees, c.charted),
+        y = c.to_agrees,
+        py = pct(c.to_agrees, c.charted),
+        g = c.now_agrees,
+        l = c.now_disagrees
+    ));
+    h.get_by_label(&format!("The answer changed on {} photo(s):", c.changed.len()));
+    save_screen(&mut h, "models_compare_en");
+
+    // A changed photo opened by its link: the viewer shows it, the details panel both answers.
+    let first = c.changed[0].clone();
+    let id_text = first.photo_id.to_string();
+    assert_eq!(h.query_all_by_label(&id_text).count(), 1, "one label reads {id_text}");
+    h.get_by_label(&first.photo_id.to_string()).click();
+    settle(&mut h, "the photo opened", |a| a.viewer.as_ref().is_some_and(|v| v.photo_id == first.photo_id));
+    h.state_mut().push(Command::ToggleModels);
+    if !h.state().state.show_details {
+        h.state_mut().push(Command::ToggleDetails);
+    }
+    settle(&mut h, "its predictions", |a| a.predictions.value().is_some_and(|p| !p.answers.is_empty()));
+    h.run_steps(2);
+    let card_names = |key: &str| -> String {
+        let b = block(key);
+        b.lines().find_map(|l| l.strip_prefix("en = \"")).unwrap().trim_end_matches('"').to_owned()
+    };
+    // The earlier answer is named with the newer card's names (its labels moved places).
+    let said = format!("version 1.0.0 said {} {:.0}%", card_names(&first.from.label), first.from.p * 100.0);
+    h.get_by_label_contains(&said);
+    save_screen(&mut h, "models_compare_earlier_en");
+    h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::Ja));
+    h.run_steps(2);
+    h.get_by_label_contains("バージョン 1.0.0 の予測");
+    save_screen(&mut h, "models_compare_earlier_ja");
+}

@@ -1,4 +1,4 @@
-//! Model commands: `models add|list|show|remove` and `infer`.
+//! Model commands: `models add|list|show|remove|compare` and `infer`.
 
 use super::{Bar, print_json};
 use crate::jobs::Progress;
@@ -25,6 +25,27 @@ pub enum ModelsCommand {
     /// keep theirs); the registry's copy of its files is deleted, the folder it came from is
     /// left alone. Built-in demo models cannot be removed.
     Remove(RemoveArgs),
+    /// Two versions of a classifier on the photos both looked at: the same most probable
+    /// class or not, agreement with the chart, and every photo whose answer changed.
+    Compare(CompareArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    pub name: String,
+    /// The older version (default: the one before --to).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// The newer version (default: the newest).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Photos whose answer changed to list (text output; --json lists them all).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// One JSON object: model, from, to, photos, same_top, only_from, only_to, charted,
+    /// from_agrees, to_agrees, now_agrees, now_disagrees, changed.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,7 +133,76 @@ pub fn run(db: &Path, a: ModelsArgs) -> anyhow::Result<()> {
         ModelsCommand::List(a) => list(db, a),
         ModelsCommand::Show(a) => show(db, a),
         ModelsCommand::Remove(a) => remove(db, a),
+        ModelsCommand::Compare(a) => compare(db, a),
     }
+}
+
+fn compare(db: &Path, a: CompareArgs) -> anyhow::Result<()> {
+    let mut store = open(db)?;
+    open_registry(&mut store)?;
+    let c = crate::models::compare::compare(&store, &a.name, a.from.as_deref(), a.to.as_deref())?;
+    if a.json {
+        return print_json(&c);
+    }
+    let pct =
+        |n: usize, of: usize| if of == 0 { "-".to_owned() } else { format!("{:.1}%", 100.0 * n as f64 / of as f64) };
+    outln!(
+        "{} {} → {}: {} photo(s) looked at by both ({} by {} only, {} by {} only)",
+        c.model,
+        c.from,
+        c.to,
+        c.photos,
+        c.only_from,
+        c.from,
+        c.only_to,
+        c.to
+    );
+    outln!("same most probable class: {} of {} ({})", c.same_top, c.photos, pct(c.same_top, c.photos));
+    if c.charted == 0 {
+        outln!("agrees with the chart: no photo of both has a linked diagnosis");
+    } else {
+        outln!(
+            "agrees with the chart, of {} photo(s) with a linked diagnosis: {} {} ({}), {} {} ({}); {} now agree(s), {} \
+             no longer",
+            c.charted,
+            c.from,
+            c.from_agrees,
+            pct(c.from_agrees, c.charted),
+            c.to,
+            c.to_agrees,
+            pct(c.to_agrees, c.charted),
+            c.now_agrees,
+            c.now_disagrees
+        );
+    }
+    if c.changed.is_empty() {
+        return Ok(());
+    }
+    let agrees = |a: Option<bool>| match a {
+        Some(true) => "agrees",
+        Some(false) => "disagrees",
+        None => "-",
+    };
+    outln!(
+        "answer changed on {} photo(s){}:",
+        c.changed.len(),
+        if c.changed.len() > a.limit { format!(", the first {}", a.limit) } else { String::new() }
+    );
+    outln!("photo\t{}\t{}\tchart\t{}\t{}", c.from, c.to, c.from, c.to);
+    for ch in c.changed.iter().take(a.limit) {
+        outln!(
+            "{}\t{} {:.2}\t{} {:.2}\t{}\t{}\t{}",
+            ch.photo_id,
+            ch.from.label,
+            ch.from.p,
+            ch.to.label,
+            ch.to.p,
+            ch.chart_code.as_deref().unwrap_or("-"),
+            agrees(ch.from_agrees),
+            agrees(ch.to_agrees)
+        );
+    }
+    Ok(())
 }
 
 fn remove(db: &Path, a: RemoveArgs) -> anyhow::Result<()> {

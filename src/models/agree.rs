@@ -134,9 +134,21 @@ pub struct PhotoPrediction {
     /// Embedding: its length.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub embedding_dim: Option<usize>,
+    /// Classification: what the model's older versions said about the photo, newest first
+    /// (results are kept per version for this comparison).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<Earlier>,
     /// The stored prediction itself.
     #[serde(skip)]
     pub prediction: Prediction,
+}
+
+/// An older version's answer for a photo: its most probable label, and agreement with the chart.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Earlier {
+    pub version: String,
+    pub top: Ranked,
+    pub agrees_with_chart: Option<bool>,
 }
 
 /// Reads photos' predictions with agreement, with the registered cards loaded once (for
@@ -163,24 +175,38 @@ impl PredictionReader {
     }
 
     /// The photo's predictions, one per model name (its newest version that has a result
-    /// for this photo), by model name.
+    /// for this photo, with the older versions' answers in `earlier`), by model name.
     pub fn of(&self, store: &Store, photo_id: i64, photo_hash: &str) -> Result<Vec<PhotoPrediction>> {
         let rows = store.model_results_of(photo_hash)?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let mut newest: Vec<crate::store::ModelResultRow> = Vec::new();
+        // Per model name, its versions' results, newest first.
+        let mut by_model: Vec<Vec<crate::store::ModelResultRow>> = Vec::new();
         for r in rows {
-            match newest.iter_mut().find(|n| n.name == r.name) {
-                Some(n) if compare_versions(&r.version, &n.version).is_gt() => *n = r,
-                Some(_) => {}
-                None => newest.push(r),
+            match by_model.iter_mut().find(|n| n[0].name == r.name) {
+                Some(n) => n.push(r),
+                None => by_model.push(vec![r]),
             }
         }
         let chart = self.chart_code(store, photo_id)?;
         let mut out = Vec::new();
-        for r in newest {
+        for mut versions in by_model {
+            versions.sort_by(|a, b| compare_versions(&b.version, &a.version));
+            let mut versions = versions.into_iter();
+            let r = versions.next().expect("each group has a result");
             let Some(m) = self.models.get(&r.model_id) else { continue };
+            let earlier = versions
+                .filter_map(|o| {
+                    let card = &self.models.get(&o.model_id)?.card;
+                    let Prediction::Classes { probabilities } = &o.prediction else { return None };
+                    Some(Earlier {
+                        top: ranked(card, probabilities).into_iter().next()?,
+                        agrees_with_chart: agrees_with_chart(card, probabilities, chart.as_deref()),
+                        version: o.version,
+                    })
+                })
+                .collect();
             let mut p = PhotoPrediction {
                 model: r.name,
                 version: r.version,
@@ -191,6 +217,7 @@ impl PredictionReader {
                 agrees_with_chart: None,
                 mask: None,
                 embedding_dim: None,
+                earlier,
                 prediction: r.prediction,
             };
             match &p.prediction {

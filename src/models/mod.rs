@@ -16,6 +16,7 @@
 //!   version (a new version keeps the old one's results).
 //! - [`agree`]: a prediction against the photo's linked chart diagnosis, and the
 //!   benign/malignant summary of a prediction.
+//! - [`compare`]: two versions of a classifier on the photos both looked at.
 //!
 //! The GUI's entry points: `registry::{open, list, get, add}`, `job::run`,
 //! `agree::PredictionReader` (a photo's predictions with agreement) and
@@ -27,6 +28,7 @@ pub const DEMO_CLASSIFIER: &str = "ham7-lite0";
 
 pub mod agree;
 pub mod card;
+pub mod compare;
 pub mod job;
 pub mod net;
 pub mod occlusion;
@@ -87,6 +89,10 @@ pub enum ModelError {
         "{name} {version} is built into dermdesk and cannot be removed (it would come back the next time the app opens)"
     )]
     BuiltIn { name: String, version: String },
+
+    /// Two versions cannot be compared (see `compare`).
+    #[error("{0}")]
+    Compare(String),
 
     #[error(transparent)]
     Store(#[from] crate::Error),

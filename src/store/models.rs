@@ -48,6 +48,10 @@ pub struct ModelResultRow {
     pub prediction: Prediction,
 }
 
+/// A photo's classification results from two versions: (photo id, the first's
+/// probabilities, the second's).
+pub type PairedResult = (i64, Vec<f32>, Vec<f32>);
+
 /// A classification result of a linked photo with its diagnosis, for agreement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartedResult {
@@ -295,6 +299,30 @@ impl Store {
             let probabilities = serde_json::from_str(&probs)
                 .map_err(|e| Error::Invalid(format!("a result of photo {photo_id} cannot be read ({e})")))?;
             out.push(ChartedResult { photo_id, model_id, version, probabilities, dx_text, dx_code });
+        }
+        Ok(out)
+    }
+
+    /// Classification results of two model versions on the same photos, in photo order:
+    /// (photo id, `a`'s probabilities, `b`'s). For comparing versions (`models::compare`).
+    pub fn paired_results(&self, a: i64, b: i64) -> Result<Vec<PairedResult>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, ra.probabilities, rb.probabilities
+             FROM model_results ra JOIN model_results rb ON rb.photo_hash = ra.photo_hash
+             JOIN photos p ON p.hash = ra.photo_hash
+             WHERE ra.model_id = ?1 AND rb.model_id = ?2 AND ra.kind = 'classes' AND rb.kind = 'classes'
+             ORDER BY p.id",
+        )?;
+        let rows =
+            stmt.query_map([a, b], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (photo_id, pa, pb) = row?;
+            let read = |s: &str| -> Result<Vec<f32>> {
+                serde_json::from_str(s)
+                    .map_err(|e| Error::Invalid(format!("a result of photo {photo_id} cannot be read ({e})")))
+            };
+            out.push((photo_id, read(&pa)?, read(&pb)?));
         }
         Ok(out)
     }

@@ -17,6 +17,7 @@ pub mod i18n;
 mod import_log;
 pub mod link_queue;
 mod menu;
+pub mod model_compare;
 pub mod models_page;
 pub mod occlusion;
 mod outside_writes;

@@ -3,7 +3,8 @@
 //! model of one's own from its card, and a way to remove one (after a question naming the
 //! results that go with it). Adding goes through `registry::add`, the code behind `dermdesk
 //! models add`: the card is parsed, the model loaded and test-run, and a refusal says why;
-//! removing through `registry::remove` (`dermdesk models remove`). The reading, the adding and
+//! removing through `registry::remove` (`dermdesk models remove`). A classifier's version is
+//! compared with an earlier one in `model_compare`. The reading, the adding and
 //! the removing run on threads with their own connection: the registry loads models (seconds),
 //! which must neither freeze the window nor hold up the store thread.
 
@@ -42,6 +43,8 @@ pub struct ModelsPanel {
     removing: Option<Promise<Result<registry::Removed, String>>>,
     /// The last add's or removal's outcome.
     pub outcome: Option<Outcome>,
+    /// The chosen classifier version beside an earlier one.
+    pub compare: super::model_compare::CompareView,
 }
 
 /// What became of the last model added or removed: kept as data, worded in the language on
@@ -100,7 +103,11 @@ impl ModelsPanel {
     }
 
     pub fn is_busy(&self) -> bool {
-        self.reading.is_some() || self.adding.is_some() || self.dialog.is_some() || self.removing.is_some()
+        self.reading.is_some()
+            || self.adding.is_some()
+            || self.dialog.is_some()
+            || self.removing.is_some()
+            || self.compare.is_busy()
     }
 
     /// Removes a model version and its results, on a thread (asked for by the window's
@@ -147,6 +154,7 @@ impl ModelsPanel {
         if self.list.is_none() {
             self.reread(db);
         }
+        self.compare.poll();
         if self.reading.as_ref().is_some_and(|p| p.ready().is_some()) {
             let list = self.reading.take().expect("checked").block_and_take();
             if let Ok(l) = &list
@@ -231,6 +239,8 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     let panel = &mut app.models;
     let mut open = true;
     let (mut add, mut browse, mut retry) = (false, false, false);
+    let mut open_photo = None;
+    let db = app.cfg.db.clone();
     let mut remove = RemoveAct::None;
     egui::Window::new(lang.t(T::MenuModels))
         .id(egui::Id::unique("models"))
@@ -305,10 +315,12 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
                         let busy = panel.removing.is_some() || job_running;
                         remove_row(ui, lang, panel.confirm_remove.as_ref(), m, *n, busy, &mut remove);
                     }
-                    // Each card scrolled on its own (another starts at its top).
-                    egui::ScrollArea::vertical()
-                        .id_salt(("model-card", m.name(), m.version()))
-                        .show(ui, |ui| card_ui(ui, lang, m, *n));
+                    // Each card scrolled on its own (another starts at its top), the
+                    // comparison with an earlier version above it.
+                    egui::ScrollArea::vertical().id_salt(("model-card", m.name(), m.version())).show(ui, |ui| {
+                        open_photo = super::model_compare::section(ui, lang, &mut panel.compare, &db, m, models);
+                        card_ui(ui, lang, m, *n);
+                    });
                 }
             });
         });
@@ -323,6 +335,9 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     }
     if add {
         app.push(Command::AddModel);
+    }
+    if let Some(id) = open_photo {
+        app.push(Command::Open(id));
     }
     match remove {
         RemoveAct::None => {}

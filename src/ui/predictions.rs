@@ -1,7 +1,8 @@
 //! The model section of the details panel, beside the chart section: for each model that has
 //! looked at the photo (its newest version), the classes with probability bars, the
 //! benign/malignant split, and whether the model agrees with the chart's (or pathology's)
-//! diagnosis by taxonomy group; a segmenter's mask size. Read on the store thread.
+//! diagnosis by taxonomy group, then a line for each older version's answer; a segmenter's
+//! mask size. Read on the store thread.
 
 use super::i18n::{Lang, T};
 use super::photo_answer::PhotoAnswer;
@@ -142,5 +143,18 @@ fn classifier(ui: &mut egui::Ui, lang: Lang, a: &ModelAnswer, charted: bool, wid
         (None, false) => {
             ui.label(lang.t(T::NoLinkedDiagnosis));
         }
+    }
+    // Older versions' answers (kept per version), named with this version's label names.
+    for e in &p.earlier {
+        let key = match e.agrees_with_chart {
+            Some(true) => T::ModelEarlierAgreed,
+            Some(false) => T::ModelEarlierDisagreed,
+            None => T::ModelEarlier,
+        };
+        let text = lang.f(
+            key,
+            &[("v", &e.version), ("l", &label_name(a, &e.top.label, lang)), ("p", &format!("{:.0}", e.top.p * 100.0))],
+        );
+        ui.add(egui::Label::new(egui::RichText::new(text).weak()).wrap());
     }
 }

@@ -20,12 +20,16 @@ use std::time::{Duration, Instant};
 const SIZE: (f32, f32) = (1280.0, 800.0);
 
 pub fn run(sizes: &[usize], frames: usize, keep: Option<&Path>, as_json: bool) -> anyhow::Result<()> {
-    let work = match keep {
+    let temp;
+    let work: &Path = match keep {
         Some(dir) => {
             std::fs::create_dir_all(dir)?;
-            dir.to_path_buf()
+            dir
         }
-        None => super::tempfile_dir("dermdesk-bench-browser")?,
+        None => {
+            temp = super::tempfile_dir("dermdesk-bench-browser")?;
+            &temp
+        }
     };
     let mut results = Vec::new();
     for &photos in sizes {
@@ -43,9 +47,6 @@ pub fn run(sizes: &[usize], frames: usize, keep: Option<&Path>, as_json: bool) -
             eprintln!("built a {photos}-photo database with {thumbs} thumbnails in {:.1} s", t.elapsed().as_secs_f64());
         }
         results.push(measure(&db, photos, frames)?);
-    }
-    if keep.is_none() {
-        let _ = std::fs::remove_dir_all(&work);
     }
     let rss = crate::util::peak_rss_bytes().map(|b| b as f64 / 1048576.0);
     if as_json {

@@ -124,7 +124,6 @@ pub fn run(rows: u64, photos: usize, repeats: usize, json: bool) -> anyhow::Resu
         "ambiguous": amb, "ambiguous_queued": amb_queued, "ambiguous_guessed": amb_guessed,
         "unknown_patients": missing, "unknown_patients_missing": missing_ok,
     });
-    let _ = std::fs::remove_dir_all(&work);
     if json {
         return super::super::print_json(&out);
     }

@@ -55,7 +55,6 @@ pub fn run(dir: &Path, as_json: bool) -> anyhow::Result<()> {
     let import_s = started.elapsed().as_secs_f64();
     let photos = Store::open(&db)?.stats()?.photos;
     drop(app);
-    let _ = std::fs::remove_dir_all(&work);
     let v = json!({
         "folder": dir.display().to_string(),
         "photos": photos,

@@ -126,7 +126,6 @@ pub fn run(shared: &Path, n: usize, repeats: usize, panel: bool, json: bool) -> 
     }
     drop(conn);
     let panel = if panel { Some(super::annotate::run(shared, &work)?) } else { None };
-    let _ = std::fs::remove_dir_all(&work);
     let report = Report {
         panel,
         width: W,

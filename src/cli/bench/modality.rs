@@ -130,7 +130,6 @@ pub fn import_speed(shared: &Path, photos: usize, threads: usize, repeats: usize
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&work);
     let (w, wo) = (super::median(&mut with), super::median(&mut without));
     if json {
         return crate::cli::print_json(&serde_json::json!({

@@ -113,7 +113,6 @@ pub fn run(shared: &Path, photos: usize, threads: usize, json: bool) -> anyhow::
     for n in [1, 4, 8] {
         figures.batch_plans.push(BatchPlan { batch: n, ms_per_image_median: batch_plan(&onnx, &info.card, n, 5)? });
     }
-    let _ = std::fs::remove_dir_all(&work);
     if json {
         println!("{}", serde_json::to_string_pretty(&figures)?);
         return Ok(());

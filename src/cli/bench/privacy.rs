@@ -361,7 +361,7 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
         }
         None => {
             temp = super::tempfile_dir("dermdesk-bench-privacy")?;
-            temp.clone()
+            temp.to_path_buf()
         }
     };
     let yunet = YuNet::load(&shared.join("models/face-detector/yunet_n_dynamic.onnx"))?;
@@ -538,9 +538,6 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
         "evaluation_seconds": eval_seconds,
         "text_read": if a.json { serde_json::to_value(&text_lines)? } else { serde_json::Value::Null },
     });
-    if a.keep.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
     if a.json {
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
@@ -571,8 +568,7 @@ pub fn run(shared: &Path, a: Args) -> anyhow::Result<()> {
 /// Photos per second of the real screening job over a folder: imported into a scratch
 /// database, then screened from scratch `repeats` times (median, with each run's rate).
 fn job_throughput(folder: &Path, threads: usize, repeats: usize) -> anyhow::Result<(f64, Vec<f64>)> {
-    let scratch = std::env::temp_dir().join(format!("dermdesk-bench-screen-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch)?;
+    let scratch = super::tempfile_dir("dermdesk-bench-screen")?;
     let db = scratch.join("screen.sqlite");
     let progress = crate::jobs::Progress::new();
     crate::archive::import(&db, &[folder.to_path_buf()], &Default::default(), &progress)?;
@@ -583,7 +579,6 @@ fn job_throughput(folder: &Path, threads: usize, repeats: usize) -> anyhow::Resu
         anyhow::ensure!(r.failed.is_empty(), "photos could not be screened: {:?}", r.failed);
         rates.push(r.photos_per_second);
     }
-    let _ = std::fs::remove_dir_all(&scratch);
     let mut sorted = rates.clone();
     Ok((median(&mut sorted), rates))
 }
