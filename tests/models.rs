@@ -798,7 +798,7 @@ fn two_versions_of_a_classifier_are_compared_on_the_photos_both_saw() {
         (vec!["models", "compare", "tiny7", "--from", "1.1.0", "--to", "1.1.0"], "two different versions"),
         (vec!["models", "compare", "tiny7", "--from", "2.0.0"], "no model named tiny7 at version 2.0.0"),
         (vec!["models", "compare", "ham7-lite0"], "no version older than 1.0.0"),
-        (vec!["models", "compare", "lesion-seg-lite0"], "classifiers only"),
+        (vec!["models", "compare", "lesion-seg-lite0"], "no version older than 1.0.0"),
         (vec!["models", "compare", "nosuch"], "no model named nosuch"),
     ] {
         let out = cli(&db, &args);
@@ -883,6 +883,67 @@ fn segmenters_and_embedders_store_masks_and_vectors() {
         }
     }
     drop(store);
+
+    // A second version of the segmenter at half the resolution, compared with the first: its
+    // masks brought to the first's size (each pixel a 2×2 block), Dice and IoU counted again
+    // here from the stored masks. The redacted photo's two masks are both empty: they agree.
+    let seg2 = CardSpec { version: "1.1.0", h: 16, w: 24, ..seg };
+    cli_ok(
+        &db,
+        &["models", "add", "--card", write_model(&dir, "seg2", &seg2, &tiny_segmenter(16, 24)).to_str().unwrap()],
+    );
+    cli_ok(&db, &["infer", "--model", "seg", "--force-modality"]);
+    let store = Store::open(&db).unwrap();
+    let mut dice = Vec::new();
+    for r in &rows {
+        let res = store.model_results_of(r["hash"].as_str().unwrap()).unwrap();
+        let mask = |v: &str| match &res.iter().find(|x| x.name == "seg" && x.version == v).unwrap().prediction {
+            dermdesk::models::Prediction::Mask { data, .. } => dermdesk::masks::codec::decode(data).unwrap(),
+            other => panic!("{other:?}"),
+        };
+        let (a, b) = (mask("1.0.0"), mask("1.1.0"));
+        assert_eq!((b.width(), b.height()), (24, 16));
+        let (mut both, mut na, mut nb) = (0u64, 0u64, 0u64);
+        for y in 0..32usize {
+            for x in 0..48usize {
+                let (pa, pb) = (a.data()[y * 48 + x], b.data()[(y / 2) * 24 + x / 2]);
+                both += u64::from(pa & pb);
+                na += u64::from(pa);
+                nb += u64::from(pb);
+            }
+        }
+        dice.push((r["id"].as_i64().unwrap(), if na + nb == 0 { 1.0 } else { 2.0 * both as f64 / (na + nb) as f64 }));
+    }
+    drop(store);
+    let v = json(&cli_ok(&db, &["models", "compare", "seg", "--json"]));
+    assert_eq!(
+        (v["task"].as_str(), v["from"].as_str(), v["to"].as_str()),
+        (Some("segmentation"), Some("1.0.0"), Some("1.1.0")),
+        "{v}"
+    );
+    assert_eq!(
+        (v["photos"].as_u64(), v["only_from"].as_u64(), v["only_to"].as_u64()),
+        (Some(2), Some(0), Some(0)),
+        "{v}"
+    );
+    let lowest = dice.iter().map(|d| d.1).fold(f64::INFINITY, f64::min);
+    assert!((v["dice"]["min"].as_f64().unwrap() - lowest).abs() < 1e-9, "{v} against {dice:?}");
+    let mean = dice.iter().map(|d| d.1).sum::<f64>() / 2.0;
+    assert!((v["dice"]["mean"].as_f64().unwrap() - mean).abs() < 1e-9, "{v} against {dice:?}");
+    assert!(
+        dice.iter().any(|d| d.1 == 1.0) && lowest < 1.0,
+        "the empty pair agrees, the other differs a little: {dice:?}"
+    );
+    let differ: Vec<i64> = v["differ"].as_array().unwrap().iter().map(|d| d["photo_id"].as_i64().unwrap()).collect();
+    let want: Vec<i64> = dice.iter().filter(|d| d.1 < 0.8).map(|d| d.0).collect();
+    assert_eq!(differ, want, "{v}");
+    assert!(cli_ok(&db, &["models", "compare", "seg"]).contains("Dice of the two masks: median"));
+    // An embedder's versions are not compared, with the reason.
+    let emb2 = write_model(&dir, "emb2", &CardSpec { name: "emb", version: "1.1.0", ..spec_embed() }, &embed_model());
+    cli_ok(&db, &["models", "add", "--card", emb2.to_str().unwrap()]);
+    let out = cli(&db, &["models", "compare", "emb"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("classifiers and segmenters only"), "{err}");
 
     // A file changed after it was reviewed: not inferred, said with its path last; the old
     // result stays. A model file changed after it was registered: the job stops.

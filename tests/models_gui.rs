@@ -7,6 +7,7 @@
 mod common;
 use common::gui::*;
 use common::*;
+use dermdesk::models::compare::Versions;
 use dermdesk::privacy::Review;
 use dermdesk::store::Store;
 use dermdesk::ui::command::{Command, Select};
@@ -393,7 +394,7 @@ fn a_version_is_compared_with_an_earlier_one_in_the_models_window() {
     h.step();
     h.step();
     let shown = h.state().models.compare.shown().unwrap().clone().unwrap();
-    assert_eq!(shown, c, "the window's comparison is the command line's");
+    assert_eq!(shown, Versions::Classes(c.clone()), "the window's comparison is the command line's");
     let pct = |n: usize, of: usize| format!("{:.0}", 100.0 * n as f64 / of as f64);
     h.get_by_label(&format!("Same most probable class on {} of 14 ({}%).", c.same_top, pct(c.same_top, 14)));
     h.get_by_label(&format!(
@@ -433,4 +434,62 @@ fn a_version_is_compared_with_an_earlier_one_in_the_models_window() {
     h.run_steps(2);
     h.get_by_label_contains("バージョン 1.0.0 の予測");
     save_screen(&mut h, "models_compare_earlier_ja");
+    h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::En));
+
+    // A segmenter's versions: the demo segmenter's file under two cards, the second with a
+    // much higher threshold (0.5 → 0.97), so its masks are smaller; the overlap of the two
+    // masks, and the photos where they differ most.
+    let seg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/lesion-seg-lite0");
+    let card = std::fs::read_to_string(seg.join("card.toml")).unwrap().replacen(
+        "name = \"lesion-seg-lite0\"",
+        "name = \"my-seg\"",
+        1,
+    );
+    let stricter = card.replacen("threshold = 0.5", "threshold = 0.97", 1).replacen(
+        "version = \"1.0.0\"",
+        "version = \"2.0.0\"",
+        1,
+    );
+    assert!(stricter.contains("threshold = 0.97"));
+    for (sub, text) in [("s1", &card), ("s2", &stricter)] {
+        let d = tmp.path().join(sub);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("card.toml"), text).unwrap();
+        std::fs::copy(seg.join("model.onnx"), d.join("model.onnx")).unwrap();
+        cli_ok(&db, &["models", "add", "--card", d.join("card.toml").to_str().unwrap()]);
+    }
+    cli_ok(&db, &["infer", "--model", "my-seg", "--version", "1.0.0", "--threads", "1"]);
+    cli_ok(&db, &["infer", "--model", "my-seg", "--threads", "1"]);
+    let store = Store::open(&db).unwrap();
+    let Versions::Masks(m) = dermdesk::models::compare::compare_any(&store, "my-seg", None, None).unwrap() else {
+        panic!("a segmenter's comparison")
+    };
+    drop(store);
+    assert_eq!(m.photos, 14);
+    assert!(m.dice.mean < 1.0 && !m.differ.is_empty() && m.differ.len() < 14, "{m:?}");
+    assert!(m.differ.iter().all(|d| d.to_share < d.from_share), "a higher threshold only takes pixels away: {m:?}");
+    h.state_mut().push(Command::ToggleModels);
+    settle(&mut h, "the models read", |a| {
+        a.models.models().is_some_and(|l| l.iter().any(|(m, _)| m.name() == "my-seg"))
+    });
+    h.state_mut().models.selected = Some(("my-seg".to_owned(), "2.0.0".to_owned()));
+    h.step();
+    h.get_by_label("Compare with an earlier version").click();
+    settle(&mut h, "the masks' comparison", |a| {
+        a.models.compare.shown().is_some_and(|r| matches!(r, Ok(Versions::Masks(x)) if x.model == "my-seg"))
+    });
+    h.step();
+    h.step();
+    h.get_by_label(&format!(
+        "Dice of the two masks: median {:.3}, mean {:.3}, lowest {:.3}; IoU mean {:.3}.",
+        m.dice.median, m.dice.mean, m.dice.min, m.iou.mean
+    ));
+    h.get_by_label(&format!(
+        "The masks differ (Dice below 0.8) on {} photo(s) (each mask's share of the photo):",
+        m.differ.len()
+    ));
+    let d = &m.differ[0];
+    h.get_by_label(&d.photo_id.to_string());
+    h.get_by_label(&format!("{:.3}", d.dice));
+    save_screen(&mut h, "models_compare_masks_en");
 }

@@ -25,8 +25,9 @@ pub enum ModelsCommand {
     /// keep theirs); the registry's copy of its files is deleted, the folder it came from is
     /// left alone. Built-in demo models cannot be removed.
     Remove(RemoveArgs),
-    /// Two versions of a classifier on the photos both looked at: the same most probable
-    /// class or not, agreement with the chart, and every photo whose answer changed.
+    /// Two versions of a model on the photos both looked at. A classifier: the same most
+    /// probable class or not, agreement with the chart, and every photo whose answer changed.
+    /// A segmenter: Dice and IoU of the two masks, and the photos where they differ.
     Compare(CompareArgs),
 }
 
@@ -39,11 +40,13 @@ pub struct CompareArgs {
     /// The newer version (default: the newest).
     #[arg(long)]
     pub to: Option<String>,
-    /// Photos whose answer changed to list (text output; --json lists them all).
+    /// Photos whose answer changed (or whose masks differ) to list (text output; --json lists
+    /// them all).
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// One JSON object: model, from, to, photos, same_top, only_from, only_to, charted,
-    /// from_agrees, to_agrees, now_agrees, now_disagrees, changed.
+    /// One JSON object: model, task, from, to, photos, only_from, only_to, and for a
+    /// classifier same_top, charted, from_agrees, to_agrees, now_agrees, now_disagrees,
+    /// changed; for a segmenter dice and iou ({n, mean, median, min}) and differ.
     #[arg(long)]
     pub json: bool,
 }
@@ -140,10 +143,15 @@ pub fn run(db: &Path, a: ModelsArgs) -> anyhow::Result<()> {
 fn compare(db: &Path, a: CompareArgs) -> anyhow::Result<()> {
     let mut store = open(db)?;
     open_registry(&mut store)?;
-    let c = crate::models::compare::compare(&store, &a.name, a.from.as_deref(), a.to.as_deref())?;
+    use crate::models::compare::{Versions, compare_any};
+    let v = compare_any(&store, &a.name, a.from.as_deref(), a.to.as_deref())?;
     if a.json {
-        return print_json(&c);
+        return print_json(&v);
     }
+    let c = match v {
+        Versions::Classes(c) => c,
+        Versions::Masks(m) => return print_masks(&m, a.limit),
+    };
     let pct =
         |n: usize, of: usize| if of == 0 { "-".to_owned() } else { format!("{:.1}%", 100.0 * n as f64 / of as f64) };
     outln!(
@@ -216,6 +224,44 @@ fn remove(db: &Path, a: RemoveArgs) -> anyhow::Result<()> {
         return print_json(&r);
     }
     outln!("removed {} {} and its {} stored result(s)", r.name, r.version, r.results);
+    Ok(())
+}
+
+fn print_masks(m: &crate::models::compare::MaskComparison, limit: usize) -> anyhow::Result<()> {
+    outln!(
+        "{} {} → {}: {} photo(s) with a mask of both ({} by {} only, {} by {} only)",
+        m.model,
+        m.from,
+        m.to,
+        m.photos,
+        m.only_from,
+        m.from,
+        m.only_to,
+        m.to
+    );
+    if m.photos == 0 {
+        return Ok(());
+    }
+    outln!(
+        "Dice of the two masks: median {:.3}, mean {:.3}, lowest {:.3}; IoU mean {:.3}",
+        m.dice.median,
+        m.dice.mean,
+        m.dice.min,
+        m.iou.mean
+    );
+    outln!(
+        "masks differ (Dice below {}) on {} photo(s){}:",
+        crate::models::compare::DIFFER_BELOW,
+        m.differ.len(),
+        if m.differ.len() > limit { format!(", the first {limit}") } else { String::new() }
+    );
+    if m.differ.is_empty() {
+        return Ok(());
+    }
+    outln!("photo\tDice\t{} share\t{} share", m.from, m.to);
+    for d in m.differ.iter().take(limit) {
+        outln!("{}\t{:.3}\t{:.3}\t{:.3}", d.photo_id, d.dice, d.from_share, d.to_share);
+    }
     Ok(())
 }
 

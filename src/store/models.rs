@@ -52,6 +52,10 @@ pub struct ModelResultRow {
 /// probabilities, the second's).
 pub type PairedResult = (i64, Vec<f32>, Vec<f32>);
 
+/// A photo's masks from two segmenter versions: (photo id, the first's, the second's), each
+/// in `masks::codec` form.
+pub type PairedMasks = (i64, Vec<u8>, Vec<u8>);
+
 /// A classification result of a linked photo with its diagnosis, for agreement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChartedResult {
@@ -323,6 +327,27 @@ impl Store {
                     .map_err(|e| Error::Invalid(format!("a result of photo {photo_id} cannot be read ({e})")))
             };
             out.push((photo_id, read(&pa)?, read(&pb)?));
+        }
+        Ok(out)
+    }
+
+    /// Masks of two model versions on the same photos, in photo order: (photo id, `a`'s mask,
+    /// `b`'s, each in `masks::codec` form).
+    pub fn paired_masks(&self, a: i64, b: i64) -> Result<Vec<PairedMasks>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT p.id, ra.data, rb.data
+             FROM model_results ra JOIN model_results rb ON rb.photo_hash = ra.photo_hash
+             JOIN photos p ON p.hash = ra.photo_hash
+             WHERE ra.model_id = ?1 AND rb.model_id = ?2 AND ra.kind = 'mask' AND rb.kind = 'mask'
+             ORDER BY p.id",
+        )?;
+        let rows = stmt.query_map([a, b], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?, r.get::<_, Option<Vec<u8>>>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, da, db) = row?;
+            out.push((id, da.unwrap_or_default(), db.unwrap_or_default()));
         }
         Ok(out)
     }

@@ -1,12 +1,13 @@
-//! In the Models window, a classifier's version beside an earlier one: on the photos both
-//! looked at, how often the most probable class is the same, how often each agrees with the
-//! chart, and the photos whose answer changed (a click opens one). `models::compare`, the code
+//! In the Models window, a model's version beside an earlier one, on the photos both looked
+//! at: of a classifier, how often the most probable class is the same, how often each agrees
+//! with the chart, and the photos whose answer changed; of a segmenter, the overlap of the two
+//! masks and the photos where they differ (a click opens one). `models::compare`, the code
 //! behind `dermdesk models compare`, runs on a thread with its own connection, as the window's
 //! other work does, and again when either version's results change.
 
 use super::i18n::{Lang, T};
 use crate::models::ModelInfo;
-use crate::models::compare::{Comparison, compare};
+use crate::models::compare::{Comparison, DIFFER_BELOW, MaskComparison, Versions, compare_any};
 use crate::store::Store;
 use poll_promise::Promise;
 use std::path::Path;
@@ -23,13 +24,13 @@ pub struct CompareView {
     /// The earlier version chosen, per model name and version (default: the one before).
     chosen: std::collections::HashMap<(String, String), String>,
     key: Option<Key>,
-    running: Option<Promise<Result<Comparison, String>>>,
-    result: Option<Result<Comparison, String>>,
+    running: Option<Promise<Result<Versions, String>>>,
+    result: Option<Result<Versions, String>>,
 }
 
 impl CompareView {
     /// The comparison on screen, once made.
-    pub fn shown(&self) -> Option<&Result<Comparison, String>> {
+    pub fn shown(&self) -> Option<&Result<Versions, String>> {
         self.result.as_ref()
     }
 
@@ -55,7 +56,7 @@ impl CompareView {
         self.result = None;
         self.running = Some(Promise::spawn_thread("models-compare", move || {
             let store = Store::open(&db).map_err(|e| e.to_string())?;
-            compare(&store, &name, Some(&from), Some(&to)).map_err(|e| e.to_string())
+            compare_any(&store, &name, Some(&from), Some(&to)).map_err(|e| e.to_string())
         }));
     }
 }
@@ -64,8 +65,8 @@ fn pct(n: usize, of: usize) -> String {
     if of == 0 { "–".to_owned() } else { format!("{:.0}", 100.0 * n as f64 / of as f64) }
 }
 
-/// The section for version `m` (a classifier), given the registry as listed with result
-/// counts. Shown only where the model has an earlier version. Returns a photo to open.
+/// The section for version `m` (a classifier or segmenter), given the registry as listed with
+/// result counts. Shown only where the model has an earlier version. Returns a photo to open.
 pub fn section(
     ui: &mut egui::Ui,
     lang: Lang,
@@ -79,7 +80,7 @@ pub fn section(
         .filter(|(o, _)| o.name() == m.name() && crate::models::compare_versions(o.version(), m.version()).is_lt())
         .map(|(o, n)| (o, *n))
         .collect();
-    if m.card.task != crate::models::ModelTask::Classification || older.is_empty() {
+    if m.card.task == crate::models::ModelTask::Embedding || older.is_empty() {
         return None;
     }
     let mut open = None;
@@ -113,7 +114,8 @@ pub fn section(
                 Some(Err(e)) => {
                     ui.colored_label(ui.visuals().error_fg_color, e);
                 }
-                Some(Ok(c)) => open = comparison_ui(ui, lang, c),
+                Some(Ok(Versions::Classes(c))) => open = comparison_ui(ui, lang, c),
+                Some(Ok(Versions::Masks(c))) => open = masks_ui(ui, lang, c),
             }
         },
     );
@@ -177,6 +179,49 @@ fn comparison_ui(ui: &mut egui::Ui, lang: Lang, c: &Comparison) -> Option<i64> {
         });
         if c.changed.len() > LISTED {
             ui.label(egui::RichText::new(lang.f(T::CompareMore, &[("n", &(c.changed.len() - LISTED))])).small().weak());
+        }
+    });
+    open
+}
+
+fn masks_ui(ui: &mut egui::Ui, lang: Lang, c: &MaskComparison) -> Option<i64> {
+    ui.label(lang.f(
+        T::CompareBothMasks,
+        &[("n", &c.photos), ("a", &c.from), ("na", &c.only_from), ("b", &c.to), ("nb", &c.only_to)],
+    ));
+    if c.photos == 0 {
+        return None;
+    }
+    let f3 = |v: f64| format!("{v:.3}");
+    ui.label(lang.f(
+        T::CompareDice,
+        &[("md", &f3(c.dice.median)), ("mn", &f3(c.dice.mean)), ("lo", &f3(c.dice.min)), ("iou", &f3(c.iou.mean))],
+    ));
+    ui.add_space(4.0);
+    ui.strong(lang.f(T::CompareMasksDiffer, &[("t", &DIFFER_BELOW), ("n", &c.differ.len())]));
+    if c.differ.is_empty() {
+        return None;
+    }
+    let mut open = None;
+    egui::ScrollArea::vertical().id_salt("compare-masks").max_height(180.0).show(ui, |ui| {
+        egui::Grid::new("compare-masks-grid").num_columns(4).striped(true).show(ui, |ui| {
+            ui.label(egui::RichText::new(lang.t(T::ComparePhoto)).small().strong());
+            ui.label(egui::RichText::new("Dice").small().strong());
+            ui.label(egui::RichText::new(&c.from).small().strong());
+            ui.label(egui::RichText::new(&c.to).small().strong());
+            ui.end_row();
+            for d in c.differ.iter().take(LISTED) {
+                if ui.link(d.photo_id.to_string()).on_hover_text(lang.t(T::OpenPhoto)).clicked() {
+                    open = Some(d.photo_id);
+                }
+                ui.label(f3(d.dice));
+                ui.label(format!("{:.0}%", d.from_share * 100.0));
+                ui.label(format!("{:.0}%", d.to_share * 100.0));
+                ui.end_row();
+            }
+        });
+        if c.differ.len() > LISTED {
+            ui.label(egui::RichText::new(lang.f(T::CompareMore, &[("n", &(c.differ.len() - LISTED))])).small().weak());
         }
     });
     open
