@@ -782,6 +782,19 @@ fn two_versions_of_a_classifier_are_compared_on_the_photos_both_saw() {
     }
     let seen_once = &listed.iter().find(|r| r["id"] == excluded).unwrap()["predictions"]["tiny7"];
     assert!(seen_once["earlier"].is_null(), "one version only: no `earlier`: {seen_once}");
+    // `list --changed-between`: exactly the photos whose answer changed.
+    let only: Vec<i64> = json_lines(&cli_ok(&db, &["list", "--changed-between", "tiny7:1.0.0:1.1.0", "--json"]))
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let mut want_ids: Vec<i64> = changed.iter().map(|c| c.0).collect();
+    want_ids.sort_unstable();
+    let mut got_ids = only.clone();
+    got_ids.sort_unstable();
+    assert_eq!(got_ids, want_ids);
+    let out = cli(&db, &["list", "--changed-between", "tiny7:1.0.0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("expected MODEL:FROM:TO"), "{err}");
     // Named the other way round, the same photos with the roles swapped.
     let back = json(&cli_ok(&db, &["models", "compare", "tiny7", "--from", "1.1.0", "--to", "1.0.0", "--json"]));
     assert_eq!(

@@ -436,6 +436,32 @@ fn a_version_is_compared_with_an_earlier_one_in_the_models_window() {
     save_screen(&mut h, "models_compare_earlier_ja");
     h.state_mut().push(Command::SetLanguage(dermdesk::ui::i18n::Lang::En));
 
+    // The browser narrowed to the photos whose answer changed, from the window's button; the
+    // filter panel says so, and unticking it brings every photo back.
+    h.state_mut().push(Command::ToggleModels);
+    settle(&mut h, "the models read", |a| a.models.models().is_some());
+    h.step();
+    if h.query_by_label("Show these photos in the browser").is_none() {
+        h.get_by_label("Compare with an earlier version").click();
+    }
+    settle(&mut h, "the comparison", |a| a.models.compare.shown().is_some());
+    h.run_steps(2);
+    h.get_by_label("Show these photos in the browser").click();
+    let mut want: Vec<i64> = c.changed.iter().map(|ch| ch.photo_id).collect();
+    want.sort_unstable();
+    settle(&mut h, "the narrowed grid", |a| {
+        let mut ids = a.grid.ids().to_vec();
+        ids.sort_unstable();
+        a.state.filter.changed_between.is_some() && ids == want
+    });
+    h.run_steps(2);
+    assert!(h.query_by_label("Compare with an earlier version").is_none(), "the window closed");
+    let filter_label = "Answer changed: my-ham7 1.0.0 → 2.0.0";
+    h.get_by_label(filter_label);
+    save_screen(&mut h, "models_compare_browser_en");
+    h.get_by_label(filter_label).click();
+    settle(&mut h, "the whole grid", |a| a.state.filter.changed_between.is_none() && a.grid.ids().len() == 14);
+
     // A segmenter's versions: the demo segmenter's file under two cards, the second with a
     // much higher threshold (0.5 → 0.97), so its masks are smaller; the overlap of the two
     // masks, and the photos where they differ most.

@@ -32,6 +32,10 @@ pub struct ListArgs {
     /// Only photos where this classifier's newest result disagrees with the chart's diagnosis.
     #[arg(long, value_name = "MODEL")]
     pub disagrees_with: Option<String>,
+    /// Only photos whose answer changed between two versions of a model (as `models compare`
+    /// lists them).
+    #[arg(long, value_name = "MODEL:FROM:TO")]
+    pub changed_between: Option<crate::store::VersionPair>,
 }
 
 /// Which photos, as `list` and `infer` take them.
@@ -81,6 +85,7 @@ fn filter_from(a: &ListArgs) -> PhotoFilter {
         sort: a.sort,
         descending: a.desc,
         disagrees_with: a.disagrees_with.clone(),
+        changed_between: a.changed_between.clone(),
         ..a.photos.filter()
     }
 }

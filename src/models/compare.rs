@@ -116,6 +116,18 @@ pub fn compare_any(store: &Store, name: &str, from: Option<&str>, to: Option<&st
     }
 }
 
+/// The photos whose answer changed from version `from` to `to` of model `name`: a
+/// classifier's most probable class, or a segmenter's mask (Dice below [`DIFFER_BELOW`]), in
+/// photo order. The browser's and `dermdesk list`'s `changed_between` filter.
+pub fn changed_photos(store: &Store, name: &str, from: &str, to: &str) -> Result<Vec<i64>, ModelError> {
+    let mut ids: Vec<i64> = match compare_any(store, name, Some(from), Some(to))? {
+        Versions::Classes(c) => c.changed.iter().map(|c| c.photo_id).collect(),
+        Versions::Masks(m) => m.differ.iter().map(|d| d.photo_id).collect(),
+    };
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// Compares versions `from` and `to` of classifier `name` (see `compare_any`).
 pub fn compare(store: &Store, name: &str, from: Option<&str>, to: Option<&str>) -> Result<Comparison, ModelError> {
     let (a, b) = pick(store, name, from, to)?;

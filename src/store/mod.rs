@@ -44,7 +44,8 @@ pub use modality::PriorModality;
 pub use models::{ChartedResult, ModelResultRow, ModelRow, NewModel};
 pub use optout::{DisclosedPhoto, Disclosure, OptOutKind, OptOutRegistry, OptOutRow};
 pub use photos::{
-    GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, file_name,
+    GridItem, LocationRow, Period, PhotoDetail, PhotoFilter, PhotoListRow, SortKey, Stats, StatusFilter, VersionPair,
+    file_name,
 };
 pub use privacy::{Fill, PhotoScreening, QueueFilter, QueueItem, Redaction, ScreenTarget, Shape};
 pub use runs::{ImportRunRow, RefusalRow, RunStatus};

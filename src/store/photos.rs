@@ -77,6 +77,31 @@ pub struct PhotoFilter {
     /// Only photos where this classifier's newest result disagrees with the chart's
     /// diagnosis (`models::agree`: worked out when read, never stale).
     pub disagrees_with: Option<String>,
+    /// Only photos whose answer changed between two versions of a model (`models::compare`:
+    /// a classifier's most probable class, a segmenter's mask by Dice below 0.8).
+    pub changed_between: Option<VersionPair>,
+}
+
+/// Two versions of one model, as a filter names them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionPair {
+    pub model: String,
+    pub from: String,
+    pub to: String,
+}
+
+impl std::str::FromStr for VersionPair {
+    type Err = String;
+
+    /// `MODEL:FROM:TO`, as `dermdesk list --changed-between` takes it.
+    fn from_str(s: &str) -> std::result::Result<VersionPair, String> {
+        match s.rsplitn(3, ':').collect::<Vec<_>>()[..] {
+            [to, from, model] if !model.is_empty() && !from.is_empty() && !to.is_empty() => {
+                Ok(VersionPair { model: model.to_owned(), from: from.to_owned(), to: to.to_owned() })
+            }
+            _ => Err(format!("expected MODEL:FROM:TO (for example ham7-lite0:1.0.0:1.1.0), got {s:?}")),
+        }
+    }
 }
 
 impl PhotoFilter {
@@ -341,16 +366,22 @@ pub fn file_name(path: &str) -> &str {
 impl Store {
     /// The ids of every photo that passes the filter, in the filter's order: all the grid
     /// holds of a million photos (8 MB); the rows on screen come from `grid_rows`.
-    /// The filter's WHERE clause; the model-disagreement part is worked out here, where the
-    /// store can read the links and results it depends on.
+    /// The filter's WHERE clause; the model-disagreement and version-change parts are worked
+    /// out here, where the store can read the links and results they depend on.
     fn filter_sql(&self, filter: &PhotoFilter) -> Result<(String, Vec<Value>)> {
         let (mut where_sql, mut args) = filter.sql()?;
-        if let Some(model) = filter.disagrees_with.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
-            let ids = crate::models::agree::disagreeing_photos(self, model)?;
+        let mut only = |ids: Vec<i64>| -> Result<()> {
             let clause = "p.id IN (SELECT value FROM json_each(?))";
             where_sql =
                 if where_sql.is_empty() { format!("WHERE {clause}") } else { format!("{where_sql} AND {clause}") };
             args.push(Value::Text(serde_json::to_string(&ids).map_err(|e| Error::Invalid(e.to_string()))?));
+            Ok(())
+        };
+        if let Some(model) = filter.disagrees_with.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+            only(crate::models::agree::disagreeing_photos(self, model)?)?;
+        }
+        if let Some(v) = &filter.changed_between {
+            only(crate::models::compare::changed_photos(self, &v.model, &v.from, &v.to)?)?;
         }
         Ok((where_sql, args))
     }

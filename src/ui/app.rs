@@ -579,16 +579,22 @@ impl App {
     }
 
     /// After the last version of model `name` was removed (`gone`) or another version of it:
-    /// the photo panels read their results again, and a classifier with no version left leaves
-    /// the disagreement filter (and the filter, if it was on it).
+    /// the photo panels read their results again, a classifier with no version left leaves
+    /// the disagreement filter (and the filter, if it was on it), and a filter on the change
+    /// between two of its versions goes (one of them may be the one removed).
     pub(super) fn model_removed(&mut self, name: &str, gone: bool) {
+        let mut f = self.state.filter.clone();
         if gone {
             self.filters.classifiers.retain(|c| c != name);
-            if self.state.filter.disagrees_with.as_deref() == Some(name) {
-                let mut f = self.state.filter.clone();
+            if f.disagrees_with.as_deref() == Some(name) {
                 f.disagrees_with = None;
-                self.push(Command::SetFilter(Box::new(f)));
             }
+        }
+        if f.changed_between.as_ref().is_some_and(|v| v.model == name) {
+            f.changed_between = None;
+        }
+        if f != self.state.filter {
+            self.push(Command::SetFilter(Box::new(f)));
         }
         self.reload_panels(false);
     }

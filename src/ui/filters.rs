@@ -148,6 +148,14 @@ pub fn ui(app: &mut App, ui: &mut egui::Ui) {
                     .response
                     .on_hover_text(lang.t(T::ModelDisagreesFilterHelp));
             }
+            // Set from the Models window's comparison; unticked here, it goes.
+            if let Some(v) = &f.changed_between {
+                let mut on = true;
+                let text = lang.f(T::ChangedBetweenFilter, &[("m", &v.model), ("a", &v.from), ("b", &v.to)]);
+                if ui.checkbox(&mut on, text).changed() && !on {
+                    f.changed_between = None;
+                }
+            }
             ui.add_space(8.0);
 
             ui.label(egui::RichText::new(lang.t(T::SortBy)).strong());

@@ -152,6 +152,8 @@ catalogue! {
     CompareAgree => "Agrees with the chart, of {n} photo(s) with a linked diagnosis: {a} on {x} ({px}%), {b} on {y} ({py}%); {g} now agree, {l} no longer.", "紐付いた診断のある写真 {n} 枚のうちカルテと一致: {a} は {x} 枚 ({px}%)、{b} は {y} 枚 ({py}%)。新たに一致 {g} 枚、一致しなくなった {l} 枚。";
     CompareChanged => "The answer changed on {n} photo(s):", "予測が変わった写真 {n} 枚:";
     CompareAgreesShort => "agrees", "一致";
+    CompareShowInBrowser => "Show these photos in the browser", "これらの写真をブラウザに表示";
+    ChangedBetweenFilter => "Answer changed: {m} {a} → {b}", "予測が変化: {m} {a} → {b}";
     CompareBothMasks => "{n} photo(s) with a mask of both versions ({na} by {a} only, {nb} by {b} only).", "両バージョンのマスクがある写真 {n} 枚 ({a} のみ {na} 枚、{b} のみ {nb} 枚)。";
     CompareDice => "Dice of the two masks: median {md}, mean {mn}, lowest {lo}; IoU mean {iou}.", "2 つのマスクの Dice: 中央値 {md}、平均 {mn}、最小 {lo}。IoU 平均 {iou}。";
     CompareMasksDiffer => "The masks differ (Dice below {t}) on {n} photo(s) (each mask's share of the photo):", "マスクが異なる写真 (Dice {t} 未満) {n} 枚 (写真に占めるマスクの割合):";

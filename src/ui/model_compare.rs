@@ -12,6 +12,13 @@ use crate::store::Store;
 use poll_promise::Promise;
 use std::path::Path;
 
+/// What a person asked for in the section: a photo opened, or the browser narrowed to the
+/// photos whose answer changed.
+pub enum Act {
+    Open(i64),
+    Show(crate::store::VersionPair),
+}
+
 /// Photos whose answer changed listed in the window (the rest: `dermdesk models compare`).
 const LISTED: usize = 50;
 
@@ -66,7 +73,7 @@ fn pct(n: usize, of: usize) -> String {
 }
 
 /// The section for version `m` (a classifier or segmenter), given the registry as listed with
-/// result counts. Shown only where the model has an earlier version. Returns a photo to open.
+/// result counts. Shown only where the model has an earlier version.
 pub fn section(
     ui: &mut egui::Ui,
     lang: Lang,
@@ -74,7 +81,7 @@ pub fn section(
     db: &Path,
     m: &ModelInfo,
     models: &[(ModelInfo, u64)],
-) -> Option<i64> {
+) -> Option<Act> {
     let older: Vec<(&ModelInfo, u64)> = models
         .iter()
         .filter(|(o, _)| o.name() == m.name() && crate::models::compare_versions(o.version(), m.version()).is_lt())
@@ -107,15 +114,35 @@ pub fn section(
             let n_from = older.iter().find(|(o, _)| o.version() == pick).map_or(0, |(_, n)| *n);
             let n_to = models.iter().find(|(o, _)| o.id == m.id).map_or(0, |(_, n)| *n);
             view.want(db, (m.name().to_owned(), pick, m.version().to_owned(), n_from, n_to));
-            match &view.result {
+            let (model, from, to) = match &view.result {
                 None => {
                     ui.spinner();
+                    return;
                 }
                 Some(Err(e)) => {
                     ui.colored_label(ui.visuals().error_fg_color, e);
+                    return;
                 }
-                Some(Ok(Versions::Classes(c))) => open = comparison_ui(ui, lang, c),
-                Some(Ok(Versions::Masks(c))) => open = masks_ui(ui, lang, c),
+                Some(Ok(Versions::Classes(c))) => {
+                    open = comparison_ui(ui, lang, c).map(Act::Open);
+                    (&c.model, &c.from, &c.to)
+                }
+                Some(Ok(Versions::Masks(c))) => {
+                    open = masks_ui(ui, lang, c).map(Act::Open);
+                    (&c.model, &c.from, &c.to)
+                }
+            };
+            let any = match &view.result {
+                Some(Ok(Versions::Classes(c))) => !c.changed.is_empty(),
+                Some(Ok(Versions::Masks(c))) => !c.differ.is_empty(),
+                _ => false,
+            };
+            if any && ui.button(lang.t(T::CompareShowInBrowser)).clicked() {
+                open = Some(Act::Show(crate::store::VersionPair {
+                    model: model.clone(),
+                    from: from.clone(),
+                    to: to.clone(),
+                }));
             }
         },
     );

@@ -336,8 +336,19 @@ pub fn ui(app: &mut App, ctx: &egui::Context) {
     if add {
         app.push(Command::AddModel);
     }
-    if let Some(id) = open_photo {
-        app.push(Command::Open(id));
+    match open_photo {
+        Some(super::model_compare::Act::Open(id)) => app.push(Command::Open(id)),
+        // The browser narrowed to those photos (the rest of its filter kept) and shown: the
+        // window and any photo in the viewer closed, the filter panel open to say why.
+        Some(super::model_compare::Act::Show(v)) => {
+            let mut f = app.state.filter.clone();
+            f.changed_between = Some(v);
+            app.state.show_filters = true;
+            app.push(Command::SetFilter(Box::new(f)));
+            app.push(Command::CloseOverlay(Overlay::Models));
+            app.push(Command::CloseViewer);
+        }
+        None => {}
     }
     match remove {
         RemoveAct::None => {}
