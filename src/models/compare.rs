@@ -56,11 +56,6 @@ pub struct Change {
     pub to_agrees: Option<bool>,
 }
 
-/// The registered versions of classifier `name`, newest first.
-pub fn versions(store: &Store, name: &str) -> Result<Vec<ModelInfo>, ModelError> {
-    Ok(registry::list(store)?.into_iter().filter(|m| m.name() == name).collect())
-}
-
 /// Two versions compared, as their task allows.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
@@ -135,6 +130,11 @@ pub fn compare(store: &Store, name: &str, from: Option<&str>, to: Option<&str>) 
         return Err(ModelError::Compare(format!("{name} is a {} model, not a classifier", b.card.task.as_str())));
     }
     classes(store, &a, &b)
+}
+
+/// The registered versions of model `name`, newest first.
+fn versions(store: &Store, name: &str) -> Result<Vec<ModelInfo>, ModelError> {
+    Ok(registry::list(store)?.into_iter().filter(|m| m.name() == name).collect())
 }
 
 /// The two versions: `to` (default the newest) and `from` (default the newest older one).

@@ -114,7 +114,8 @@ pub fn section(
             let n_from = older.iter().find(|(o, _)| o.version() == pick).map_or(0, |(_, n)| *n);
             let n_to = models.iter().find(|(o, _)| o.id == m.id).map_or(0, |(_, n)| *n);
             view.want(db, (m.name().to_owned(), pick, m.version().to_owned(), n_from, n_to));
-            let (model, from, to) = match &view.result {
+            // The versions compared, and whether any photo changed its answer.
+            let ((model, from, to), any) = match &view.result {
                 None => {
                     ui.spinner();
                     return;
@@ -125,17 +126,12 @@ pub fn section(
                 }
                 Some(Ok(Versions::Classes(c))) => {
                     open = comparison_ui(ui, lang, c).map(Act::Open);
-                    (&c.model, &c.from, &c.to)
+                    ((&c.model, &c.from, &c.to), !c.changed.is_empty())
                 }
                 Some(Ok(Versions::Masks(c))) => {
                     open = masks_ui(ui, lang, c).map(Act::Open);
-                    (&c.model, &c.from, &c.to)
+                    ((&c.model, &c.from, &c.to), !c.differ.is_empty())
                 }
-            };
-            let any = match &view.result {
-                Some(Ok(Versions::Classes(c))) => !c.changed.is_empty(),
-                Some(Ok(Versions::Masks(c))) => !c.differ.is_empty(),
-                _ => false,
             };
             if any && ui.button(lang.t(T::CompareShowInBrowser)).clicked() {
                 open = Some(Act::Show(crate::store::VersionPair {
