@@ -322,6 +322,26 @@ fn the_models_window_shows_cards_refuses_a_broken_model_adds_one_and_removes_it(
     assert!(v2.join("model.onnx").is_file(), "the folder it was added from stays");
 }
 
+/// Registers `model` (an ONNX file) under each card, 1.0.0 then 2.0.0, each in its own folder
+/// under `dir`, with `dermdesk models add`, then runs each version with `dermdesk infer`.
+fn two_versions_inferred(
+    db: &std::path::Path,
+    dir: &std::path::Path,
+    model: &std::path::Path,
+    name: &str,
+    cards: [&String; 2],
+) {
+    for (i, text) in cards.into_iter().enumerate() {
+        let d = dir.join(format!("v{}", i + 1));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("card.toml"), text).unwrap();
+        std::fs::copy(model, d.join("model.onnx")).unwrap();
+        cli_ok(db, &["models", "add", "--card", d.join("card.toml").to_str().unwrap()]);
+    }
+    cli_ok(db, &["infer", "--model", name, "--version", "1.0.0", "--threads", "1"]);
+    cli_ok(db, &["infer", "--model", name, "--threads", "1"]);
+}
+
 /// A classifier's version beside an earlier one, in the Models window: the figures of
 /// `models::compare` on screen, the photos whose answer changed listed, and one opened by its
 /// link, whose details panel then gives the earlier version's answer under the newer one's.
@@ -359,15 +379,7 @@ fn a_version_is_compared_with_an_earlier_one_in_the_models_window() {
         "version = \"2.0.0\"",
         1,
     );
-    for (sub, text) in [("v1", &card), ("v2", &swapped)] {
-        let d = tmp.path().join(sub);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("card.toml"), text).unwrap();
-        std::fs::copy(asset.join("model.onnx"), d.join("model.onnx")).unwrap();
-        cli_ok(&db, &["models", "add", "--card", d.join("card.toml").to_str().unwrap()]);
-    }
-    cli_ok(&db, &["infer", "--model", "my-ham7", "--version", "1.0.0", "--threads", "1"]);
-    cli_ok(&db, &["infer", "--model", "my-ham7", "--threads", "1"]);
+    two_versions_inferred(&db, &tmp.path().join("ham7"), &asset.join("model.onnx"), "my-ham7", [&card, &swapped]);
     let store = Store::open(&db).unwrap();
     let c = dermdesk::models::compare::compare(&store, "my-ham7", None, None).unwrap();
     drop(store);
@@ -477,15 +489,7 @@ fn a_version_is_compared_with_an_earlier_one_in_the_models_window() {
         1,
     );
     assert!(stricter.contains("threshold = 0.97"));
-    for (sub, text) in [("s1", &card), ("s2", &stricter)] {
-        let d = tmp.path().join(sub);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("card.toml"), text).unwrap();
-        std::fs::copy(seg.join("model.onnx"), d.join("model.onnx")).unwrap();
-        cli_ok(&db, &["models", "add", "--card", d.join("card.toml").to_str().unwrap()]);
-    }
-    cli_ok(&db, &["infer", "--model", "my-seg", "--version", "1.0.0", "--threads", "1"]);
-    cli_ok(&db, &["infer", "--model", "my-seg", "--threads", "1"]);
+    two_versions_inferred(&db, &tmp.path().join("seg"), &seg.join("model.onnx"), "my-seg", [&card, &stricter]);
     let store = Store::open(&db).unwrap();
     let Versions::Masks(m) = dermdesk::models::compare::compare_any(&store, "my-seg", None, None).unwrap() else {
         panic!("a segmenter's comparison")

@@ -6,7 +6,7 @@
 //! an older one's) for this. `dermdesk models compare` and the Models window show it.
 
 use super::agree::{Ranked, agrees_with_chart, ranked};
-use super::{ModelError, ModelInfo, ModelTask, compare_versions, registry};
+use super::{ModelError, ModelInfo, ModelTask, Prediction, compare_versions, registry};
 use crate::masks::codec;
 use crate::masks::mask::Mask;
 use crate::masks::metrics::{Overlap, Summary, summarise};
@@ -165,10 +165,24 @@ fn pick(store: &Store, name: &str, from: Option<&str>, to: Option<&str>) -> Resu
     Ok((from.clone(), to.clone()))
 }
 
+/// Results of each version on photos the other has not looked at: (`from`'s, `to`'s).
+fn only(store: &Store, from: &ModelInfo, to: &ModelInfo, both: usize) -> Result<(u64, u64), ModelError> {
+    let counts: HashMap<i64, u64> = store.model_result_counts()?.into_iter().collect();
+    let rest = |id: i64| counts.get(&id).copied().unwrap_or(0).saturating_sub(both as u64);
+    Ok((rest(from.id), rest(to.id)))
+}
+
 fn classes(store: &Store, from: &ModelInfo, to: &ModelInfo) -> Result<Comparison, ModelError> {
     let name = from.name();
-    let pairs = store.paired_results(from.id, to.id)?;
-    let counts: HashMap<i64, u64> = store.model_result_counts()?.into_iter().collect();
+    let pairs: Vec<(i64, Vec<f32>, Vec<f32>)> = store
+        .paired_results(from.id, to.id)?
+        .into_iter()
+        .filter_map(|(id, a, b)| match (a, b) {
+            (Prediction::Classes { probabilities: a }, Prediction::Classes { probabilities: b }) => Some((id, a, b)),
+            _ => None,
+        })
+        .collect();
+    let (only_from, only_to) = only(store, from, to, pairs.len())?;
     let synonyms = store.diagnosis_synonyms()?;
     // The chart's code of every linked photo with a result of this model (any version).
     let mut charts: HashMap<i64, Option<String>> = HashMap::new();
@@ -184,8 +198,8 @@ fn classes(store: &Store, from: &ModelInfo, to: &ModelInfo) -> Result<Comparison
         to: to.version().to_owned(),
         photos: pairs.len(),
         same_top: 0,
-        only_from: counts.get(&from.id).copied().unwrap_or(0).saturating_sub(pairs.len() as u64),
-        only_to: counts.get(&to.id).copied().unwrap_or(0).saturating_sub(pairs.len() as u64),
+        only_from,
+        only_to,
         charted: 0,
         from_agrees: 0,
         to_agrees: 0,
@@ -226,8 +240,15 @@ fn classes(store: &Store, from: &ModelInfo, to: &ModelInfo) -> Result<Comparison
 }
 
 fn masks(store: &Store, from: &ModelInfo, to: &ModelInfo) -> Result<MaskComparison, ModelError> {
-    let pairs = store.paired_masks(from.id, to.id)?;
-    let counts: HashMap<i64, u64> = store.model_result_counts()?.into_iter().collect();
+    let pairs: Vec<(i64, Vec<u8>, Vec<u8>)> = store
+        .paired_results(from.id, to.id)?
+        .into_iter()
+        .filter_map(|(id, a, b)| match (a, b) {
+            (Prediction::Mask { data: a, .. }, Prediction::Mask { data: b, .. }) => Some((id, a, b)),
+            _ => None,
+        })
+        .collect();
+    let (only_from, only_to) = only(store, from, to, pairs.len())?;
     let (mut dice, mut iou, mut differ) = (Vec::new(), Vec::new(), Vec::new());
     let broken =
         |id: i64, e: crate::Error| ModelError::Compare(format!("a stored mask of photo {id} cannot be read ({e})"));
@@ -255,8 +276,8 @@ fn masks(store: &Store, from: &ModelInfo, to: &ModelInfo) -> Result<MaskComparis
         from: from.version().to_owned(),
         to: to.version().to_owned(),
         photos: pairs.len(),
-        only_from: counts.get(&from.id).copied().unwrap_or(0).saturating_sub(pairs.len() as u64),
-        only_to: counts.get(&to.id).copied().unwrap_or(0).saturating_sub(pairs.len() as u64),
+        only_from,
+        only_to,
         dice: summarise(&dice),
         iou: summarise(&iou),
         differ,

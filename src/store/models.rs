@@ -48,13 +48,8 @@ pub struct ModelResultRow {
     pub prediction: Prediction,
 }
 
-/// A photo's classification results from two versions: (photo id, the first's
-/// probabilities, the second's).
-pub type PairedResult = (i64, Vec<f32>, Vec<f32>);
-
-/// A photo's masks from two segmenter versions: (photo id, the first's, the second's), each
-/// in `masks::codec` form.
-pub type PairedMasks = (i64, Vec<u8>, Vec<u8>);
+/// A photo's results from two model versions: (photo id, the first's, the second's).
+pub type PairedResult = (i64, Prediction, Prediction);
 
 /// A classification result of a linked photo with its diagnosis, for agreement.
 #[derive(Clone, Debug, PartialEq)]
@@ -307,47 +302,31 @@ impl Store {
         Ok(out)
     }
 
-    /// Classification results of two model versions on the same photos, in photo order:
-    /// (photo id, `a`'s probabilities, `b`'s). For comparing versions (`models::compare`).
+    /// What two model versions said about the same photos, in photo order: (photo id, `a`'s
+    /// prediction, `b`'s), each read as `model_results_of` reads it. For comparing versions
+    /// (`models::compare`).
     pub fn paired_results(&self, a: i64, b: i64) -> Result<Vec<PairedResult>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT p.id, ra.probabilities, rb.probabilities
+            "SELECT p.id, ra.id, ra.kind, ra.probabilities, ra.width, ra.height, ra.pixels, ra.data,
+                    rb.id, rb.kind, rb.probabilities, rb.width, rb.height, rb.pixels, rb.data
              FROM model_results ra JOIN model_results rb ON rb.photo_hash = ra.photo_hash
              JOIN photos p ON p.hash = ra.photo_hash
-             WHERE ra.model_id = ?1 AND rb.model_id = ?2 AND ra.kind = 'classes' AND rb.kind = 'classes'
-             ORDER BY p.id",
-        )?;
-        let rows =
-            stmt.query_map([a, b], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (photo_id, pa, pb) = row?;
-            let read = |s: &str| -> Result<Vec<f32>> {
-                serde_json::from_str(s)
-                    .map_err(|e| Error::Invalid(format!("a result of photo {photo_id} cannot be read ({e})")))
-            };
-            out.push((photo_id, read(&pa)?, read(&pb)?));
-        }
-        Ok(out)
-    }
-
-    /// Masks of two model versions on the same photos, in photo order: (photo id, `a`'s mask,
-    /// `b`'s, each in `masks::codec` form).
-    pub fn paired_masks(&self, a: i64, b: i64) -> Result<Vec<PairedMasks>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT p.id, ra.data, rb.data
-             FROM model_results ra JOIN model_results rb ON rb.photo_hash = ra.photo_hash
-             JOIN photos p ON p.hash = ra.photo_hash
-             WHERE ra.model_id = ?1 AND rb.model_id = ?2 AND ra.kind = 'mask' AND rb.kind = 'mask'
+             WHERE ra.model_id = ?1 AND rb.model_id = ?2
              ORDER BY p.id",
         )?;
         let rows = stmt.query_map([a, b], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, Option<Vec<u8>>>(1)?, r.get::<_, Option<Vec<u8>>>(2)?))
+            let side = |at: usize| -> rusqlite::Result<(i64, ResultColumns)> {
+                Ok((
+                    r.get(at)?,
+                    (r.get(at + 1)?, r.get(at + 2)?, r.get(at + 3)?, r.get(at + 4)?, r.get(at + 5)?, r.get(at + 6)?),
+                ))
+            };
+            Ok((r.get::<_, i64>(0)?, side(1)?, side(8)?))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, da, db) = row?;
-            out.push((id, da.unwrap_or_default(), db.unwrap_or_default()));
+            let (photo_id, (ia, ca), (ib, cb)) = row?;
+            out.push((photo_id, prediction_of(ia, ca)?, prediction_of(ib, cb)?));
         }
         Ok(out)
     }

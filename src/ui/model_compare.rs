@@ -182,29 +182,15 @@ fn comparison_ui(ui: &mut egui::Ui, lang: Lang, c: &Comparison) -> Option<i64> {
         Some(false) => format!(" ({})", lang.t(T::CompareDisagreesShort)),
         None => String::new(),
     };
-    let mut open = None;
-    egui::ScrollArea::vertical().id_salt("compare-changed").max_height(180.0).show(ui, |ui| {
-        egui::Grid::new("compare-changed-grid").num_columns(4).striped(true).show(ui, |ui| {
-            ui.label(egui::RichText::new(lang.t(T::ComparePhoto)).small().strong());
-            ui.label(egui::RichText::new(&c.from).small().strong());
-            ui.label(egui::RichText::new(&c.to).small().strong());
-            ui.label(egui::RichText::new(lang.t(T::CompareChart)).small().strong());
-            ui.end_row();
-            for ch in c.changed.iter().take(LISTED) {
-                if ui.link(ch.photo_id.to_string()).on_hover_text(lang.t(T::OpenPhoto)).clicked() {
-                    open = Some(ch.photo_id);
-                }
-                ui.label(format!("{} {:.0}%{}", ch.from.label, ch.from.p * 100.0, mark(ch.from_agrees)));
-                ui.label(format!("{} {:.0}%{}", ch.to.label, ch.to.p * 100.0, mark(ch.to_agrees)));
-                ui.label(ch.chart_code.as_deref().unwrap_or("–"));
-                ui.end_row();
-            }
-        });
-        if c.changed.len() > LISTED {
-            ui.label(egui::RichText::new(lang.f(T::CompareMore, &[("n", &(c.changed.len() - LISTED))])).small().weak());
-        }
+    let rows = c.changed.iter().take(LISTED).map(|ch| {
+        let cells = [
+            format!("{} {:.0}%{}", ch.from.label, ch.from.p * 100.0, mark(ch.from_agrees)),
+            format!("{} {:.0}%{}", ch.to.label, ch.to.p * 100.0, mark(ch.to_agrees)),
+            ch.chart_code.clone().unwrap_or_else(|| "–".to_owned()),
+        ];
+        (ch.photo_id, cells)
     });
-    open
+    photo_table(ui, lang, "compare-changed", [&c.from, &c.to, lang.t(T::CompareChart)], rows, c.changed.len())
 }
 
 fn masks_ui(ui: &mut egui::Ui, lang: Lang, c: &MaskComparison) -> Option<i64> {
@@ -225,26 +211,42 @@ fn masks_ui(ui: &mut egui::Ui, lang: Lang, c: &MaskComparison) -> Option<i64> {
     if c.differ.is_empty() {
         return None;
     }
+    let rows = c.differ.iter().take(LISTED).map(|d| {
+        (d.photo_id, [f3(d.dice), format!("{:.0}%", d.from_share * 100.0), format!("{:.0}%", d.to_share * 100.0)])
+    });
+    photo_table(ui, lang, "compare-masks", ["Dice", &c.from, &c.to], rows, c.differ.len())
+}
+
+/// The listed photos as a table: each photo's id as a link (clicked: returned, to open it),
+/// then three cells under `heads`; a line for the `total` past those listed.
+fn photo_table(
+    ui: &mut egui::Ui,
+    lang: Lang,
+    salt: &str,
+    heads: [&str; 3],
+    rows: impl Iterator<Item = (i64, [String; 3])>,
+    total: usize,
+) -> Option<i64> {
     let mut open = None;
-    egui::ScrollArea::vertical().id_salt("compare-masks").max_height(180.0).show(ui, |ui| {
-        egui::Grid::new("compare-masks-grid").num_columns(4).striped(true).show(ui, |ui| {
+    egui::ScrollArea::vertical().id_salt(salt).max_height(180.0).show(ui, |ui| {
+        egui::Grid::new((salt, "grid")).num_columns(4).striped(true).show(ui, |ui| {
             ui.label(egui::RichText::new(lang.t(T::ComparePhoto)).small().strong());
-            ui.label(egui::RichText::new("Dice").small().strong());
-            ui.label(egui::RichText::new(&c.from).small().strong());
-            ui.label(egui::RichText::new(&c.to).small().strong());
+            for h in heads {
+                ui.label(egui::RichText::new(h).small().strong());
+            }
             ui.end_row();
-            for d in c.differ.iter().take(LISTED) {
-                if ui.link(d.photo_id.to_string()).on_hover_text(lang.t(T::OpenPhoto)).clicked() {
-                    open = Some(d.photo_id);
+            for (id, cells) in rows {
+                if ui.link(id.to_string()).on_hover_text(lang.t(T::OpenPhoto)).clicked() {
+                    open = Some(id);
                 }
-                ui.label(f3(d.dice));
-                ui.label(format!("{:.0}%", d.from_share * 100.0));
-                ui.label(format!("{:.0}%", d.to_share * 100.0));
+                for cell in cells {
+                    ui.label(cell);
+                }
                 ui.end_row();
             }
         });
-        if c.differ.len() > LISTED {
-            ui.label(egui::RichText::new(lang.f(T::CompareMore, &[("n", &(c.differ.len() - LISTED))])).small().weak());
+        if total > LISTED {
+            ui.label(egui::RichText::new(lang.f(T::CompareMore, &[("n", &(total - LISTED))])).small().weak());
         }
     });
     open
